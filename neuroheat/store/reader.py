@@ -1,0 +1,236 @@
+"""Lazy, read-only access to one store file.
+
+Example:
+    >>> with open_store("acts.h5") as store:                # doctest: +SKIP
+    ...     store.words(0), store.sentence(0, layer=3).shape
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterator
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+
+from neuroheat.errors import IncompleteStoreError, StoreError
+from neuroheat.store import layout as L
+
+log = logging.getLogger(__name__)
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, bytes):
+        value = value.decode("utf-8")
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+class Store:
+    """One store file. Use :func:`neuroheat.open_store` to open it (also shards, globs)."""
+
+    def __init__(self, path: str | os.PathLike, *, allow_incomplete: bool = False):
+        self.path = Path(path)
+        if not self.path.exists():
+            raise StoreError(f"{self.path} does not exist")
+        try:
+            self._file = h5py.File(self.path, "r")
+        except OSError as exc:
+            raise StoreError(
+                f"{self.path} is not a readable HDF5 file (damaged, truncated or another format): "
+                f"{exc}; re-run the extraction with --resume or --overwrite"
+            ) from exc
+        try:
+            self._check(allow_incomplete)
+        except Exception:
+            self._file.close()
+            raise
+
+    def _check(self, allow_incomplete: bool) -> None:
+        f = self._file
+        if _decode(f.attrs.get("format")) != L.FORMAT_NAME:
+            raise StoreError(f"{self.path} is an HDF5 file but not a neuroheat store; "
+                             "import NeuroX files with `neuroheat convert`")
+        version = int(f.attrs.get("format_version", 0))
+        if version > L.FORMAT_VERSION:
+            raise StoreError(f"{self.path} has store format v{version}; this neuroheat reads up "
+                             f"to v{L.FORMAT_VERSION}: upgrade neuroheat")
+        size = self.path.stat().st_size
+        for name in f[L.ACTIVATIONS]:
+            ds = f[L.ACTIVATIONS][name]
+            off = ds.id.get_offset()
+            if ds.size and (off is None or off + ds.size * ds.dtype.itemsize > size):
+                raise StoreError(f"{self.path} is truncated (layer {name} ends past the end of "
+                                 "the file); re-run the extraction with --overwrite")
+        if not bool(f.attrs.get("complete", False)):
+            msg = (f"{self.path} is incomplete (its extraction was interrupted or is running); "
+                   "finish it with `neuroheat extract ... --resume`")
+            if not allow_incomplete:
+                raise IncompleteStoreError(msg + ", or open it with allow_incomplete=True")
+            log.warning(msg)
+
+    # -- context manager and container protocol ---------------------------------------------
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __len__(self) -> int:
+        return self.num_sentences
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        return self.sentence(i)
+
+    def __contains__(self, layer: object) -> bool:
+        return isinstance(layer, int | np.integer) and int(layer) in self.layers
+
+    def __repr__(self) -> str:
+        return (f"<neuroheat Store {self.path.name}: {self.num_sentences} sentences, "
+                f"{self.num_words} words, layers {self.layers}, width {self.hidden_size}>")
+
+    # -- metadata ---------------------------------------------------------------------------
+    @cached_property
+    def meta(self) -> dict[str, Any]:
+        """Every attribute of the store as plain Python values."""
+        return {k: _decode(v) for k, v in self._file.attrs.items()}
+
+    @cached_property
+    def layers(self) -> list[int]:
+        return [int(x) for x in self._file.attrs["layers"]]
+
+    @property
+    def num_layers(self) -> int:
+        return len(self.layers)
+
+    @cached_property
+    def hidden_size(self) -> int:
+        """Width of a stored vector (hidden size, or feed-forward width for component=mlp)."""
+        return int(self._file.attrs["width"])
+
+    @cached_property
+    def offsets(self) -> np.ndarray:
+        return self._file[L.OFFSETS][...]
+
+    @property
+    def num_sentences(self) -> int:
+        return len(self.offsets) - 1
+
+    @property
+    def num_words(self) -> int:
+        return int(self.offsets[-1])
+
+    @property
+    def complete(self) -> bool:
+        return bool(self._file.attrs.get("complete", False))
+
+    def layer_index(self, layer: int) -> int:
+        """Position of model layer ``layer`` on the stored layer axis."""
+        try:
+            return self.layers.index(int(layer))
+        except (ValueError, TypeError):
+            raise StoreError(f"layer {layer} is not in this store; stored layers: "
+                             f"{_ranges(self.layers)}") from None
+
+    def _check_sentence(self, i: int) -> int:
+        if not -self.num_sentences <= int(i) < self.num_sentences:
+            raise StoreError(f"sentence {i} is out of range: the store has "
+                             f"{self.num_sentences} sentences (0..{self.num_sentences - 1})")
+        return int(i) % max(self.num_sentences, 1)
+
+    def _check_neuron(self, index: int) -> int:
+        if not 0 <= int(index) < self.hidden_size:
+            raise StoreError(f"neuron {index} is out of range: valid neurons are "
+                             f"0..{self.hidden_size - 1}")
+        return int(index)
+
+    # -- data -------------------------------------------------------------------------------
+    def _dataset(self, layer: int) -> h5py.Dataset:
+        self.layer_index(layer)
+        return self._file[L.ACTIVATIONS][L.layer_name(layer)]
+
+    def words(self, i: int) -> list[str]:
+        """The stored words (row strings) of sentence ``i``."""
+        i = self._check_sentence(i)
+        a, b = self.offsets[i], self.offsets[i + 1]
+        return [w.decode("utf-8") if isinstance(w, bytes) else w
+                for w in self._file[L.WORDS][a:b]]
+
+    def all_words(self) -> list[str]:
+        """Every row's word, in corpus order."""
+        return self._file[L.WORDS].asstr()[...].tolist()
+
+    def sentence(self, i: int, layer: int | None = None) -> np.ndarray:
+        """float32 ``[n_words, num_layers, width]``, or ``[n_words, width]`` for one layer."""
+        i = self._check_sentence(i)
+        a, b = int(self.offsets[i]), int(self.offsets[i + 1])
+        if layer is not None:
+            return self.rows(layer, a, b)
+        out = np.empty((b - a, self.num_layers, self.hidden_size), dtype=np.float32)
+        for pos, lay in enumerate(self.layers):
+            out[:, pos] = self._dataset(lay)[a:b]
+        return out
+
+    def rows(self, layer: int, start: int, stop: int) -> np.ndarray:
+        """float32 rows ``start:stop`` of one layer."""
+        return self._dataset(layer)[start:stop].astype(np.float32, copy=False)
+
+    def neuron(self, layer: int, index: int) -> np.ndarray:
+        """One neuron over every row of the corpus, float32 ``[num_words]``."""
+        index = self._check_neuron(index)
+        out = np.empty(self.num_words, dtype=np.float32)
+        for start, chunk in self.iter_rows(layer):
+            out[start:start + len(chunk)] = chunk[:, index]
+        return out
+
+    def iter_rows(self, layer: int, chunk_mb: float = 64) -> Iterator[tuple[int, np.ndarray]]:
+        """Yield ``(start_row, float32 rows)`` of one layer, about ``chunk_mb`` MiB at a time."""
+        ds = self._dataset(layer)
+        step = max(1, int(chunk_mb * 2**20) // max(1, self.hidden_size * 4))
+        for start in range(0, self.num_words, step):
+            yield start, ds[start:start + step].astype(np.float32, copy=False)
+
+    @cached_property
+    def word_ids(self) -> np.ndarray:
+        """int32 ``[num_words]``: each row's index into :attr:`vocab`."""
+        return self._file[L.WORD_IDS][...]
+
+    @cached_property
+    def vocab(self) -> list[str]:
+        """Word types of the corpus, in first-seen order."""
+        return self._file[L.VOCAB].asstr()[...].tolist()
+
+    @cached_property
+    def untokenized(self) -> np.ndarray:
+        """Rows of words that tokenized to nothing (they were fed as the unknown token)."""
+        return self._file[L.UNTOKENIZED][...] if L.UNTOKENIZED in self._file else np.zeros(0, int)
+
+    def stats(self, layer: int | None = None) -> dict[str, np.ndarray]:
+        """Per-neuron ``count, mean, M2, min, max`` (float64), from the stored values."""
+        g = self._file[L.STATS]
+        if layer is None:
+            return {k: g[k][...] for k in L.STAT_NAMES}
+        pos = self.layer_index(layer)
+        return {k: g[k][pos] for k in L.STAT_NAMES}
+
+
+def _ranges(values: list[int]) -> str:
+    if values and values == list(range(values[0], values[-1] + 1)):
+        return f"{values[0]}..{values[-1]}"
+    return ", ".join(map(str, values))
