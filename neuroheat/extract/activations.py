@@ -1,0 +1,304 @@
+"""Extract word-level activations of a corpus into a store, batched, resumable, shardable.
+
+Example:
+    >>> import neuroheat as nh
+    >>> nh.extract_activations("all-MiniLM-L6-v2", "corpus.txt", "acts.h5")  # doctest: +SKIP
+    PosixPath('acts.h5')
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from neuroheat.errors import InputError, StoreError
+from neuroheat.extract import align
+from neuroheat.extract.components import get_component, select_layers
+from neuroheat.extract.corpus import Corpus, corpus_checksum, read_corpus
+from neuroheat.extract.models import load_model
+from neuroheat.extract.plan import plan_digest, plan_units
+from neuroheat.extract.shard import ShardSpec, resolve_shard
+from neuroheat.store import StoreWriter
+from neuroheat.store.stats import RunningStats
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BATCH_TOKENS = 4096
+_SETTINGS = ("model", "aggregation", "component", "dtype", "include_special_tokens",
+             "corpus_sha256", "batch_tokens", "max_length", "random_weights", "seed",
+             "sentence_start", "sentence_stop", "num_sentences_total")
+
+
+def _prepare(model: Any, *, device: str | None, random_weights: bool, seed: int,
+             revision: str | None, trust_remote_code: bool) -> Any:
+    if random_weights:
+        import torch
+
+        torch.manual_seed(seed)
+    return load_model(model, "base", device=device, random_weights=random_weights,
+                      revision=revision, trust_remote_code=trust_remote_code)
+
+
+def _is_causal(loaded: Any) -> bool:
+    cfg = loaded.config
+    return bool(getattr(cfg, "is_decoder", False)) or cfg.model_type in (
+        "gpt2", "gpt_neo", "gptj", "gpt_neox", "llama", "mistral", "opt", "bloom", "qwen2",
+        "phi", "falcon", "codegen", "gemma", "olmo")
+
+
+def activations_for_words(
+    model: Any,
+    sentences: Sequence[Sequence[str]] | Sequence[str],
+    *,
+    layers: Sequence[int] | str | None = None,
+    aggregation: str = "last",
+    component: str = "hidden",
+    include_special_tokens: bool = False,
+    batch_tokens: int = DEFAULT_BATCH_TOKENS,
+    device: str | None = None,
+) -> list[np.ndarray]:
+    """Activations of a few sentences in memory: float32 ``[n_words, n_layers, width]`` each.
+
+    Same alignment, windows and layer numbering as :func:`extract_activations`.
+
+    Example:
+        >>> arrs = activations_for_words(loaded, [["The", "cat"]], layers=[0, 6])  # doctest: +SKIP
+        >>> arrs[0].shape
+        (2, 2, 384)
+    """
+    loaded = load_model(model, "base", device=device)
+    words = read_corpus(list(sentences))
+    comp = get_component(component)
+    chosen = select_layers(comp.layers(loaded), layers)
+    runner, units, encoded = _build(loaded, comp, chosen, words, aggregation,
+                                    include_special_tokens, batch_tokens, "float32", None)
+    out: list[np.ndarray] = [np.zeros((0, len(chosen), comp.width(loaded)), np.float32)
+                             for _ in words]
+    for unit in units:
+        res = runner.run(unit)
+        rows = res.numpy()
+        for k, s in enumerate(unit.sentences):
+            out[s] = np.array(rows[res.row_starts[k]:res.row_starts[k + 1]], dtype=np.float32)
+    return out
+
+
+def _build(loaded, comp, layers, words, aggregation, include_special, batch_tokens, dtype,
+           max_length, first_line=1):
+    from neuroheat.extract.pipeline import UnitRunner
+
+    if batch_tokens < 1:
+        raise InputError(f"batch_tokens must be positive, got {batch_tokens}")
+    encoded = align.encode_corpus(loaded.tokenizer, words, aggregation,
+                                  include_special_tokens=include_special, first_line=first_line)
+    specials = align.special_tokens(loaded.tokenizer)
+    n_special = len(specials.prefix) + len(specials.suffix)
+    limit = min(max_length or loaded.max_length, loaded.max_length)
+    units = plan_units(encoded, n_special=n_special, capacity=limit - n_special,
+                       batch_tokens=max(batch_tokens, limit), causal=_is_causal(loaded))
+    runner = UnitRunner(loaded, comp, layers, encoded, specials, aggregation, dtype)
+    return runner, units, encoded
+
+
+def extract_activations(
+    model: Any,
+    corpus: Corpus,
+    output: str | os.PathLike,
+    *,
+    layers: Sequence[int] | str | None = None,
+    aggregation: str = "last",
+    dtype: str = "float16",
+    component: str = "hidden",
+    device: str | None = None,
+    batch_tokens: int = DEFAULT_BATCH_TOKENS,
+    include_special_tokens: bool = False,
+    resume: bool = False,
+    overwrite: bool = False,
+    shard: ShardSpec = None,
+    random_weights: bool = False,
+    seed: int = 0,
+    max_length: int | None = None,
+    quiet: bool = False,
+    checkpoint_seconds: float = 10.0,
+    revision: str | None = None,
+    trust_remote_code: bool = False,
+) -> Path:
+    """Extract activations of every word of ``corpus`` into the store ``output``.
+
+    Args:
+        model: Hub id, local directory or ``(model, tokenizer)``; loaded offline-first.
+        corpus: text file (one sentence per line), iterable of strings or of word lists.
+        layers: model layers to keep (0 = embeddings), e.g. ``[0, 6]`` or ``"1-4"``; default all.
+        aggregation: ``first``, ``last`` (NeuroX default), ``average`` of subwords, or ``none``.
+        dtype: storage dtype, ``float16`` (default) or ``float32``.
+        component: ``hidden`` (residual stream) or ``mlp`` (feed-forward neurons).
+        batch_tokens: padded-token budget of one forward pass.
+        resume: continue an interrupted run (same settings) instead of refusing.
+        shard: ``(index, count)``, ``"I/N"`` or ``"auto"`` (torchrun / SLURM variables).
+        checkpoint_seconds: how often progress is made durable for ``resume``.
+
+    Returns:
+        The path of the complete store.
+
+    Example:
+        >>> extract_activations("bert-base-cased", "corpus.txt", "acts.h5", layers="0-4")  # doctest: +SKIP
+    """
+    output = Path(output)
+    if dtype not in ("float16", "float32"):
+        raise InputError(f"dtype {dtype!r} is not supported; choose float16 or float32")
+    if aggregation not in align.AGGREGATIONS:
+        raise InputError(f"unknown aggregation {aggregation!r}; choose one of "
+                         f"{', '.join(align.AGGREGATIONS)}")
+    all_words = read_corpus(corpus)
+    spec = resolve_shard(shard, len(all_words))
+    output = spec.output_path(output)
+    words = all_words[spec.start:spec.stop]
+    if output.exists() and not (resume or overwrite):
+        raise InputError(f"{output} exists; pass --overwrite to replace it or --resume to "
+                         "continue an interrupted extraction")
+    loaded = _prepare(model, device=device, random_weights=random_weights, seed=seed,
+                      revision=revision, trust_remote_code=trust_remote_code)
+    comp = get_component(component)
+    chosen = select_layers(comp.layers(loaded), layers)
+    runner, units, encoded = _build(loaded, comp, chosen, words, aggregation,
+                                    include_special_tokens, batch_tokens, dtype, max_length,
+                                    first_line=spec.start + 1)
+    settings = {
+        "model": loaded.name, "aggregation": aggregation, "component": component,
+        "dtype": dtype, "include_special_tokens": bool(include_special_tokens),
+        "corpus_sha256": corpus_checksum(all_words), "batch_tokens": int(batch_tokens),
+        "max_length": int(min(max_length or loaded.max_length, loaded.max_length)),
+        "random_weights": bool(random_weights), "seed": int(seed),
+        "sentence_start": spec.start, "sentence_stop": spec.stop,
+        "num_sentences_total": len(all_words), "shard_index": spec.index,
+        "num_shards": spec.count, "revision": revision or "",
+        "tokenizer": type(loaded.tokenizer).__name__, "model_type": loaded.config.model_type,
+        "num_model_layers": loaded.num_layers,
+    }
+    writer = _open_writer(output, encoded, chosen, comp.width(loaded), dtype, settings,
+                          resume=resume, overwrite=overwrite)
+    if writer is None:
+        return output
+    digest = plan_digest(units)
+    state = writer.load_checkpoint() if resume else None
+    done, stats = 0, RunningStats.empty((len(chosen), comp.width(loaded)))
+    if state is not None and str(state.get("plan_digest")) == digest:
+        done = int(state["units_done"])
+        stats = RunningStats.from_dict(state)
+        log.info("resuming %s: %d of %d batches already written", output, done, len(units))
+    elif state is not None:
+        log.warning("progress file of %s does not match this plan; starting over", output)
+    _run(runner, units, done, stats, writer, digest, quiet=quiet,
+         checkpoint_seconds=checkpoint_seconds)
+    log.info("wrote %s: %d sentences, %d rows, layers %s", output, len(words),
+             sum(len(e.rows) for e in encoded), chosen)
+    return output
+
+
+def _open_writer(output: Path, encoded, layers, width, dtype, settings, *, resume, overwrite):
+    if output.exists() and resume:
+        writer = StoreWriter(output) if _is_store(output) else None
+        if writer is None:
+            raise StoreError(f"{output} is not a neuroheat store; cannot resume it (use "
+                             "--overwrite to replace it)")
+        for key in _SETTINGS:
+            if str(writer.attrs.get(key)) != str(settings[key]):
+                raise StoreError(
+                    f"cannot resume {output}: its {key} is {writer.attrs.get(key)!r} but this run "
+                    f"has {settings[key]!r}; use the same settings or --overwrite")
+        if [int(x) for x in writer.layers] != list(layers):
+            raise StoreError(f"cannot resume {output}: it stores layers {writer.layers}, this run "
+                             f"asks for {list(layers)}; use the same --layers or --overwrite")
+        if bool(writer.attrs.get("complete")):
+            log.info("%s is already complete; nothing to resume", output)
+            writer.close()
+            return None
+        return writer
+    rows = [e.rows for e in encoded]
+    untok, base = [], 0
+    for e in encoded:
+        untok.extend(base + u for u in e.untokenized)
+        base += len(e.rows)
+    return StoreWriter.create(output, rows, layers=layers, width=width, dtype=dtype,
+                              attrs=settings, untokenized=untok, overwrite=overwrite or resume)
+
+
+def _is_store(path: Path) -> bool:
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as f:
+            return f.attrs.get("format") in ("neuroheat-activations", b"neuroheat-activations")
+    except OSError:
+        return False
+
+
+def _run(runner, units, done, stats, writer, digest, *, quiet, checkpoint_seconds):
+    """Compute units on the device while a writer thread stores finished ones in order."""
+    from tqdm.auto import tqdm
+
+    total = sum(u.n_rows for u in units)
+    bar = tqdm(total=total, initial=sum(u.n_rows for u in units[:done]), unit="word",
+               disable=quiet or not sys.stderr.isatty(), desc="extract", smoothing=0.1)
+    pending: queue.Queue = queue.Queue(maxsize=2)
+    failure: list[BaseException] = []
+    progress = {"done": done, "stats": stats, "last": time.monotonic()}
+
+    def save() -> None:
+        state = progress["stats"].as_dict()
+        state.update(units_done=np.int64(progress["done"]), plan_digest=np.str_(digest))
+        writer.checkpoint(state)
+        progress["last"] = time.monotonic()
+
+    def write_loop() -> None:
+        try:
+            while (res := pending.get()) is not None:
+                rows = res.numpy()
+                for k, s in enumerate(res.unit.sentences):
+                    a, b = res.row_starts[k], res.row_starts[k + 1]
+                    start = int(writer_offsets[s])
+                    for pos in range(rows.shape[1]):
+                        writer.write(pos, start, rows[a:b, pos])
+                progress["stats"] = progress["stats"].merge(res.stats)
+                progress["done"] += 1
+                bar.update(res.unit.n_rows)
+                if time.monotonic() - progress["last"] >= checkpoint_seconds:
+                    save()
+        except BaseException as exc:  # surfaced in the main thread
+            failure.append(exc)
+            while pending.get() is not None:
+                pass
+
+    writer_offsets = _sentence_offsets(runner.encoded)
+    thread = threading.Thread(target=write_loop, name="neuroheat-writer", daemon=True)
+    thread.start()
+    try:
+        for unit in units[done:]:
+            if failure:
+                break
+            pending.put(runner.run(unit))
+    finally:
+        pending.put(None)
+        thread.join()
+        bar.close()
+    if failure:
+        save()
+        raise failure[0]
+    if progress["done"] != len(units):  # interrupted (KeyboardInterrupt propagates)
+        save()
+        return
+    writer.finalize(progress["stats"])
+
+
+def _sentence_offsets(encoded) -> np.ndarray:
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+    np.cumsum([len(e.rows) for e in encoded], out=offsets[1:])
+    return offsets

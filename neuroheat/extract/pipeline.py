@@ -1,0 +1,147 @@
+"""Run the model on one unit and gather word rows on the device.
+
+For each micro-batch: pad, forward under ``torch.inference_mode()``, pick the subwords each
+window owns, and add them into a float32 row buffer on the device (``index_add_``; for
+``first``/``last``/``none`` every row receives exactly one value, so the sum is exact). The
+buffer is averaged if asked, cast to the storage dtype *on the device*, reduced to per-neuron
+statistics (float64, on the device) and copied out through pinned memory with a
+non-blocking copy whose CUDA event the writer thread waits on.
+
+Example:
+    >>> ctx = UnitRunner(loaded, component, layers, encoded, specials, "last", "float16")  # doctest: +SKIP
+    >>> result = ctx.run(unit)                                                           # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from neuroheat.extract.align import Encoded, Specials
+from neuroheat.extract.components import Component
+from neuroheat.extract.models import LoadedModel
+from neuroheat.extract.plan import Unit
+from neuroheat.store.stats import RunningStats
+
+
+@dataclass
+class UnitResult:
+    unit: Unit
+    rows: Any                 # CPU tensor [n_rows, n_layers, width] in the storage dtype
+    event: Any                # CUDA event to wait on before reading ``rows`` (or None)
+    stats: RunningStats
+    row_starts: np.ndarray    # start of each of unit.sentences' rows inside ``rows``
+
+    def numpy(self) -> np.ndarray:
+        if self.event is not None:
+            self.event.synchronize()
+        return self.rows.numpy()
+
+
+class UnitRunner:
+    """Everything needed to turn units into stored rows."""
+
+    def __init__(self, loaded: LoadedModel, component: Component, layers: Sequence[int],
+                 encoded: Sequence[Encoded], specials: Specials, aggregation: str, dtype: str):
+        import torch
+
+        self.torch = torch
+        self.loaded = loaded
+        self.component = component
+        self.layers = list(layers)
+        self.encoded = encoded
+        self.specials = specials
+        self.aggregation = aggregation
+        self.dtype = getattr(torch, dtype)
+        self.device = loaded.device
+        tok = loaded.tokenizer
+        pad = tok.pad_token_id
+        self.pad_id = int(pad if pad is not None else (tok.eos_token_id or 0))
+        self.n_pre, self.n_suf = len(specials.prefix), len(specials.suffix)
+
+    def _inputs(self, unit: Unit, micro: list[int]) -> tuple[Any, Any]:
+        torch = self.torch
+        seqs = []
+        for j in micro:
+            w = unit.windows[j]
+            ids = self.encoded[w.sentence].ids[w.start:w.stop]
+            seqs.append(np.concatenate([self.specials.prefix, ids, self.specials.suffix]))
+        length = max(len(s) for s in seqs)
+        ids = np.full((len(seqs), length), self.pad_id, dtype=np.int64)
+        mask = np.zeros((len(seqs), length), dtype=np.int64)
+        for b, s in enumerate(seqs):
+            ids[b, :len(s)] = s
+            mask[b, :len(s)] = 1
+        return (torch.from_numpy(ids).to(self.device, non_blocking=True),
+                torch.from_numpy(mask).to(self.device, non_blocking=True))
+
+    def _selection(self, unit: Unit, micro: list[int], sentence_start: dict[int, int]
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(batch index, sequence position, unit row) of every value to gather."""
+        bs, ts, rows = [], [], []
+        for b, j in enumerate(micro):
+            w = unit.windows[j]
+            enc = self.encoded[w.sentence]
+            base = sentence_start[w.sentence]
+            owned = w.owned[enc.use_token[w.owned]]
+            bs.append(np.full(len(owned), b))
+            ts.append(self.n_pre + owned - w.start)
+            rows.append(base + enc.row_of_token[owned])
+            n_pre_rows, n_suf_rows = enc.special_rows
+            if n_pre_rows and w.start == 0:
+                bs.append(np.full(n_pre_rows, b))
+                ts.append(np.arange(n_pre_rows))
+                rows.append(base + np.arange(n_pre_rows))
+            if n_suf_rows and w.stop == len(enc.ids):
+                first = self.n_pre + (w.stop - w.start)
+                bs.append(np.full(n_suf_rows, b))
+                ts.append(first + np.arange(n_suf_rows))
+                rows.append(base + len(enc.rows) - n_suf_rows + np.arange(n_suf_rows))
+        return np.concatenate(bs), np.concatenate(ts), np.concatenate(rows)
+
+    def run(self, unit: Unit) -> UnitResult:
+        torch = self.torch
+        starts = np.zeros(len(unit.sentences) + 1, dtype=np.int64)
+        np.cumsum([len(self.encoded[s].rows) for s in unit.sentences], out=starts[1:])
+        sentence_start = {s: int(starts[k]) for k, s in enumerate(unit.sentences)}
+        width = self.component.width(self.loaded)
+        buf = torch.zeros((unit.n_rows, len(self.layers), width), dtype=torch.float32,
+                          device=self.device)
+        counts = np.zeros(unit.n_rows, dtype=np.float32)
+        with torch.inference_mode():
+            for micro in unit.micro:
+                ids, mask = self._inputs(unit, micro)
+                states = self.component(self.loaded, ids, mask, self.layers)
+                b, t, rows = self._selection(unit, micro, sentence_start)
+                np.add.at(counts, rows, 1.0)
+                vals = states[torch.from_numpy(b).to(self.device),
+                              torch.from_numpy(t).to(self.device)].float()
+                buf.index_add_(0, torch.from_numpy(rows).to(self.device), vals)
+                del states, vals
+            if self.aggregation == "average":
+                buf /= torch.from_numpy(np.maximum(counts, 1.0)).to(self.device)[:, None, None]
+            out = buf.to(self.dtype)
+            del buf
+            stats = self._stats(out)
+            if self.device.type == "cuda":
+                host = torch.empty(out.shape, dtype=out.dtype, pin_memory=True)
+                host.copy_(out, non_blocking=True)
+                event = torch.cuda.Event()
+                event.record()
+            else:
+                host, event = out, None
+        return UnitResult(unit, host, event, stats, starts)
+
+    def _stats(self, out: Any) -> RunningStats:
+        x = out.double()
+        n = x.shape[0]
+        if n == 0:
+            return RunningStats.empty(tuple(x.shape[1:]))
+        mean = x.mean(dim=0)
+        m2 = ((x - mean) ** 2).sum(dim=0)
+        arrays = [mean, m2, x.amin(dim=0), x.amax(dim=0)]
+        mean, m2, lo, hi = (a.cpu().numpy() for a in arrays)
+        return RunningStats(np.full(mean.shape, float(n)), mean, m2, lo, hi)

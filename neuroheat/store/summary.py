@@ -1,0 +1,65 @@
+"""A human- and machine-readable summary of a store (``neuroheat info``).
+
+Example:
+    >>> summarize("acts.h5")["sentences"]   # doctest: +SKIP
+    1000
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from neuroheat.errors import IncompleteStoreError
+from neuroheat.store.reader import Store
+
+
+def summarize(path: str | os.PathLike) -> dict[str, Any]:
+    """Model, layers, dtype, sentences, words, size and completeness of a store."""
+    try:
+        store = Store(path)
+    except IncompleteStoreError:
+        store = Store(path, allow_incomplete=True)
+    with store:
+        meta = store.meta
+        return {
+            "path": str(store.path),
+            "complete": store.complete,
+            "format_version": meta.get("format_version"),
+            "model": meta.get("model"),
+            "component": meta.get("component", "hidden"),
+            "aggregation": meta.get("aggregation"),
+            "dtype": meta.get("dtype"),
+            "layers": store.layers,
+            "width": store.hidden_size,
+            "sentences": store.num_sentences,
+            "words": store.num_words,
+            "word_types": len(store.vocab),
+            "untokenized_words": int(len(store.untokenized)),
+            "shard": f"{meta.get('shard_index', 0)}/{meta.get('num_shards', 1)}",
+            "sentence_range": [meta.get("sentence_start", 0),
+                               meta.get("sentence_stop", store.num_sentences)],
+            "size_bytes": os.path.getsize(store.path),
+        }
+
+
+def format_summary(info: dict[str, Any]) -> str:
+    """The summary as aligned ``key: value`` lines."""
+    size = info["size_bytes"]
+    human = f"{size / 2**20:.1f} MiB" if size >= 2**20 else f"{size / 1024:.1f} KiB"
+    lines = {
+        "store": info["path"],
+        "status": "complete" if info["complete"] else "INCOMPLETE (resume the extraction)",
+        "model": info["model"],
+        "component": info["component"],
+        "aggregation": info["aggregation"],
+        "dtype": info["dtype"],
+        "layers": ", ".join(map(str, info["layers"])),
+        "width": info["width"],
+        "sentences": info["sentences"],
+        "words": f"{info['words']} ({info['word_types']} types)",
+        "shard": info["shard"],
+        "size": human,
+    }
+    width = max(map(len, lines))
+    return "\n".join(f"{k.rjust(width)}: {v}" for k, v in lines.items())
