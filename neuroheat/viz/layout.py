@@ -168,7 +168,8 @@ def layout_tokens(
     Args:
         tokens: token strings (any script; empty strings get a narrow box).
         font_size: em size in pixels.
-        direction: paragraph direction, ``"ltr"`` or ``"rtl"`` (right-aligned, bidi order).
+        direction: paragraph direction, ``"ltr"``, ``"rtl"`` (right-aligned) or ``"auto"``
+            (from the first strong character, as the bidi algorithm's rules P2-P3).
         max_width: wrap lines wider than this many pixels (None: no width limit).
         char_limit: wrap lines longer than this many characters, counting one space between
             tokens (NeuroX's rule; None: no character limit).
@@ -180,8 +181,12 @@ def layout_tokens(
     """
     tokens = _check_tokens(tokens)
     direction = str(direction).lower()
-    if direction not in ("ltr", "rtl"):
-        raise InputError(f"text_direction must be 'ltr' or 'rtl', not {direction!r}")
+    if direction not in ("ltr", "rtl", "auto"):
+        raise InputError(f"text_direction must be 'ltr', 'rtl' or 'auto', not {direction!r}")
+    if direction == "auto":  # the first strong character decides (rules P2, P3)
+        from bidi import get_base_level
+
+        direction = "rtl" if tokens and get_base_level(" ".join(tokens)) == 1 else "ltr"
     if not font_size or font_size <= 0:
         raise InputError(f"font_size must be a positive number of pixels, not {font_size!r}")
     if char_limit is not None and char_limit < 1:

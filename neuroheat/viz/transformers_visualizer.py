@@ -1,5 +1,81 @@
-"""Placeholder, replaced below."""
+"""Render one neuron of a transformer on any sentence, loading the model once (NeuroX API).
+
+Example:
+    >>> vis = TransformersVisualizer("all-MiniLM-L6-v2")          # doctest: +SKIP
+    >>> vis(["The", "cat", "sat"], layer=3, neuron=42).save_as("n42.pdf")   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from neuroheat.errors import InputError
+from neuroheat.viz.activations_svg import ActivationDrawing, visualize_activations
 
 
-class TransformersVisualizer:  # pragma: no cover
-    pass
+class TransformersVisualizer:
+    """Loads ``model`` once and draws any neuron's activations on any tokens.
+
+    ``model`` is a Hub id (from the local cache), a local directory, a ``(model, tokenizer)``
+    pair or a loaded model. Layer numbers are the extractor's: 0 is the embedding output,
+    1..L the transformer layers. Activations are per word (``aggregation`` of its subwords,
+    "last" by default, as in :func:`neuroheat.extract_activations`). Each instance holds its
+    own model; nothing is shared between instances.
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        *,
+        device: str | None = None,
+        aggregation: str = "last",
+        component: str = "hidden",
+    ) -> None:
+        from neuroheat.extract import load_model  # lazy: torch loads here, not on import
+
+        self.loaded = load_model(model, "base", device=device)
+        self.model_name = self.loaded.name
+        self.aggregation = aggregation
+        self.component = component
+
+    @property
+    def model(self) -> Any:
+        return self.loaded.model
+
+    @property
+    def tokenizer(self) -> Any:
+        return self.loaded.tokenizer
+
+    def activations(self, tokens: Sequence[str], layer: int) -> np.ndarray:
+        """float32 ``[n_tokens, width]`` activations of ``layer`` for one sentence."""
+        from neuroheat.extract.activations import activations_for_words
+
+        if isinstance(tokens, str):
+            raise InputError("tokens must be a list of words, not one string; use text.split()")
+        if not tokens:
+            return np.zeros((0, 0), dtype=np.float32)
+        arrays = activations_for_words(
+            self.loaded,
+            [list(tokens)],
+            layers=[int(layer)],
+            aggregation=self.aggregation,
+            component=self.component,
+        )
+        return arrays[0][:, 0, :]
+
+    def __call__(
+        self, tokens: Sequence[str], layer: int, neuron: int, **options: Any
+    ) -> ActivationDrawing:
+        """Draw ``neuron`` of ``layer`` on ``tokens``; ``options`` go to visualize_activations."""
+        acts = self.activations(tokens, layer)
+        if not len(tokens):
+            return visualize_activations([], [], **options)
+        width = acts.shape[1]
+        if not 0 <= int(neuron) < width:
+            raise InputError(
+                f"neuron {neuron} does not exist: layer {layer} has neurons 0..{width - 1}"
+            )
+        return visualize_activations(list(tokens), acts[:, int(neuron)], **options)
