@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import neuroheat as nh
-from neuroheat.errors import IncompleteStoreError, StoreError
+from neuroheat.errors import IncompleteStoreError, OutputExistsError, StoreError
 from neuroheat.store import RunningStats, StoreWriter, write_store
 
 
@@ -78,6 +78,6 @@ def test_running_stats_merge_equals_direct():
 def test_write_store_validates(tmp_path):
     with pytest.raises(StoreError, match="2 words but 3 rows"):
         write_store(tmp_path / "x.h5", [["a", "b"]], [np.zeros((3, 1, 2))])
-    with pytest.raises(StoreError, match="exists"):
-        path, _, _ = _random_store(tmp_path)
+    path, _, _ = _random_store(tmp_path)
+    with pytest.raises(OutputExistsError, match="exists"):
         write_store(path, [["a"]], [np.zeros((1, 1, 2))])
