@@ -247,8 +247,8 @@ def _render(layouts, arrays, scale: ColorScale, labels, options, fs: float) -> A
     body = dwg.g(id="neuroheat-figure")
     y = margin
 
-    def x_for(width: float) -> float:
-        return margin + (content_w - width if rtl else 0.0)
+    def x_for(width: float, right: bool = rtl) -> float:
+        return margin + (content_w - width if right else 0.0)
 
     if title_lay is not None:
         g = dwg.g(**{"class": "nh-title"})
@@ -262,10 +262,10 @@ def _render(layouts, arrays, scale: ColorScale, labels, options, fs: float) -> A
         if lab is not None:
             g = dwg.g(**{"class": "nh-label"})
             for box in lab.boxes:
-                writer.draw(g, box, x_for(lab.width), y, fill="#555")
+                writer.draw(g, box, x_for(lab.width, lay.rtl), y, fill="#555")
             body.add(g)
             y += lab.height + 0.15 * fs
-        ox = x_for(lay.width)
+        ox = x_for(lay.width, lay.rtl)
         offsets.append((ox, y))
         sent = dwg.g(**{"class": "nh-sentence", "data-sentence": str(k)})
         for box in lay.boxes:
