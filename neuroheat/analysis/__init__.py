@@ -1,0 +1,42 @@
+"""Analysis over an activation store: top words, top neurons, top contexts, statistics.
+
+Pure numpy/scipy (never torch). Every function accepts a :class:`~neuroheat.store.Store`, a
+sharded store, a path, a list of paths or a glob, streams rows in chunks (memory bounded by
+``chunk_mb`` and the vocabulary, not the corpus), and merges per-shard partial results exactly.
+
+Example:
+    >>> import neuroheat as nh
+    >>> nh.analysis.top_words("acts.h5", layer=3, neuron=17, k=5)     # doctest: +SKIP
+    >>> nh.analysis.top_words_all("acts.h5", k=10).to_csv("top.csv")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from neuroheat.analysis.contexts import Context, top_contexts
+from neuroheat.analysis.demo import demo_report
+from neuroheat.analysis.neuron_stats import NeuronStats, neuron_stats
+from neuroheat.analysis.source import Source, open_source
+from neuroheat.analysis.top_words import (
+    NeuronScore,
+    TopWords,
+    TopWordsTable,
+    top_neurons,
+    top_words,
+    top_words_all,
+)
+
+__all__ = [
+    "Context",
+    "NeuronScore",
+    "NeuronStats",
+    "Source",
+    "TopWords",
+    "TopWordsTable",
+    "demo_report",
+    "neuron_stats",
+    "open_source",
+    "top_contexts",
+    "top_neurons",
+    "top_words",
+    "top_words_all",
+]

@@ -1,0 +1,51 @@
+"""``neuroheat contexts``: the words, in their sentences, where a neuron fires most.
+
+Example:
+    $ neuroheat contexts acts.h5 --layer 3 --neuron 17 -k 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from neuroheat.cli._analysis import (
+    add_run_arguments,
+    add_store_argument,
+    check_chunk_mb,
+    run_options,
+    store_source,
+    write_json,
+)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "contexts", help="sentences where a neuron's activation is highest (or lowest)",
+        description="The k words of the corpus where the neuron's activation is highest "
+                    "(--lowest: lowest), with their sentences; ties go to the earlier word.")
+    add_store_argument(p)
+    p.add_argument("--layer", type=int, required=True, metavar="L",
+                   help="model layer number (0 = embeddings)")
+    p.add_argument("--neuron", type=int, required=True, metavar="N", help="neuron index")
+    p.add_argument("-k", type=int, default=10, metavar="K", help="contexts (default 10)")
+    p.add_argument("--lowest", action="store_true", help="lowest activations instead")
+    p.add_argument("--json", action="store_true",
+                   help='print [{"sentence", "position", "word", "value", "words"}, ...]')
+    add_run_arguments(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from neuroheat.analysis import top_contexts
+
+    check_chunk_mb(args.chunk_mb)
+    found = top_contexts(store_source(args), args.layer, args.neuron, k=args.k,
+                         lowest=args.lowest, **run_options(args))
+    if args.json:
+        write_json([c.to_dict() for c in found])
+        return 0
+    for c in found:
+        marked = " ".join(f"[[{w}]]" if i == c.position else w for i, w in enumerate(c.words))
+        sys.stdout.write(f"{c.value:+.4f}  sentence {c.sentence} word {c.position}: {marked}\n")
+    return 0
