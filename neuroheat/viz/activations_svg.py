@@ -293,8 +293,8 @@ def _render(layouts, arrays, scale: ColorScale, labels, options, fs: float) -> A
     if show_bar:
         y += 0.5 * fs
         y = _colorbar(dwg, writer, body, scale, x_for(bar_w), y, bar_w, fs, fonts)
-    width = content_w + 2 * margin
-    height = y + margin
+    width = float(math.ceil(content_w + 2 * margin))  # whole pixels: same PNG size everywhere
+    height = float(math.ceil(y + margin))
     writer.finish()
     if options.get("background", "white") is not None:
         dwg.add(dwg.rect(insert=(0, 0), size=(_r(width), _r(height)),

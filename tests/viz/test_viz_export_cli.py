@@ -1,0 +1,144 @@
+"""PNG/vector-PDF export, the render command, and TransformersVisualizer on a tiny BERT."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import xml.etree.ElementTree as ET
+import zlib
+
+import builders
+import numpy as np
+import pytest
+from raster_utils import NS, needs_raster
+
+from neuroheat.cli import main
+from neuroheat.errors import InputError
+from neuroheat.store import write_store
+from neuroheat.viz import TransformersVisualizer, save, visualize_activations
+
+
+def _pdf_streams(data: bytes) -> list[bytes]:
+    out = []
+    for m in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", data, re.S):
+        raw = m.group(1)
+        try:
+            out.append(zlib.decompress(raw))
+        except zlib.error:
+            out.append(raw)
+    return out
+
+
+def assert_vector_pdf(data: bytes) -> None:
+    assert data.startswith(b"%PDF")
+    assert b"/Subtype /Image" not in data and b"/Subtype/Image" not in data
+    ops = b"\n".join(_pdf_streams(data))
+    # Path construction and fill operators: curves (c), lines (l), moves (m), fill (f).
+    assert re.search(rb"[\d.]+ [\d.]+ m\b", ops) and re.search(rb" c\b", ops)
+    assert re.search(rb"\bf\b", ops)
+
+
+@needs_raster
+@pytest.mark.parametrize("backend", ["rsvg", "cairosvg"])
+def test_png_and_vector_pdf_export(tmp_path, monkeypatch, backend):
+    if backend == "rsvg" and not shutil.which("rsvg-convert"):
+        pytest.skip("rsvg-convert not installed")
+    if backend == "cairosvg":
+        pytest.importorskip("cairosvg")
+    monkeypatch.setenv("NEUROHEAT_SVG_BACKEND", backend)
+    dwg = visualize_activations(["مرحبا", "world", "中文"], [1.0, -0.5, 0.3], colorbar=True)
+    png = dwg.save_as(tmp_path / "f.png", scale=2)
+    pdf = dwg.save_as(tmp_path / "f.pdf")
+    svg = dwg.save_as(tmp_path / "f.svg")
+    from PIL import Image
+
+    w, h = Image.open(png).size
+    assert w == pytest.approx(2 * float(dwg["width"]), abs=2)
+    assert_vector_pdf(pdf.read_bytes())
+    ET.parse(svg)
+    with pytest.raises(InputError, match="must end in"):
+        save(dwg, tmp_path / "f.jpg")
+
+
+@pytest.fixture(scope="module")
+def store_path(tmp_path_factory):
+    rng = np.random.default_rng(0)
+    sents = [["The", "cat", "sat"], ["A", "dog", "ran", "far"], ["مرحبا", "بالعالم"]]
+    acts = [rng.standard_normal((len(s), 3, 8)).astype(np.float32) for s in sents]
+    path = tmp_path_factory.mktemp("store") / "acts.h5"
+    write_store(path, sents, acts)
+    return path, sents, acts
+
+
+@needs_raster
+def test_render_from_store(store_path, tmp_path, capsys):
+    path, sents, acts = store_path
+    out = tmp_path / "one.svg"
+    assert main(["render", str(path), "--sentence", "1", "--layer", "2", "--neuron", "5",
+                 "-o", str(out), "--darken", "1"]) == 0
+    root = ET.parse(out).getroot()
+    vals = [float(g.get("data-activation")) for g in root.findall(".//s:g[@class='nh-token']", NS)]
+    np.testing.assert_allclose(vals, acts[1][:, 2, 5], rtol=1e-6)
+    for suffix in (".png", ".pdf"):
+        out = tmp_path / f"many{suffix}"
+        assert main(["render", str(path), "--sentences", "0,2", "--layer", "1", "--neuron", "3",
+                     "-o", str(out), "--rtl", "--filter", "top_tokens", "--char-limit", "20",
+                     "--font-size", "14", "--colorbar", "--title", "auto"]) == 0
+        assert out.stat().st_size > 1000
+    assert_vector_pdf((tmp_path / "many.pdf").read_bytes())
+    # Errors: one line, exit 2.
+    assert main(["render", str(path), "--sentence", "9", "--layer", "1", "--neuron", "0",
+                 "-o", str(tmp_path / "x.svg")]) == 2
+    assert "sentences 0..2" in capsys.readouterr().err
+    assert main(["render", str(path), "--sentence", "0", "--layer", "1", "--neuron", "99",
+                 "-o", str(tmp_path / "x.svg")]) == 2
+    assert "neurons 0..7" in capsys.readouterr().err
+    assert main(["render", str(path), "--sentence", "0", "--layer", "1", "--neuron", "0",
+                 "-o", str(tmp_path / "one.svg")]) == 2  # exists, no --force
+    assert "--force" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def bert(tmp_path_factory):
+    return builders.tiny_bert(tmp_path_factory.mktemp("viz-models") / "bert")
+
+
+def test_transformers_visualizer_loads_once_and_matches_extractor(bert, monkeypatch):
+    import neuroheat.extract.models as models
+    from neuroheat.extract.activations import activations_for_words
+
+    calls = []
+    real = models.load_model
+
+    def counting(*args, **kwargs):
+        calls.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr("neuroheat.extract.load_model", counting)
+    vis = TransformersVisualizer(str(bert))
+    words = ["the", "quick", "brown", "fox"]
+    d1 = vis(words, 2, 5)
+    d2 = vis(["cats", "run"], 0, 3, darken=1, colorbar=True)
+    assert sum(1 for c in calls if isinstance(c, str)) == 1  # the model was loaded once
+    model = vis.model
+    vis(words, 1, 0)
+    assert vis.model is model
+    other = TransformersVisualizer(str(bert))
+    assert other.model is not vis.model  # no state shared between instances
+    ref = activations_for_words(vis.loaded, [words], layers=[2])[0][:, 0, 5]
+    root = ET.fromstring(d1.tostring())
+    vals = [float(g.get("data-activation")) for g in root.findall(".//s:g[@class='nh-token']", NS)]
+    np.testing.assert_allclose(vals, ref, rtol=1e-5, atol=1e-6)
+    assert "nh-colorbar" in d2.tostring()
+    with pytest.raises(InputError, match="neurons 0..31"):
+        vis(words, 1, 32)
+
+
+@needs_raster
+def test_render_from_model(bert, tmp_path):
+    out = tmp_path / "m.pdf"
+    assert main(["render", str(bert), "--text", "the quick brown fox", "--layer", "2",
+                 "--neuron", "4", "-o", str(out)]) == 0
+    assert_vector_pdf(out.read_bytes())
+    assert main(["render", str(bert), "--sentence", "0", "--layer", "2", "--neuron", "4",
+                 "-o", str(tmp_path / "x.svg")]) == 2
