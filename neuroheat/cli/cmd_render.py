@@ -4,6 +4,7 @@ From a store (no model needed)::
 
     neuroheat render acts.h5 --sentence 3 --layer 2 --neuron 17 -o n17.pdf
     neuroheat render acts.h5 --sentences 3,8,21 --layer 2 --neuron 17 -o n17.svg
+    neuroheat render acts.h5 --card --layer 2 --neuron 17 -o card17.pdf
 
 From a model, on any text (loads the model once)::
 
@@ -32,6 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     src.add_argument("--sentence", type=int, help="sentence index in the store")
     src.add_argument("--sentences", help="comma-separated sentence indices (shared scale)")
     src.add_argument("--text", help="text to run through the model (split on spaces)")
+    src.add_argument("--card", action="store_true",
+                     help="neuron card from a store: top words and top contexts")
     p.add_argument("--layer", type=int, required=True, help="layer (0 = embeddings)")
     p.add_argument("--neuron", type=int, required=True, help="neuron index in the layer")
     p.add_argument("-o", "--output", required=True, help="output file: .svg, .png or .pdf")
@@ -49,6 +52,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--text-mode", choices=["paths", "embed"], default="paths",
                    help="glyphs as paths (default) or text with an embedded font subset")
     p.add_argument("--scale", type=float, default=2.0, help="PNG pixels per SVG pixel (2)")
+    p.add_argument("--k-words", type=int, default=10, help="top words on a card (10)")
+    p.add_argument("--k-contexts", type=int, default=5, help="contexts on a card (5)")
     p.add_argument("--device", help="device for a model target (cpu, cuda, ...)")
     p.add_argument("--force", action="store_true", help="overwrite the output file")
     p.set_defaults(func=run)
@@ -116,6 +121,31 @@ def _from_model(args: argparse.Namespace):
     return [words], [acts[:, args.neuron] if words else acts[:, :0].ravel()], None
 
 
+def _style(args: argparse.Namespace) -> dict:
+    title = args.title
+    if title == "auto":
+        title = f"layer {args.layer}, neuron {args.neuron}"
+    options = dict(
+        vmin=args.vmin, vmax=args.vmax, cmap=args.cmap, title=title, width=args.width,
+        text_mode=args.text_mode,
+    )
+    return {k: v for k, v in options.items() if v is not None}
+
+
+def _card(args: argparse.Namespace, target: Path, out: Path) -> int:
+    from neuroheat.viz import neuron_card, save
+
+    dwg = neuron_card(
+        str(target), args.layer, args.neuron, k_words=args.k_words, k_contexts=args.k_contexts,
+        darken=args.darken, text_direction="rtl" if args.rtl else "ltr",
+        char_limit=args.char_limit if args.char_limit and args.char_limit > 0 else None,
+        font_size=args.font_size, **_style(args),
+    )
+    save(dwg, out, scale=args.scale)
+    print(out)
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from neuroheat.viz import visualize_sentences
     from neuroheat.viz.export import FORMATS, save
@@ -126,6 +156,10 @@ def run(args: argparse.Namespace) -> int:
     if out.exists() and not args.force:
         raise InputError(f"{out} exists; pass --force to overwrite it")
     target = Path(args.target)
+    if args.card:
+        if not _is_hdf5(target):
+            raise InputError(f"--card needs a store file; {target} is not an HDF5 store")
+        return _card(args, target, out)
     if _is_hdf5(target):
         if args.text is not None:
             raise InputError(f"{target} is a store: use --sentence/--sentences, not --text")
@@ -134,13 +168,11 @@ def run(args: argparse.Namespace) -> int:
         if args.text is None and target.suffix.lower() in (".h5", ".hdf5"):
             raise InputError(f"store {target} does not exist or is not an HDF5 file")
         sentences, acts, labels = _from_model(args)
-    title = args.title
-    if title == "auto":
-        title = f"layer {args.layer}, neuron {args.neuron}"
-    options = dict(
-        vmin=args.vmin, vmax=args.vmax, cmap=args.cmap, colorbar=args.colorbar, title=title,
-        width=args.width, text_mode=args.text_mode, labels=labels,
-    )
+    options = _style(args)
+    if args.colorbar:
+        options["colorbar"] = True
+    if labels is not None:
+        options["labels"] = labels
     dwg = visualize_sentences(
         sentences,
         acts,
@@ -149,7 +181,7 @@ def run(args: argparse.Namespace) -> int:
         char_limit=args.char_limit if args.char_limit and args.char_limit > 0 else None,
         font_size=args.font_size,
         filter_fn=args.filter,
-        **{k: v for k, v in options.items() if v is not None},
+        **options,
     )
     save(dwg, out, scale=args.scale)
     print(out)

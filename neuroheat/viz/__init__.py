@@ -17,6 +17,7 @@ from neuroheat.viz.colors import ColorScale
 from neuroheat.viz.export import ExportError, convert, save
 from neuroheat.viz.fonts import FontStack, default_font_stack, font_stack
 from neuroheat.viz.layout import TextLayout, TokenBox, layout_tokens
+from neuroheat.viz.neuron_card import neuron_card
 from neuroheat.viz.transformers_visualizer import TransformersVisualizer
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "default_font_stack",
     "font_stack",
     "layout_tokens",
+    "neuron_card",
     "save",
     "visualize_activations",
     "visualize_sentences",

@@ -216,7 +216,10 @@ def _fmt(v: float) -> str:
     return f"{v:.3g}"
 
 
-def _render(layouts, arrays, scale: ColorScale, labels, options, fs: float) -> ActivationDrawing:
+def _render(layouts, arrays, scale: ColorScale, labels, options, fs: float,
+            scales: list[ColorScale] | None = None) -> ActivationDrawing:
+    """Draw sentence blocks; ``scales`` gives each block its own scale (else ``scale``,
+    which the colour bar always shows)."""
     rtl = layouts[0].rtl if layouts else False
     margin = float(options.get("margin") if options.get("margin") is not None else fs / 2)
     text_color = options.get("text_color") or "auto"
@@ -230,6 +233,7 @@ def _render(layouts, arrays, scale: ColorScale, labels, options, fs: float) -> A
         else None
     )
     label_lays = [
+        None if lbl is None else
         layout_tokens(str(lbl).split() or [""], direction="rtl" if rtl else "ltr", **small)
         for lbl in labels
     ] if labels is not None else [None] * len(layouts)
@@ -270,7 +274,8 @@ def _render(layouts, arrays, scale: ColorScale, labels, options, fs: float) -> A
         sent = dwg.g(**{"class": "nh-sentence", "data-sentence": str(k)})
         for box in lay.boxes:
             a = float(arr[box.index])
-            color, opacity = scale(a)
+            sc = scales[k] if scales else scale
+            color, opacity = sc(a)
             tg = dwg.g(**{"class": "nh-token", "data-index": str(box.index),
                           "data-activation": repr(a)})
             tg.set_desc(title=f"{box.text} ({_fmt(a)})")
@@ -285,7 +290,7 @@ def _render(layouts, arrays, scale: ColorScale, labels, options, fs: float) -> A
                 tg.add(rect)
             fill = text_color
             if fill == "auto":
-                fill = "#ffffff" if luminance(scale.effective(a)) < 0.3 else "#000000"
+                fill = "#ffffff" if luminance(sc.effective(a)) < 0.3 else "#000000"
             writer.draw(tg, box, ox, y, fill=fill)
             sent.add(tg)
         body.add(sent)

@@ -15,7 +15,7 @@ from raster_utils import NS, needs_raster
 from neuroheat.cli import main
 from neuroheat.errors import InputError
 from neuroheat.store import write_store
-from neuroheat.viz import TransformersVisualizer, save, visualize_activations
+from neuroheat.viz import TransformersVisualizer, neuron_card, save, visualize_activations
 
 
 def _pdf_streams(data: bytes) -> list[bytes]:
@@ -142,3 +142,23 @@ def test_render_from_model(bert, tmp_path):
     assert_vector_pdf(out.read_bytes())
     assert main(["render", str(bert), "--sentence", "0", "--layer", "2", "--neuron", "4",
                  "-o", str(tmp_path / "x.svg")]) == 2
+
+
+def test_neuron_card_shows_top_words_and_contexts(store_path, tmp_path):
+    from neuroheat.analysis import top_contexts, top_words
+
+    path, sents, acts = store_path
+    card = neuron_card(path, 2, 5, k_words=4, k_contexts=2)
+    words = [w for w, _ in top_words(path, 2, 5, k=4)]
+    ctx = top_contexts(path, 2, 5, k=2)
+    assert [b.text for b in card.layouts[0].boxes] == words
+    assert [[b.text for b in lay.boxes] for lay in card.layouts[1:]] == [c.words for c in ctx]
+    # The contexts share one scale: the largest |activation| among them has full opacity.
+    ctx_vals = np.concatenate([acts[c.sentence][:, 2, 5] for c in ctx])
+    assert card.scale.limit == pytest.approx(np.abs(ctx_vals).max(), rel=1e-6)
+    root = ET.fromstring(card.tostring())
+    assert root.find("s:title", NS).text == "layer 2, neuron 5"
+    out = tmp_path / "card.svg"
+    assert main(["render", str(path), "--card", "--layer", "2", "--neuron", "5",
+                 "--k-contexts", "2", "-o", str(out)]) == 0
+    ET.parse(out)
