@@ -20,7 +20,7 @@ import svgwrite
 from neuroheat.errors import InputError
 from neuroheat.viz.colors import ColorScale, composite_on_white, luminance
 from neuroheat.viz.layout import TextLayout, layout_tokens
-from neuroheat.viz.svg_glyphs import GlyphWriter
+from neuroheat.viz.svg_glyphs import GlyphWriter, xml_safe
 
 FILTERS = ("top_tokens",)
 OPTIONS = {
@@ -278,7 +278,7 @@ def _render(layouts, arrays, scale: ColorScale, labels, options, fs: float,
             color, opacity = sc(a)
             tg = dwg.g(**{"class": "nh-token", "data-index": str(box.index),
                           "data-activation": repr(a)})
-            tg.set_desc(title=f"{box.text} ({_fmt(a)})")
+            tg.set_desc(title=xml_safe(f"{box.text} ({_fmt(a)})"))
             if opacity > 0:
                 rect = dwg.rect(
                     insert=(_r(box.x + ox), _r(box.y + y)),
@@ -308,7 +308,7 @@ def _render(layouts, arrays, scale: ColorScale, labels, options, fs: float,
     dwg["width"], dwg["height"] = _r(width), _r(height)
     dwg.viewbox(0, 0, _r(width), _r(height))
     text = " / ".join(" ".join(b.text for b in lay.boxes) for lay in layouts)
-    dwg.set_desc(title=str(title) if title else text[:500])
+    dwg.set_desc(title=xml_safe(str(title) if title else text[:500]))
     dwg.layouts, dwg.offsets, dwg.scale = layouts, offsets, scale
     return dwg
 

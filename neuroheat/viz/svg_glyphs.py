@@ -29,6 +29,7 @@ from __future__ import annotations
 import base64
 import io
 import logging
+import re
 from collections import defaultdict
 from functools import lru_cache
 
@@ -41,6 +42,20 @@ from neuroheat.viz.layout import TokenBox
 log = logging.getLogger(__name__)
 
 TEXT_MODES = ("paths", "embed")
+
+
+_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    """``text`` with characters XML cannot hold replaced: C0 controls by their visible
+    control pictures (U+2400...), surrogates and non-characters by U+FFFD."""
+
+    def sub(m: re.Match) -> str:
+        cp = ord(m.group())
+        return chr(0x2400 + cp) if cp < 0x20 else "\ufffd"
+
+    return _XML_BAD.sub(sub, text)
 
 
 def _num(v: float) -> str:
@@ -89,7 +104,7 @@ class GlyphWriter:
             if box.glyphs:
                 size = box.glyphs[0].scale * box.glyphs[0].face.upem
                 t = self.dwg.text(
-                    box.text,
+                    xml_safe(box.text),
                     insert=(_num(box.pen_x + box.advance / 2 + dx), _num(box.baseline + dy)),
                     style=f"font-size:{_num(size)}px",
                 )
@@ -139,7 +154,7 @@ def subset_font(face: FontFace, text: str) -> tuple[bytes, str]:
     options.notdef_outline = True
     options.hinting = False
     sub = subset.Subsetter(options)
-    sub.populate(text=text + " ")
+    sub.populate(unicodes=[ord(c) for c in text + " " if not 0xD800 <= ord(c) <= 0xDFFF])
     sub.subset(font)
     out = io.BytesIO()
     font.save(out)

@@ -168,3 +168,18 @@ def test_accepts_numpy_and_tensor_like():
 
     dwg = visualize_activations(["a", "b"], FakeTensor())
     assert _rects(dwg)[1][0] == "#d35f5f"
+
+
+@pytest.mark.parametrize("mode", ["paths", "embed"])
+def test_control_and_invisible_characters_make_valid_svg(mode):
+    tokens = ["a\nb", "\t", " ", "", "\u200b", "\x00", "\ufeff", "\U0010ffff", "\ud800",
+              "\uffff", "👨\u200d👩\u200d👧"]
+    dwg = visualize_activations(tokens, np.arange(1, len(tokens) + 1), text_mode=mode,
+                                title="t\x01")
+    root = ET.fromstring(dwg.tostring())  # XML cannot hold C0 controls or surrogates
+    titles = [t.text for t in root.findall(".//s:g[@class='nh-token']/s:title", NS)]
+    assert titles[5].startswith("\u2400")  # NUL shown as its control picture
+    # Every token keeps a box of its own, in order, even when it has no visible glyph.
+    boxes = dwg.layouts[0].boxes
+    assert [b.index for b in boxes] == list(range(len(tokens)))
+    assert all(b.width > 0 for b in boxes)
