@@ -124,7 +124,13 @@ class Source:
         except KeyError:
             import difflib
 
-            close = difflib.get_close_matches(word, self.vocab, n=5)
+            lowered: dict[str, str] = {}
+            for w in self.vocab:
+                lowered.setdefault(w.lower(), w)
+            close = [w for w in self.vocab if w.lower() == word.lower()][:5]
+            close += [lowered[w] for w in difflib.get_close_matches(word.lower(), list(lowered),
+                                                                    n=5)
+                      if lowered[w] not in close][:5 - len(close)]
             hint = f"; close matches: {', '.join(map(repr, close))}" if close else ""
             raise InputError(f"word {word!r} does not occur in the corpus of this store "
                              f"(words are matched exactly, case-sensitively){hint}") from None

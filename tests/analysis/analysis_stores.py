@@ -1,0 +1,70 @@
+"""Random stores and a direct (naive) implementation of the top-words score for the tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from neuroheat.store import write_store
+
+
+def random_corpus(seed: int, n_sentences: int = 30, n_types: int = 12, n_layers: int = 2,
+                  width: int = 8, max_len: int = 9):
+    """Sentences over a small vocabulary (many repeats) and float32 activations."""
+    rng = np.random.default_rng(seed)
+    vocab = [f"w{i}" for i in range(n_types)] + ["é", "日本", "<b>"]
+    sents = [[vocab[j] for j in rng.integers(0, len(vocab), rng.integers(1, max_len))]
+             for _ in range(n_sentences)]
+    acts = [rng.standard_normal((len(s), n_layers, width)).astype(np.float32) * 2 + 0.5
+            for s in sents]
+    return sents, acts
+
+
+def write_shards(dirpath: Path, sents, acts, cuts: list[int], *, layers=None,
+                 dtype: str = "float32") -> list[Path]:
+    """Write sentences [cuts[i]:cuts[i+1]) to shard files (with the extractor's shard attrs)."""
+    bounds = [0, *cuts, len(sents)]
+    paths = []
+    for i in range(len(bounds) - 1):
+        a, b = bounds[i], bounds[i + 1]
+        path = Path(dirpath) / f"acts-shard{i}of{len(bounds) - 1}.h5"
+        write_store(path, sents[a:b], acts[a:b], layers=layers, dtype=dtype,
+                    meta={"shard_index": i, "num_shards": len(bounds) - 1,
+                          "num_sentences_total": len(sents)})
+        paths.append(path)
+    return paths
+
+
+def stored_values(acts, dtype: str = "float32") -> np.ndarray:
+    """float64 ``[rows, n_layers, width]`` exactly as the store holds them."""
+    return np.concatenate([np.asarray(a).astype(dtype).astype(np.float32) for a in acts]
+                          ).astype(np.float64)
+
+
+def naive_scores(words: list[str], values: np.ndarray, mu: float, sigma: float,
+                 vmin: float, vmax: float) -> list[tuple[str, float]]:
+    """NeuroX's loop: per word type (first-occurrence order) the mean of |a - mu| / sigma,
+    divided by the largest, rounded to 12 decimals. [] for a constant neuron."""
+    if vmin == vmax:
+        return []
+    agg: dict[str, tuple[float, int]] = {}
+    for w, a in zip(words, values, strict=True):
+        s, c = agg.get(w, (0.0, 0))
+        agg[w] = (s + abs(float(a) - mu) / sigma, c + 1)
+    means = [(w, s / c) for w, (s, c) in agg.items()]
+    top = max(s for _, s in means)
+    return [(w, float(np.round(s / top, 12))) for w, s in means]
+
+
+def naive_top_words(words, values, mu, sigma, vmin, vmax, k, min_threshold):
+    scored = naive_scores(words, values, mu, sigma, vmin, vmax)
+    ranked = sorted(scored, key=lambda x: -x[1])  # stable: ties keep first occurrence
+    ranked = [(w, s) for w, s in ranked if s > min_threshold]
+    return ranked if k is None else ranked[:k]
+
+
+def assert_same_ranking(got, expected, tol: float = 1e-6) -> None:
+    assert [w for w, _ in got] == [w for w, _ in expected], (got, expected)
+    for (_, a), (_, b) in zip(got, expected, strict=True):
+        assert abs(a - b) <= tol, (got, expected)
