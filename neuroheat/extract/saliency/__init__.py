@@ -1,0 +1,38 @@
+"""Saliency: which input tokens drove each prediction, every target in one batched pass.
+
+``saliency`` (transformers; connectivity, gradient, grad x input, integrated gradients) and
+``gradcam`` (1-D convolutional text classifiers) return scores per input token; ``Saliency`` is
+the result object (numpy + JSON; importing it never imports torch). Names load lazily, so
+importing this package stays cheap.
+
+Example:
+    >>> from neuroheat.extract.saliency import Saliency    # no torch import
+    >>> sal = saliency("path/to/bert-mlm", "The cat sat .")  # doctest: +SKIP
+    >>> sal.save("cat.json"); Saliency.load("cat.json")      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__all__ = ["Saliency", "gradcam", "saliency", "validate_textualheatmap"]
+
+_LAZY = {
+    "saliency": "neuroheat.extract.saliency.api",
+    "gradcam": "neuroheat.extract.saliency.grad_cam",
+    "Saliency": "neuroheat.extract.saliency.result",
+    "validate_textualheatmap": "neuroheat.extract.saliency.result",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,199 @@
+"""Grad-CAM heatmaps for 1-D convolutional text classifiers.
+
+The gradients of a class score w.r.t. a convolution layer's output ``A [batch, filters,
+length]`` weight that output: ``variant="filters"`` is Grad-CAM (Selvaraju et al. 2017; one
+weight per filter, the position-averaged gradient), ``variant="positions"`` weights each
+position by its filter-averaged gradient. The map goes through a ReLU, is normalised to [0, 1],
+and is mapped back to the input tokens through the receptive fields of the convolutions and
+poolings on the way from the input to the layer: each token takes the largest value of the
+positions whose receptive field covers it.
+
+Receptive fields are found by watching one forward pass: every ``Conv1d``, ``MaxPool1d``,
+``AvgPool1d`` and ``AdaptiveMax/AvgPool1d`` records its input and output shape, and the chain
+ending at ``layer`` is followed back to the token sequence (an input of the token count).
+Parallel branches (Kim-style CNNs with several kernel widths) are fine. Pass
+``receptive_fields`` (a ``(first, last)`` token range per layer position) for anything else.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from neuroheat.errors import InputError
+
+VARIANTS = ("filters", "positions")
+
+
+def _ranges(module: Any, length_in: int, length_out: int) -> list[tuple[int, int]]:
+    """Input index range ``(first, last)`` of every output position of one module."""
+    import torch.nn as nn
+
+    if isinstance(module, nn.AdaptiveMaxPool1d | nn.AdaptiveAvgPool1d):
+        return [(math.floor(i * length_in / length_out),
+                 math.ceil((i + 1) * length_in / length_out) - 1) for i in range(length_out)]
+
+    def one(v: Any) -> int:
+        return int(v[0] if isinstance(v, tuple | list) else v)
+
+    kernel = one(module.kernel_size)
+    stride = one(module.stride if module.stride is not None else kernel)
+    dilation = one(getattr(module, "dilation", 1))
+    padding = module.padding
+    if padding == "same":
+        padding = dilation * (kernel - 1) // 2
+    elif padding == "valid":
+        padding = 0
+    padding = one(padding)
+    return [(i * stride - padding, i * stride - padding + dilation * (kernel - 1))
+            for i in range(length_out)]
+
+
+def _watch(model: Any) -> tuple[list[Any], list[Any]]:
+    import torch.nn as nn
+
+    kinds = (nn.Conv1d, nn.MaxPool1d, nn.AvgPool1d, nn.AdaptiveMaxPool1d, nn.AdaptiveAvgPool1d)
+    seen: list[tuple[Any, tuple[int, ...], tuple[int, ...]]] = []
+
+    def hook(module: Any, args: Any, output: Any) -> None:
+        if args and hasattr(args[0], "shape") and hasattr(output, "shape"):
+            seen.append((module, tuple(args[0].shape), tuple(output.shape)))
+
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, kinds)]
+    return seen, handles
+
+
+def _receptive_fields(layer: Any, seen: list[Any], n_tokens: int) -> list[tuple[int, int]]:
+    """Token range of every output position of ``layer`` (chain of recorded modules)."""
+    idx = max((i for i, (m, _, _) in enumerate(seen) if m is layer), default=None)
+    if idx is None:
+        raise InputError("cannot map the layer's positions to tokens: it is not a Conv1d or "
+                         "pooling module run by the model; pass receptive_fields=[(first, last), "
+                         "...] (one token range per layer position)")
+    chain = [seen[idx]]
+    while True:  # follow the input back through modules whose output has the input's shape
+        pos = seen.index(chain[-1])
+        prev = next((s for s in reversed(seen[:pos]) if s[2][1:] == chain[-1][1][1:]), None)
+        if prev is None:
+            break
+        chain.append(prev)
+    if chain[-1][1][-1] != n_tokens:
+        raise InputError("cannot follow the layer's input back to the tokens (no Conv1d/pooling "
+                         f"input of length {n_tokens}); pass receptive_fields=[(first, last), ...]")
+    fields: list[tuple[int, int]] = [(i, i) for i in range(chain[-1][1][-1])]  # token level
+    for module, shape_in, shape_out in reversed(chain):
+        ranges = _ranges(module, shape_in[-1], shape_out[-1])
+        fields = [(fields[max(0, min(lo, len(fields) - 1))][0],
+                   fields[max(0, min(hi, len(fields) - 1))][1]) for lo, hi in ranges]
+    return [(max(0, lo), min(n_tokens - 1, hi)) for lo, hi in fields]
+
+
+def gradcam(
+    model: Any,
+    layer: Any,
+    inputs: Any,
+    target: int | Sequence[int] | None = None,
+    variant: str = "filters",
+    *,
+    receptive_fields: Sequence[tuple[int, int]] | None = None,
+    return_positions: bool = False,
+) -> Any:
+    """Grad-CAM heat per input token for a 1-D CNN text classifier (a torch ``nn.Module``).
+
+    Args:
+        model: maps ``inputs`` (token ids ``[batch, tokens]``, or float features) to class
+            scores ``[batch, classes]``.
+        layer: the module (or its dotted name) whose output ``[batch, filters, length]`` to use.
+        inputs: token ids ``[tokens]`` or ``[batch, tokens]`` (tensor or lists), or float
+            features ``[batch, tokens, ...]``.
+        target: class index (or one per example); default: the predicted class.
+        variant: ``filters`` (Grad-CAM) or ``positions``.
+        receptive_fields: token range ``(first, last)`` of each layer position (default:
+            derived from the model's Conv1d/pooling modules).
+        return_positions: also return the per-position map ``[batch, length]``.
+
+    Returns:
+        numpy ``[tokens]`` (or ``[batch, tokens]`` for a batch) in [0, 1]; with
+        ``return_positions`` a pair (token heat, position heat).
+
+    Example:
+        >>> heat = gradcam(cnn, cnn.conv, torch.tensor([4, 8, 15, 16]))   # doctest: +SKIP
+    """
+    import numpy as np
+    import torch
+
+    if variant not in VARIANTS:
+        raise InputError(f"unknown Grad-CAM variant {variant!r}; choose one of "
+                         f"{', '.join(VARIANTS)}")
+    if isinstance(layer, str):
+        try:
+            layer = model.get_submodule(layer)
+        except AttributeError as exc:
+            raise InputError(f"model has no layer {layer!r}; pass a module or a name from "
+                             "model.named_modules()") from exc
+    x = torch.as_tensor(inputs)
+    single = x.dim() == 1  # one sequence of token ids
+    if single:
+        x = x.unsqueeze(0)
+    if x.dim() < 2 or x.shape[1] == 0:
+        raise InputError("inputs are empty; pass at least one token")
+    device = next(iter(model.parameters()), torch.empty(0)).device
+    x = x.to(device)
+    n_tokens = x.shape[1]
+    captured: dict[str, Any] = {}
+
+    def keep(_module: Any, _args: Any, output: Any) -> None:
+        captured["a"] = output
+
+    seen, handles = _watch(model)
+    handles.append(layer.register_forward_hook(keep))
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.enable_grad():
+            scores = model(x)
+            if "a" not in captured:
+                raise InputError("the layer did not run during the forward pass; pass a module "
+                                 "the model calls")
+            act = captured["a"]
+            if not isinstance(act, torch.Tensor) or act.dim() != 3:
+                raise InputError("the layer's output must be [batch, filters, length]; got "
+                                 f"{getattr(act, 'shape', type(act).__name__)}")
+            if target is None:
+                classes = scores.argmax(-1)
+            else:
+                classes = torch.as_tensor(target, device=scores.device).reshape(-1)
+                classes = classes.expand(scores.shape[0]) if classes.numel() == 1 else classes
+                if classes.numel() != scores.shape[0] or int(classes.max()) >= scores.shape[-1] \
+                        or int(classes.min()) < 0:
+                    raise InputError(f"target must be a class in 0..{scores.shape[-1] - 1} "
+                                     "(one, or one per example)")
+            picked = scores[torch.arange(scores.shape[0], device=scores.device), classes]
+            (grad,) = torch.autograd.grad(picked.sum(), act)
+    finally:
+        for h in handles:
+            h.remove()
+        model.train(was_training)
+    act = act.detach()
+    if variant == "filters":
+        cam = (grad.mean(-1, keepdim=True) * act).sum(1)
+    else:
+        cam = grad.mean(1) * act.sum(1)
+    cam = torch.relu(cam)
+    top = cam.amax(-1, keepdim=True)
+    cam = torch.where(top > 0, cam / torch.where(top > 0, top, torch.ones_like(top)), cam)
+    cam_np = cam.double().cpu().numpy()
+    fields = list(receptive_fields) if receptive_fields is not None else \
+        _receptive_fields(layer, seen, n_tokens)
+    if len(fields) != cam_np.shape[1]:
+        raise InputError(f"receptive_fields has {len(fields)} ranges but the layer has "
+                         f"{cam_np.shape[1]} positions")
+    heat = np.zeros((cam_np.shape[0], n_tokens))
+    for pos, (lo, hi) in enumerate(fields):
+        lo, hi = max(0, int(lo)), min(n_tokens - 1, int(hi))
+        if lo <= hi:
+            heat[:, lo:hi + 1] = np.maximum(heat[:, lo:hi + 1], cam_np[:, pos:pos + 1])
+    if single:
+        heat, cam_np = heat[0], cam_np[0]
+    return (heat, cam_np) if return_positions else heat
