@@ -309,6 +309,8 @@ def _render(layouts, arrays, scale: ColorScale, labels, options, fs: float,
     dwg.viewbox(0, 0, _r(width), _r(height))
     text = " / ".join(" ".join(b.text for b in lay.boxes) for lay in layouts)
     dwg.set_desc(title=xml_safe(str(title) if title else text[:500]))
+    dwg["role"] = "img"
+    dwg["aria-label"] = xml_safe(text[:2000])
     dwg.layouts, dwg.offsets, dwg.scale = layouts, offsets, scale
     return dwg
 

@@ -183,3 +183,20 @@ def test_control_and_invisible_characters_make_valid_svg(mode):
     boxes = dwg.layouts[0].boxes
     assert [b.index for b in boxes] == list(range(len(tokens)))
     assert all(b.width > 0 for b in boxes)
+
+
+def test_custom_font_goes_first_and_missing_fonts_say_how_to_install(monkeypatch):
+    from neuroheat.viz import fonts as fonts_mod
+    from neuroheat.viz import layout_tokens
+
+    default = fonts_mod.default_font_stack()
+    arabic = next(f.path for f in default.faces if f.name == "Noto Sans Arabic")
+    lay = layout_tokens(["123", "abc"], fonts=[arabic])
+    assert {g.face.name for g in lay.boxes[0].glyphs} == {"Noto Sans Arabic"}
+    assert {g.face.name for g in lay.boxes[1].glyphs} == {"Noto Sans"}  # fallback
+    with pytest.raises(InputError, match="does not exist"):
+        layout_tokens(["a"], fonts=["/nonexistent/font.ttf"])
+    monkeypatch.setattr(fonts_mod, "_package_dir", lambda name: None)
+    monkeypatch.delenv("NEUROHEAT_FONT", raising=False)
+    with pytest.raises(InputError, match="pip install manimgx-fonts noto-cjk-sans-otc"):
+        fonts_mod.default_font_files()
