@@ -217,9 +217,10 @@ def _fmt(v: float) -> str:
 
 
 def _render(layouts, arrays, scale: ColorScale, labels, options, fs: float,
-            scales: list[ColorScale] | None = None) -> ActivationDrawing:
+            scales: list[ColorScale] | None = None,
+            highlights: list[int | None] | None = None) -> ActivationDrawing:
     """Draw sentence blocks; ``scales`` gives each block its own scale (else ``scale``,
-    which the colour bar always shows)."""
+    which the colour bar always shows); ``highlights`` outlines one token per block."""
     rtl = layouts[0].rtl if layouts else False
     margin = float(options.get("margin") if options.get("margin") is not None else fs / 2)
     text_color = options.get("text_color") or "auto"
@@ -292,6 +293,11 @@ def _render(layouts, arrays, scale: ColorScale, labels, options, fs: float,
             if fill == "auto":
                 fill = "#ffffff" if luminance(sc.effective(a)) < 0.3 else "#000000"
             writer.draw(tg, box, ox, y, fill=fill)
+            if highlights and highlights[k] == box.index:
+                tg.add(dwg.rect(insert=(_r(box.x + ox + 0.75), _r(box.y + y + 0.75)),
+                                size=(_r(box.width - 1.5), _r(box.height - 1.5)),
+                                fill="none", stroke="#222222", stroke_width=1.5,
+                                **{"class": "nh-highlight"}))
             sent.add(tg)
         body.add(sent)
         y += lay.height + (0.6 * fs if k + 1 < len(layouts) else 0.0)

@@ -58,7 +58,14 @@ def neuron_card(
                                text_direction=text_direction, char_limit=char_limit,
                                font_size=font_size, **options)
     words = top_words(store, layer, neuron, k=k_words)
-    contexts = top_contexts(store, layer, neuron, k=k_contexts, lowest=lowest)
+    # Several top rows often share a sentence (or a duplicated sentence): keep one context
+    # per distinct sentence text, the best one.
+    contexts, seen = [], set()
+    for c in top_contexts(store, layer, neuron, k=max(1, k_contexts) * 4, lowest=lowest):
+        key = tuple(c.words)
+        if key not in seen and len(contexts) < k_contexts:
+            seen.add(key)
+            contexts.append(c)
     sentences = [list(c.words) for c in contexts]
     acts = [np.asarray(store.sentence(c.sentence, layer=layer)[:, neuron], np.float64)
             for c in contexts]
@@ -84,4 +91,6 @@ def neuron_card(
     opts.setdefault("title", f"layer {layer}, neuron {neuron}")
     opts.setdefault("colorbar", True)
     scales = [word_scale] + [scale] * len(contexts)
-    return _render(layouts, arrays, scale, labels, opts, float(font_size), scales=scales)
+    highlights = [None] + [c.position for c in contexts]
+    return _render(layouts, arrays, scale, labels, opts, float(font_size), scales=scales,
+                   highlights=highlights)

@@ -150,9 +150,14 @@ def test_neuron_card_shows_top_words_and_contexts(store_path, tmp_path):
     path, sents, acts = store_path
     card = neuron_card(path, 2, 5, k_words=4, k_contexts=2)
     words = [w for w, _ in top_words(path, 2, 5, k=4)]
-    ctx = top_contexts(path, 2, 5, k=2)
+    ctx, seen = [], set()
+    for c in top_contexts(path, 2, 5, k=8):  # best context of each distinct sentence
+        if tuple(c.words) not in seen and len(ctx) < 2:
+            seen.add(tuple(c.words))
+            ctx.append(c)
     assert [b.text for b in card.layouts[0].boxes] == words
     assert [[b.text for b in lay.boxes] for lay in card.layouts[1:]] == [c.words for c in ctx]
+    assert card.tostring().count("nh-highlight") == 2  # the top word of each context
     # The contexts share one scale: the largest |activation| among them has full opacity.
     ctx_vals = np.concatenate([acts[c.sentence][:, 2, 5] for c in ctx])
     assert card.scale.limit == pytest.approx(np.abs(ctx_vals).max(), rel=1e-6)
@@ -162,3 +167,14 @@ def test_neuron_card_shows_top_words_and_contexts(store_path, tmp_path):
     assert main(["render", str(path), "--card", "--layer", "2", "--neuron", "5",
                  "--k-contexts", "2", "-o", str(out)]) == 0
     ET.parse(out)
+
+
+@needs_raster
+def test_demo_figures(store_path, bert, tmp_path):
+    from neuroheat.viz.demo import demo_figures
+
+    path, _, _ = store_path
+    written = demo_figures(path, tmp_path, str(bert), n_neurons=2, k_contexts=2)
+    assert {p.suffix for p in written} == {".svg", ".png", ".pdf"}
+    assert all(p.exists() and p.stat().st_size > 500 for p in written)
+    assert any(p.name.startswith("live_") for p in written)

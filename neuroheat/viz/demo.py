@@ -1,0 +1,52 @@
+"""The figures part of ``neuroheat demo``: neuron cards of the most selective neurons.
+
+Example:
+    >>> paths = demo_figures("demo_output/minilm.h5", "demo_output", model_dir)   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+DEMO_SENTENCE = "The interpreter reads the source file and executes each statement in order ."
+
+
+def demo_figures(
+    store: Any,
+    outdir: str | os.PathLike,
+    model: Any = None,
+    *,
+    n_neurons: int = 3,
+    k_contexts: int = 4,
+) -> list[Path]:
+    """Write a neuron card (.svg, .png, .pdf) for each of the ``n_neurons`` most selective
+    neurons into ``outdir/figures``, and, when ``model`` is given, the first neuron on a new
+    sentence computed live by :class:`TransformersVisualizer`. Returns the written paths."""
+    from neuroheat.analysis import top_words_all
+    from neuroheat.analysis.demo import pick_neurons
+    from neuroheat.viz.neuron_card import neuron_card
+    from neuroheat.viz.transformers_visualizer import TransformersVisualizer
+
+    out = Path(outdir) / "figures"
+    out.mkdir(parents=True, exist_ok=True)
+    table = top_words_all(store, k=5)
+    picked = [(int(table.layer[i]), int(table.neuron[i])) for i in pick_neurons(table, n_neurons)]
+    written: list[Path] = []
+    for layer, neuron in picked:
+        card = neuron_card(store, layer, neuron, k_words=8, k_contexts=k_contexts,
+                           font_size=16, char_limit=80)
+        for suffix in (".svg", ".png", ".pdf"):
+            written.append(card.save_as(out / f"card_layer{layer}_neuron{neuron}{suffix}"))
+    if model is not None and picked:
+        layer, neuron = picked[0]
+        vis = TransformersVisualizer(model)
+        dwg = vis(DEMO_SENTENCE.split(), layer, neuron, colorbar=True, font_size=18,
+                  title=f"layer {layer}, neuron {neuron} on a new sentence")
+        written.append(dwg.save_as(out / f"live_layer{layer}_neuron{neuron}.svg"))
+    log.info("wrote %d figures to %s", len(written), out)
+    return written
