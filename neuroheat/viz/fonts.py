@@ -180,8 +180,14 @@ def _load(path: str, index: int) -> FontFace:
 def font_stack(extra: list[str | os.PathLike] | tuple = ()) -> FontStack:
     """A fallback stack: the ``extra`` font files first, then the default fonts.
 
-    Faces are loaded once per process and shared (they are read-only).
+    Faces and stacks are loaded once per process and shared (they are read-only), so shaping
+    caches keyed by the stack keep working across figures.
     """
+    return _stack(tuple(str(p) for p in extra), os.environ.get("NEUROHEAT_FONT", ""))
+
+
+@lru_cache(maxsize=32)
+def _stack(extra: tuple[str, ...], _env: str) -> FontStack:
     items = [(Path(p), 0) for p in extra] + default_font_files()
     seen: set[tuple[str, int]] = set()
     faces = []
