@@ -20,12 +20,12 @@ SCRIPT = textwrap.dedent("""
     import sys
     import neuroheat as nh
     nh.extract_activations(sys.argv[1], sys.argv[2], sys.argv[3], batch_tokens=64,
-                           aggregation="average", checkpoint_seconds=0.0, quiet=True,
+                           aggregation="average", checkpoint_seconds=0.05, quiet=True,
                            resume=len(sys.argv) > 4)
 """)
 
 
-def _corpus(path: Path, n: int = 1500) -> Path:
+def _corpus(path: Path, n: int = 1200) -> Path:
     rng = np.random.default_rng(0)
     vocab = "the quick brown fox jumps over lazy dog neuron words cats run 1234 & < >".split()
     lines = [" ".join(rng.choice(vocab, size=rng.integers(0, 25))) for _ in range(n)]
