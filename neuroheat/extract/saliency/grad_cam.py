@@ -8,11 +8,13 @@ and is mapped back to the input tokens through the receptive fields of the convo
 poolings on the way from the input to the layer: each token takes the largest value of the
 positions whose receptive field covers it.
 
-Receptive fields are found by watching one forward pass: every ``Conv1d``, ``MaxPool1d``,
-``AvgPool1d`` and ``AdaptiveMax/AvgPool1d`` records its input and output shape, and the chain
-ending at ``layer`` is followed back to the token sequence (an input of the token count).
-Parallel branches (Kim-style CNNs with several kernel widths) are fine. Pass
-``receptive_fields`` (a ``(first, last)`` token range per layer position) for anything else.
+Receptive fields are found by watching the forward pass: every ``Conv1d``, ``MaxPool1d``,
+``AvgPool1d`` and ``AdaptiveMax/AvgPool1d`` records its input and output, and the chain ending
+at ``layer`` is followed back to the token sequence: each step goes to the latest module whose
+output has the input's shape and, per the autograd graph, feeds it (element-wise operations
+such as ReLU or dropout in between are fine). Parallel branches (Kim-style CNNs with several
+kernel widths) are told apart. Pass ``receptive_fields`` (a ``(first, last)`` token range per
+layer position) for anything else (strided reshapes, attention, recurrent layers).
 """
 
 from __future__ import annotations
@@ -51,17 +53,37 @@ def _ranges(module: Any, length_in: int, length_out: int) -> list[tuple[int, int
 
 
 def _watch(model: Any) -> tuple[list[Any], list[Any]]:
+    """Record ``(module, input, output)`` of every 1-D convolution and pooling, in run order."""
     import torch.nn as nn
 
     kinds = (nn.Conv1d, nn.MaxPool1d, nn.AvgPool1d, nn.AdaptiveMaxPool1d, nn.AdaptiveAvgPool1d)
-    seen: list[tuple[Any, tuple[int, ...], tuple[int, ...]]] = []
+    seen: list[tuple[Any, Any, Any]] = []
 
     def hook(module: Any, args: Any, output: Any) -> None:
         if args and hasattr(args[0], "shape") and hasattr(output, "shape"):
-            seen.append((module, tuple(args[0].shape), tuple(output.shape)))
+            seen.append((module, args[0], output))
 
     handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, kinds)]
     return seen, handles
+
+
+def _feeds(source: Any, tensor: Any, limit: int = 100_000) -> bool:
+    """Whether ``tensor`` was computed from ``source`` (a walk of the autograd graph)."""
+    target = source.grad_fn
+    if tensor is source:
+        return True
+    if target is None or tensor.grad_fn is None:
+        return False
+    stack, visited = [tensor.grad_fn], set()
+    while stack and len(visited) < limit:
+        node = stack.pop()
+        if node is target:
+            return True
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.extend(nxt for nxt, _ in node.next_functions if nxt is not None)
+    return False
 
 
 def _receptive_fields(layer: Any, seen: list[Any], n_tokens: int) -> list[tuple[int, int]]:
@@ -71,16 +93,19 @@ def _receptive_fields(layer: Any, seen: list[Any], n_tokens: int) -> list[tuple[
         raise InputError("cannot map the layer's positions to tokens: it is not a Conv1d or "
                          "pooling module run by the model; pass receptive_fields=[(first, last), "
                          "...] (one token range per layer position)")
-    chain = [seen[idx]]
-    while True:  # follow the input back through modules whose output has the input's shape
-        pos = seen.index(chain[-1])
-        prev = next((s for s in reversed(seen[:pos]) if s[2][1:] == chain[-1][1][1:]), None)
+    chain = [idx]
+    while True:  # the latest earlier module whose output (same shape) the input comes from
+        inp = seen[chain[-1]][1]
+        prev = next((i for i in range(chain[-1] - 1, -1, -1)
+                     if tuple(seen[i][2].shape[1:]) == tuple(inp.shape[1:])
+                     and _feeds(seen[i][2], inp)), None)
         if prev is None:
             break
         chain.append(prev)
-    if chain[-1][1][-1] != n_tokens:
+    if seen[chain[-1]][1].shape[-1] != n_tokens:
         raise InputError("cannot follow the layer's input back to the tokens (no Conv1d/pooling "
                          f"input of length {n_tokens}); pass receptive_fields=[(first, last), ...]")
+    chain = [(seen[i][0], tuple(seen[i][1].shape), tuple(seen[i][2].shape)) for i in chain]
     fields: list[tuple[int, int]] = [(i, i) for i in range(chain[-1][1][-1])]  # token level
     for module, shape_in, shape_out in reversed(chain):
         ranges = _ranges(module, shape_in[-1], shape_out[-1])
@@ -150,6 +175,9 @@ def gradcam(
     handles.append(layer.register_forward_hook(keep))
     was_training = model.training
     model.eval()
+    flags = [(p, p.requires_grad) for p in model.parameters()]
+    for p, _ in flags:  # a graph through every module; only d(score)/d(layer) is computed
+        p.requires_grad_(True)
     try:
         with torch.enable_grad():
             scores = model(x)
@@ -174,6 +202,8 @@ def gradcam(
     finally:
         for h in handles:
             h.remove()
+        for p, flag in flags:
+            p.requires_grad_(flag)
         model.train(was_training)
     act = act.detach()
     if variant == "filters":

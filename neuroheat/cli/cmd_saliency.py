@@ -1,0 +1,105 @@
+"""``neuroheat saliency MODEL TEXT -o OUT.json``: which tokens drove each prediction.
+
+The output format follows the suffix of ``-o``: ``.json`` is the :class:`Saliency` file
+(``Saliency.load``). Rendered views register a writer in ``WRITERS`` (suffix -> function
+``(saliency, path, args) -> None``); other suffixes fail with the list of supported ones.
+
+Example:
+    $ neuroheat saliency path/to/bert-mlm "The cat sat on the mat ." -o cat.json
+    $ neuroheat saliency gpt2-dir "Once upon a time" --generate 10 -o story.json
+    $ neuroheat saliency classifier-dir "great film" --target class:1 --method ig -o s.json
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from neuroheat.errors import InputError, OutputExistsError
+
+METHOD_CHOICES = ("connectivity", "gradient", "grad_x_input", "integrated_gradients", "ig")
+
+
+def _write_json(sal: Any, path: Path, _args: argparse.Namespace) -> None:
+    sal.save(path)
+
+
+# Suffix -> writer. The views (SVG/HTML) add theirs here.
+WRITERS: dict[str, Callable[[Any, Path, argparse.Namespace], None]] = {".json": _write_json}
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "saliency", help="saliency of every target of a text (one batched pass)",
+        description="Which input tokens drove each prediction: masked-LM, next-token, generated, "
+                    "class or neuron targets, all in one batched forward and backward pass.",
+    )
+    p.add_argument("model", help="Hub id (from the local cache) or model directory")
+    p.add_argument("text", help="the input text")
+    p.add_argument("-o", "--output", required=True, type=Path,
+                   help="output file; the suffix picks the format (.json)")
+    p.add_argument("--method", default="connectivity", choices=METHOD_CHOICES,
+                   help="saliency method (default: connectivity)")
+    p.add_argument("--target", default="auto",
+                   help="auto | mlm | causal | classifier | class:K (index or label) | "
+                        "neuron:LAYER,NEURON[,POSITION] (layer 0 = embeddings)")
+    p.add_argument("--generate", type=int, default=None, metavar="N",
+                   help="causal LM: generate N tokens, then explain each of them")
+    p.add_argument("--seed", type=int, default=None,
+                   help="with --generate: sample with this seed instead of greedy decoding")
+    p.add_argument("--normalize", default="max", choices=("max", "sum", "none"),
+                   help="per-row normalisation (default: max)")
+    p.add_argument("--merge", default=None, choices=("sum", "mean", "max"),
+                   help="merge subwords into words")
+    p.add_argument("--steps", type=int, default=32, help="integrated gradients: path points")
+    p.add_argument("--baseline", default="zeros", choices=("zeros", "pad", "mask"),
+                   help="integrated gradients: baseline embedding")
+    p.add_argument("--batch-targets", type=int, default=None,
+                   help="targets per forward/backward pass (default: fit a token budget)")
+    p.add_argument("--top-k", type=int, default=3, help="predictions kept per target")
+    p.add_argument("--device", default=None, help="auto (default), cpu, cuda, cuda:1 ...")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    p.set_defaults(func=run)
+
+
+def parse_target(text: str) -> Any:
+    """The ``--target`` value as the Python API takes it."""
+    value = text.strip()
+    lower = value.lower()
+    if lower in ("auto", "mlm", "causal", "classifier"):
+        return lower
+    if lower.startswith("class:"):
+        cls = value.split(":", 1)[1].strip()
+        return int(cls) if cls.lstrip("-").isdigit() else cls
+    if lower.startswith("neuron:"):
+        parts = [p.strip() for p in value.split(":", 1)[1].split(",")]
+        if len(parts) not in (2, 3) or not all(p.lstrip("-").isdigit() for p in parts):
+            raise InputError(f"--target {text!r}: write neuron:LAYER,NEURON or "
+                             "neuron:LAYER,NEURON,POSITION with integers")
+        return tuple(int(p) for p in parts)
+    raise InputError(f"--target {text!r} is not understood; use auto, mlm, causal, classifier, "
+                     "class:K or neuron:LAYER,NEURON[,POSITION]")
+
+
+def run(args: argparse.Namespace) -> int:
+    suffix = args.output.suffix.lower()
+    if suffix not in WRITERS:
+        raise InputError(f"cannot write {args.output.name!r}: supported output suffixes are "
+                         f"{', '.join(sorted(WRITERS))}")
+    if args.output.exists() and not args.overwrite:
+        raise OutputExistsError(f"{args.output} exists; pass --overwrite to replace it")
+    target = parse_target(args.target)
+    from neuroheat.extract.saliency import saliency
+
+    sal = saliency(
+        args.model, args.text, method=args.method, target=target, normalize=args.normalize,
+        batch_targets=args.batch_targets, steps=args.steps, baseline=args.baseline,
+        generate=args.generate, seed=args.seed, top_k=args.top_k, merge=args.merge,
+        device=args.device,
+    )
+    WRITERS[suffix](sal, args.output, args)
+    print(f"wrote {args.output}: {sal.method}, {sal.n_targets} {sal.target} targets x "
+          f"{sal.n_tokens} tokens")
+    return 0

@@ -1,0 +1,151 @@
+"""Saliency result: JSON round trip, textualheatmap data and its validator, CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import builders
+import numpy as np
+import pytest
+
+from neuroheat.cli import main
+from neuroheat.errors import InputError
+from neuroheat.extract.saliency import saliency
+from neuroheat.extract.saliency.result import Saliency, display_token, validate_textualheatmap
+
+TEXT = "Pierre Vinken , unbelievable interpretability ."
+
+
+@pytest.fixture(scope="module")
+def mlm(tmp_path_factory):
+    return builders.tiny_bert(tmp_path_factory.mktemp("res") / "mlm", head="mlm")
+
+
+@pytest.fixture(scope="module")
+def gpt(tmp_path_factory):
+    return builders.tiny_gpt2(tmp_path_factory.mktemp("res") / "gpt", head="causal")
+
+
+def test_result_module_does_not_import_torch():
+    code = ("import sys; import neuroheat.extract.saliency.result as r; "
+            "from neuroheat.extract.saliency import Saliency; "
+            "assert Saliency is r.Saliency; assert 'torch' not in sys.modules, 'torch imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_save_load_round_trip(mlm, tmp_path):
+    for kw in ({}, {"method": "ig", "steps": 4}, {"merge": "mean"}):
+        sal = saliency(mlm, TEXT, **kw)
+        back = Saliency.load(sal.save(tmp_path / "s.json"))
+        assert back.to_dict() == sal.to_dict()
+        np.testing.assert_array_equal(back.matrix, sal.matrix)
+        np.testing.assert_array_equal(back.raw(), sal.raw())
+        assert back.predictions == sal.predictions and back.token_map == sal.token_map
+    text = (tmp_path / "s.json").read_text(encoding="utf-8")
+    assert json.loads(text)["format"] == "neuroheat.saliency"
+
+
+def test_load_rejects_other_files(tmp_path):
+    (tmp_path / "a.json").write_text('{"tokens": []}')
+    with pytest.raises(InputError, match="not a neuroheat saliency file"):
+        Saliency.load(tmp_path / "a.json")
+    (tmp_path / "b.json").write_text("not json")
+    with pytest.raises(InputError, match="JSON"):
+        Saliency.load(tmp_path / "b.json")
+    data = Saliency(["a", "b"], np.ones((1, 2)), [0], [[]], "gradient", "m").to_dict()
+    data["matrix"] = [[1.0]]
+    with pytest.raises(InputError, match="damaged|shape"):
+        Saliency.from_dict(data)
+
+
+def test_textualheatmap_mlm(mlm):
+    sal = saliency(mlm, TEXT)
+    facet = sal.to_textualheatmap()
+    validate_textualheatmap(facet)
+    validate_textualheatmap([facet, facet])
+    tokens = [t for t in facet if not t["format"]]
+    assert len(tokens) == sal.n_tokens and all(len(t["heat"]) == sal.n_tokens for t in tokens)
+    assert not any("##" in t["token"] for t in tokens)
+    # spacers separate words, never subwords: the text reads back
+    shown = "".join(t["token"] for t in facet[2:-2])
+    assert shown == "pierre vinken , unbelievable interpretability ."
+    for t, p in zip(tokens, range(sal.n_tokens), strict=True):
+        if p in sal.target_positions:
+            r = sal.target_positions.index(p)
+            assert t["meta"] == [display_token(w) for w, _ in sal.predictions[r][:3]]
+            assert max(t["heat"]) == pytest.approx(1.0)
+        else:
+            assert t["meta"] == [] and max(t["heat"]) == 0
+    assert json.loads(json.dumps(facet)) == facet
+
+
+def test_textualheatmap_gpt2_and_extra_rows(gpt):
+    sal = saliency(gpt, "The quick brown fox")
+    facet = sal.to_textualheatmap()
+    validate_textualheatmap(facet)
+    assert "".join(t["token"] for t in facet) == "The quick brown fox"
+    assert not any("\u0120" in t["token"] for t in facet)
+    # rows without a token position (a class) become labelled extra tokens
+    cls = Saliency(["a", "b"], np.array([[0.5, -1.0]]), [None], [[("POS", 0.9)]], "ig", "m",
+                   labels=["POS"])
+    facet = cls.to_textualheatmap()
+    validate_textualheatmap(facet)
+    assert facet[-1]["token"] == "\u21d2POS" and facet[-1]["meta"] == ["POS"]
+    assert facet[-1]["heat"] == [0.5, 1.0, 0.0]
+
+
+@pytest.mark.parametrize("bad, match", [
+    ([], "non-empty"),
+    ([{"token": "a", "meta": [], "heat": [1.0, 0.0]}], "list of 1"),
+    ([{"token": "a", "meta": [], "heat": [1.5]}], r"\[0, 1\]"),
+    ([{"token": "a", "meta": [], "heat": [float("nan")]}], r"\[0, 1\]"),
+    ([{"token": "a", "meta": [3], "heat": [1.0]}], "meta"),
+    ([{"token": 1, "meta": [], "heat": [1.0]}], "string"),
+    ([{"token": "a", "heat": [1.0]}], "meta"),
+    ([{"token": " ", "format": "yes"}], "true or false"),
+    ([{"token": "a", "meta": [], "heat": [1.0], "colour": "red"}], "unknown keys"),
+    ([[{"token": "a", "meta": [], "heat": [1.0]}], [{"token": " ", "format": True}]],
+     "different numbers"),
+])
+def test_validator_rejects(bad, match):
+    with pytest.raises(InputError, match=match):
+        validate_textualheatmap(bad)
+
+
+def test_validator_accepts_spacers():
+    validate_textualheatmap([{"token": "a", "meta": ["x"], "heat": [1, 0]},
+                             {"token": " ", "format": True},
+                             {"token": "b", "meta": [], "heat": [0.2, 0.8], "format": False}])
+
+
+def test_display_token():
+    assert display_token("##ing") == "ing" and display_token("##") == "##"
+    assert display_token("\u0120fox") == "fox" and display_token("\u2581the") == "the"
+
+
+def test_cli_writes_json(mlm, gpt, tmp_path, capsys):
+    out = tmp_path / "s.json"
+    assert main(["saliency", str(mlm), TEXT, "-o", str(out), "--method", "gradient",
+                 "--normalize", "sum"]) == 0
+    sal = Saliency.load(out)
+    assert sal.method == "gradient" and sal.normalize == "sum" and sal.target == "mlm"
+    assert "wrote" in capsys.readouterr().out
+    assert main(["saliency", str(mlm), TEXT, "-o", str(out)]) == 2  # exists
+    assert "--overwrite" in capsys.readouterr().err
+    out2 = tmp_path / "g.json"
+    assert main(["saliency", str(gpt), "The quick", "-o", str(out2), "--generate", "3",
+                 "--seed", "2", "--method", "ig", "--steps", "4"]) == 0
+    gen = Saliency.load(out2)
+    assert gen.target == "generate" and gen.n_targets == 3 and gen.info["seed"] == 2
+    assert main(["saliency", str(mlm), TEXT, "-o", str(tmp_path / "s.svg")]) == 2
+    assert ".json" in capsys.readouterr().err
+    assert main(["saliency", str(mlm), TEXT, "-o", str(tmp_path / "n.json"),
+                 "--target", "neuron:1,3,2"]) == 0
+    assert Saliency.load(tmp_path / "n.json").labels == ["L1N3@2"]
+    assert main(["saliency", str(mlm), TEXT, "-o", str(tmp_path / "x.json"),
+                 "--target", "neuron:a"]) == 2
+    assert "neuron:LAYER,NEURON" in capsys.readouterr().err
+    assert main(["saliency", str(mlm), "", "-o", str(tmp_path / "e.json")]) == 2
+    assert "empty" in capsys.readouterr().err
