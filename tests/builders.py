@@ -95,8 +95,7 @@ def unigram_tokenizer(vocab_size: int = 150):
 def tiny_bert(path: Path, head: str | None = None, seed: int = 0, max_positions: int = 64,
               num_labels: int = 3) -> Path:
     """Tiny BERT (2 layers, hidden 32); head None | "mlm" | "classifier"."""
-    from transformers import (BertConfig, BertForMaskedLM, BertForSequenceClassification,
-                              BertModel)
+    from transformers import BertConfig, BertForMaskedLM, BertForSequenceClassification, BertModel
 
     tok = bert_tokenizer()
     cfg = BertConfig(
