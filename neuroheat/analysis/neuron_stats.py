@@ -80,8 +80,12 @@ def count_above(part: StoreLike, layer: int, threshold: float,
                 chunk_mb: float = 64) -> np.ndarray:
     """int64 ``[width]``: rows of ``part`` where each neuron of ``layer`` is > threshold."""
     total = np.zeros(int(part.hidden_size), dtype=np.int64)
+    # float32 rows: v > threshold  <=>  v > t32, the largest float32 <= threshold
+    t32 = np.float32(threshold)
+    if float(t32) > threshold:
+        t32 = np.nextafter(t32, np.float32(-np.inf))
     for _, chunk in part.iter_rows(layer, chunk_mb=chunk_mb):
-        total += np.count_nonzero(chunk > threshold, axis=0)
+        total += np.count_nonzero(chunk > t32, axis=0)
         del chunk
     return total
 

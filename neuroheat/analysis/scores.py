@@ -68,6 +68,26 @@ def _add_segments(S: np.ndarray, ids: np.ndarray, d: np.ndarray, method: str) ->
     S[uniq] += out
 
 
+def stored_rows(part: StoreLike, layer: int,
+                chunk_mb: float = 64) -> Iterator[tuple[int, np.ndarray]]:
+    """Row chunks of one layer in the STORED dtype (float16 stays float16), about chunk_mb MiB.
+
+    Converting float16 to float64 inside the subtraction, one cache-sized block at a time, is
+    about 2x faster than the reader's whole-chunk float32 copy (numpy's float16 cast is
+    scalar) and halves the memory of a chunk. Falls back to ``iter_rows`` (float32) for store
+    objects that do not expose their datasets.
+    """
+    dataset = getattr(part, "_dataset", None)
+    if dataset is None:
+        yield from part.iter_rows(layer, chunk_mb=chunk_mb)
+        return
+    ds = dataset(layer)
+    n_rows, width = ds.shape
+    step = max(1, int(chunk_mb * 2**20) // max(1, width * ds.dtype.itemsize))
+    for start in range(0, n_rows, step):
+        yield start, ds[start:start + step]
+
+
 def dev_sums(
     part: StoreLike,
     layer: int,
@@ -90,7 +110,7 @@ def dev_sums(
     S = np.zeros((n_types, width))
     step = max(64, _BUFFER_BYTES // (8 * max(width, 1)))
     buf = np.empty((step, width))
-    for start, chunk in part.iter_rows(layer, chunk_mb=chunk_mb):
+    for start, chunk in stored_rows(part, layer, chunk_mb):
         block = chunk[:, c0:c1]
         for a in range(0, len(block), step):
             rows = block[a:a + step]

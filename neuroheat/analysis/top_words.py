@@ -60,40 +60,56 @@ def _check_threshold(t: float) -> float:
     return t
 
 
-def normalised_scores(means: np.ndarray) -> np.ndarray:
-    """In place: divide each column by its maximum and round (columns of zeros stay zero)."""
-    top = means.max(axis=0) if len(means) else np.zeros(means.shape[1])
-    np.divide(means, np.where(top > 0, top, 1.0), out=means)
-    return np.round(means, DECIMALS, out=means)
+def rank_block(means: np.ndarray, k: int | None,
+               min_threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """Top types of every column of ``means`` [types x neurons] (mean |a - mu| per type).
 
-
-def rank_columns(scores: np.ndarray, k: int | None,
-                 min_threshold: float) -> tuple[np.ndarray, np.ndarray]:
-    """Top types of every column of ``scores`` [types x neurons].
-
-    Returns ``(types, values)``, both ``[neurons, kmax]``; rows are padded with -1 / NaN.
-    Order: score descending, then type id ascending (= first occurrence).
+    Returns ``(types, scores)``, both ``[neurons, kmax]``, padded with -1 / NaN. Score =
+    column / column max, rounded to :data:`DECIMALS`; order: score descending, then type id
+    ascending (first occurrence); scores must be > ``min_threshold``. Only candidates at or
+    above the k-th largest value (less a rounding slack) are divided, rounded and sorted.
     """
-    n_types, width = scores.shape
-    if k is not None and k < n_types:
-        # the k-th largest score of each column; every type scoring at least that is a candidate
-        kth = -np.partition(-scores, k - 1, axis=0)[k - 1]
-        mask = (scores >= kth) & (scores > min_threshold)
-    else:
-        mask = scores > min_threshold
-    rows, cols = np.nonzero(mask)
-    vals = scores[rows, cols]
-    order = np.lexsort((rows, -vals, cols))
-    rows, cols, vals = rows[order], cols[order], vals[order]
-    rank = np.arange(len(cols)) - np.searchsorted(cols, cols, side="left")
-    keep = rank < k if k is not None else np.ones(len(cols), bool)
-    rows, cols, vals, rank = rows[keep], cols[keep], vals[keep], rank[keep]
-    kmax = int(rank.max()) + 1 if len(rank) else 0
-    types = np.full((width, kmax), -1, dtype=np.int64)
-    values = np.full((width, kmax), np.nan)
-    types[cols, rank] = rows
-    values[cols, rank] = vals
-    return types, values
+    n_types, width = means.shape
+    top = means.max(axis=0) if n_types else np.zeros(width)
+    type_parts, score_parts = [], []
+    for j0 in range(0, width, _COLUMNS_PER_RANK):
+        sub = np.ascontiguousarray(means[:, j0:j0 + _COLUMNS_PER_RANK].T)  # [neurons x types]
+        mx = top[j0:j0 + _COLUMNS_PER_RANK]
+        safe = np.where(mx > 0, mx, 1.0)
+        lim = min_threshold * safe
+        if k is not None and k < n_types:
+            lim = np.maximum(lim, np.partition(sub, n_types - k, axis=1)[:, n_types - k])
+        # rounding to DECIMALS moves a score by at most 0.5e-12: keep a 2e-12 slack
+        lim = np.where(mx > 0, lim - 2 * 10.0**-DECIMALS * safe, np.inf)
+        rows, cols = np.nonzero(sub >= lim[:, None])
+        vals = np.round(sub[rows, cols] / safe[rows], DECIMALS)
+        keep = vals > min_threshold
+        rows, cols, vals = rows[keep], cols[keep], vals[keep]
+        order = np.lexsort((cols, -vals, rows))
+        rows, cols, vals = rows[order], cols[order], vals[order]
+        rank = np.arange(len(rows)) - np.searchsorted(rows, rows, side="left")
+        if k is not None:
+            keep = rank < k
+            rows, cols, vals, rank = rows[keep], cols[keep], vals[keep], rank[keep]
+        kmax = int(rank.max()) + 1 if len(rank) else 0
+        types = np.full((len(sub), kmax), -1, dtype=np.int64)
+        scores = np.full((len(sub), kmax), np.nan)
+        types[rows, rank] = cols
+        scores[rows, rank] = vals
+        type_parts.append(types)
+        score_parts.append(scores)
+    return _stack(type_parts, -1, np.int64), _stack(score_parts, np.nan, np.float64)
+
+
+def _stack(parts: list[np.ndarray], fill: float, dtype: type) -> np.ndarray:
+    """Stack ``[n_i, k_i]`` arrays into ``[sum n_i, max k_i]``, padding with ``fill``."""
+    kmax = max((p.shape[1] for p in parts), default=0)
+    out = np.full((sum(len(p) for p in parts), kmax), fill, dtype=dtype)
+    row = 0
+    for p in parts:
+        out[row:row + len(p), :p.shape[1]] = p
+        row += len(p)
+    return out
 
 
 class TopWords(NamedTuple):
@@ -173,30 +189,20 @@ class TopWordsTable:
 
 def _table_from_blocks(blocks: Iterator[Block], vocab: list[str], k: int | None,
                        min_threshold: float) -> TopWordsTable:
-    layer_parts, neuron_parts, type_parts, score_parts = [], [], [], []
+    layers, neurons, type_parts, score_parts = [], [], [], []
     for block in blocks:
-        scores = normalised_scores(block.means)
-        for j0 in range(0, scores.shape[1], _COLUMNS_PER_RANK):
-            sub = scores[:, j0:j0 + _COLUMNS_PER_RANK]
-            types, values = rank_columns(sub, k, min_threshold)
-            layer_parts.append(np.full(sub.shape[1], block.layer, dtype=np.int64))
-            neuron_parts.append(np.arange(block.c0 + j0, block.c0 + j0 + sub.shape[1]))
-            type_parts.append(types)
-            score_parts.append(values)
-        del scores, block
-    kmax = max((t.shape[1] for t in type_parts), default=0)
-    types = np.full((sum(len(t) for t in type_parts), kmax), -1, dtype=np.int64)
-    values = np.full(types.shape, np.nan)
-    row = 0
-    for t, v in zip(type_parts, score_parts, strict=True):
-        types[row:row + len(t), :t.shape[1]] = t
-        values[row:row + len(t), :t.shape[1]] = v
-        row += len(t)
+        types, scores = rank_block(block.means, k, min_threshold)
+        layers.append(np.full(block.c1 - block.c0, block.layer, dtype=np.int64))
+        neurons.append(np.arange(block.c0, block.c1, dtype=np.int64))
+        type_parts.append(types)
+        score_parts.append(scores)
+        del block
+
     def cat(parts: list[np.ndarray]) -> np.ndarray:
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
-    return TopWordsTable(cat(layer_parts), cat(neuron_parts), types, values, vocab, k,
-                         min_threshold)
+    return TopWordsTable(cat(layers), cat(neurons), _stack(type_parts, -1, np.int64),
+                         _stack(score_parts, np.nan, np.float64), vocab, k, min_threshold)
 
 
 def top_words(
