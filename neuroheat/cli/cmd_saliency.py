@@ -57,7 +57,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--baseline", default="zeros", choices=("zeros", "pad", "mask"),
                    help="integrated gradients: baseline embedding")
     p.add_argument("--batch-targets", type=int, default=None,
-                   help="targets per forward/backward pass (default: fit a token budget)")
+                   help="targets per forward/backward pass (default: fit a memory budget)")
     p.add_argument("--top-k", type=int, default=3, help="predictions kept per target")
     p.add_argument("--device", default=None, help="auto (default), cpu, cuda, cuda:1 ...")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")

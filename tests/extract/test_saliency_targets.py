@@ -158,3 +158,19 @@ def test_merge_words(paths):
     assert words.matrix[0, 1] == pytest.approx(expected)
     mx = sal.merge_words("max").renormalize("max")
     assert np.abs(mx.matrix).max() == pytest.approx(1.0)
+
+
+def test_encoder_decoder_neuron_and_roberta_display(tmp_path):
+    t5 = builders.tiny_t5(tmp_path / "t5")
+    sal = saliency(t5, "The quick brown fox", target=(1, 3, 2), method="gradient")
+    assert sal.target == "neuron" and sal.tokens[-1] == "</s>"
+    rob = builders.tiny_roberta(tmp_path / "rob")
+    sal = saliency(rob, "The quick brown fox", target=(2, 3))
+    facet = sal.to_textualheatmap()
+    assert "".join(t["token"] for t in facet) == "<s> The quick brown fox </s>"
+
+
+def test_completeness_warning(paths, caplog):
+    with caplog.at_level("WARNING"):
+        saliency(paths["mlm"], TEXT, method="ig", steps=1, positions=[2])
+    assert "more steps" in caplog.text

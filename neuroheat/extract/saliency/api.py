@@ -51,7 +51,8 @@ def saliency(
             list of them (layer 0 = embeddings), or a callable ``fn(outputs) -> Tensor[batch,
             n_targets]`` whose column r is target r (outputs include ``hidden_states``).
         normalize: per row, ``max`` (max |x| = 1), ``sum`` (sum |x| = 1) or ``none``.
-        batch_targets: targets per forward/backward pass (default: fit a token budget).
+        batch_targets: targets per forward/backward pass (default: as many as fit about
+            2 GiB of activations on CPU, half the free memory on a GPU).
         steps, baseline, ig_rule: integrated gradients' path points, baseline (``zeros``,
             ``pad``, ``mask`` or a tensor) and quadrature rule (captum's rules).
         reduce: ``sum`` (signed) or ``norm`` over the hidden dimensions; default ``norm`` for
@@ -115,10 +116,7 @@ def saliency(
     outcome = batching.run(lm, ids, extras, targets, method, batch_targets=batch_targets,
                            steps=steps, baseline=baseline, ig_rule=ig_rule, reduce=reduce,
                            top_k=top_k, progress=progress)
-    deltas = outcome.info.get("completeness_delta")
-    if deltas:
-        worst = max(abs(d) for d in deltas)
-        log.debug("integrated gradients: largest completeness error %.3g", worst)
+    _check_completeness(outcome.info)
     matrix, scale = normalize_rows(outcome.raw, normalize)
     display, space_before = _display(lm.tokenizer, tokens, offsets, text, special)
     info = dict(outcome.info, seed=seed, generate=generate, top_k=top_k)
@@ -131,6 +129,17 @@ def saliency(
         special=special, row_scale=scale, prompt_length=prompt_length, info=info,
     )
     return result.merge_words(merge) if merge else result
+
+
+def _check_completeness(info: dict[str, Any], tolerance: float = 0.05) -> None:
+    """Warn when integrated gradients miss f(x) - f(baseline) by more than ``tolerance``."""
+    deltas, diffs = info.get("completeness_delta"), info.get("f_difference")
+    if not deltas or not diffs:
+        return
+    worst = max(abs(d) / max(abs(f), 1e-12) for d, f in zip(deltas, diffs, strict=True))
+    if worst > tolerance:
+        log.warning("integrated gradients: attributions miss f(x) - f(baseline) by up to %.1f%% "
+                    "(completeness); use more steps (now %s)", 100 * worst, info.get("steps"))
 
 
 def _model_name(model: Any, lm: Any) -> str:
@@ -216,8 +225,9 @@ def _targets(kind: str, target: Any, lm: Any, ids: Any, tokens: list[str], speci
     device = lm.model.get_input_embeddings().weight.device
     with torch.no_grad():
         kwargs = {k: v.to(device) for k, v in extras.items()}
-        out = lm.model(input_ids=ids.reshape(1, -1).to(device), output_hidden_states=True,
-                       **kwargs)
+        probe_targets = T.Targets(kind, [], [])
+        out = batching.forward_module(lm.model, probe_targets)(
+            input_ids=ids.reshape(1, -1).to(device), output_hidden_states=True, **kwargs)
     if kind == "classifier":
         predicted = int(out.logits[0].argmax())
         id2label = {int(k): v for k, v in (lm.model.config.id2label or {}).items()}
@@ -274,7 +284,8 @@ def _display(tokenizer: Any, tokens: list[str], offsets: list[tuple[int, int]], 
             gap = prev_end is not None and start > prev_end and end > start
             marked = tok.startswith(("\u0120", "\u2581")) or decoded[:1].isspace()
             shown.append(decoded.strip())
-            spaces.append(i > 0 and (gap or marked or prev_end is None))
+            after_space = bool(shown[:-1]) and not shown[-2].strip()  # a whitespace token
+            spaces.append(i > 0 and (gap or marked or prev_end is None) and not after_space)
         if end > start:
             prev_end = end
     return shown, spaces

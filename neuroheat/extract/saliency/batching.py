@@ -25,7 +25,8 @@ from neuroheat.extract.saliency.targets import Targets
 
 log = logging.getLogger(__name__)
 
-TOKEN_BUDGET = {"cpu": 4096, "cuda": 32768}  # copies x tokens per chunk, by device type
+CPU_BUDGET = 2 * 2**30  # bytes of activations kept for the backward pass, per chunk
+GPU_FRACTION = 0.5  # of the free GPU memory
 
 
 @dataclass
@@ -79,9 +80,43 @@ def gathered(model: Any, state: dict[str, Any], enabled: bool) -> Iterator[None]
         handle.remove()
 
 
+def auto_batch_targets(lm: Any, n_tokens: int, copies: int, device: Any) -> int:
+    """Targets per chunk so that the activations kept for backward fit a memory budget.
+
+    Per copy and layer, about 24 hidden-size vectors per token (attention and feed-forward
+    inputs, the 4x-wide intermediate before and after its activation, norms) plus the
+    attention probabilities; 2 GiB on CPU, half the free memory on a GPU.
+    """
+    import torch
+
+    cfg = getattr(lm.model.config, "text_config", None) or lm.model.config
+    try:
+        layers, hidden = lm.num_layers, lm.hidden_size
+    except UnsupportedModelError:  # unknown config layout: assume a base-size model
+        layers, hidden = 12, 768
+    heads = next((v for a in ("num_attention_heads", "n_head", "num_heads")
+                  if isinstance(v := getattr(cfg, a, None), int)), max(1, hidden // 64))
+    elem = lm.model.get_input_embeddings().weight.element_size()
+    per_copy = n_tokens * layers * (24 * hidden + 3 * heads * n_tokens) * elem
+    budget = CPU_BUDGET
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        budget = int(free * GPU_FRACTION)
+    return max(1, int(budget // (per_copy * copies)))
+
+
+def forward_module(model: Any, targets: Targets) -> Any:
+    """The module to run: the encoder of an encoder-decoder for neuron/callable targets."""
+    if targets.needs_hidden_states and getattr(model.config, "is_encoder_decoder", False) \
+            and hasattr(model, "get_encoder"):
+        return model.get_encoder()
+    return model
+
+
 def _forward(model: Any, x: Any, extras: dict[str, Any], targets: Targets) -> Any:
     import torch
 
+    model = forward_module(model, targets)
     b, n = x.shape[0], x.shape[1]
     kwargs: dict[str, Any] = {
         "inputs_embeds": x,
@@ -172,8 +207,7 @@ def run(
         alphas, weights = M.ig_alphas(steps, ig_rule)
         copies = len(alphas)
     if batch_targets is None:
-        budget = TOKEN_BUDGET.get(device.type, TOKEN_BUDGET["cuda"])
-        batch_targets = max(1, budget // (n * copies))
+        batch_targets = auto_batch_targets(lm, n, copies, device)
     if not isinstance(batch_targets, int) or batch_targets < 1:
         raise InputError(f"batch_targets must be a positive integer, got {batch_targets!r}")
     gram = M.gram_matrix(embedding) if method == "connectivity" else None
@@ -186,6 +220,7 @@ def run(
     raw = np.zeros((n_rows, n), dtype=np.float64)
     predictions: list[list[tuple[str, float]]] = []
     deltas: list[float] = []
+    f_diffs: list[float] = []
     state: dict[str, Any] = {}
     chunks = [list(range(s, min(s + batch_targets, n_rows))) for s in range(0, n_rows, batch_targets)]
     show = progress if progress is not None else (len(chunks) > 1 and sys.stderr.isatty())
@@ -226,6 +261,7 @@ def run(
                     f_end, end_logits = targets.scalars(ends, torch.cat([rows, rows]), n)
                 fx, fb = f_end[: len(chunk)], f_end[len(chunk):]
                 deltas += (attr.sum((1, 2)) - (fx - fb)).tolist()
+                f_diffs += (fx - fb).tolist()
                 logits = None if end_logits is None else end_logits[: len(chunk)]
                 score = M.reduce_tokens(attr, reduce)
             elif method == "connectivity":
@@ -241,6 +277,7 @@ def run(
                             "reduce": reduce if method != "connectivity" else "norm"}
     if method == "integrated_gradients":
         info.update(steps=steps, ig_rule=ig_rule, completeness_delta=deltas,
+                    f_difference=f_diffs,
                     baseline=baseline if isinstance(baseline, str) else "tensor")
     return Outcome(raw, predictions, info)
 
