@@ -36,6 +36,16 @@ def resolve_workers(workers: int | None) -> int:
     return workers if workers > 0 else (os.cpu_count() or 1)
 
 
+def resolve_threads(threads: int | None) -> int:
+    """``None`` -> up to 4 threads (one per CPU), n -> n threads."""
+    if threads is None:
+        return max(1, min(4, os.cpu_count() or 1))
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise InputError(f"threads must be a positive integer (or None for one per CPU, at "
+                         f"most 4), got {threads!r}")
+    return threads
+
+
 def use_pool(src: Any, workers: int | None, scheduler: object) -> bool:
     """Whether tasks go to other processes; they need every part to be a file on disk."""
     if scheduler is None and resolve_workers(workers) <= 1:
@@ -71,8 +81,11 @@ def ordered_map(
     workers: int | None = 1,
     scheduler: object = None,
     window: int | None = None,
+    threads: int | None = 1,
 ) -> Iterator[Any]:
-    """Yield ``fn(*call)`` for each call, in order, computed where asked.
+    """Yield ``fn(*call)`` for each call, in order, computed where asked: a Dask cluster
+    (``scheduler``), a process pool (``workers > 1``), threads of this process
+    (``threads > 1``; numpy releases the GIL), or one call after another.
 
     ``fn`` must be importable (a module-level function) when it runs in other processes.
     """
@@ -81,8 +94,16 @@ def ordered_map(
         return
     n = resolve_workers(workers)
     if n <= 1 or len(calls) <= 1:
-        for call in calls:
-            yield fn(*call)
+        threads = resolve_threads(threads)
+        if threads <= 1 or len(calls) <= 1:
+            for call in calls:
+                yield fn(*call)
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(threads, len(calls))) as pool:
+            yield from _windowed(pool.submit, calls, fn, window or threads,
+                                 lambda fut: fut.result(), lambda fut: fut.cancel())
         return
     from concurrent.futures import ProcessPoolExecutor
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from neuroheat.analysis.parallel import ordered_map, use_pool
+from neuroheat.analysis.parallel import ordered_map, resolve_threads, use_pool
 from neuroheat.analysis.source import Source, StoreLike
 
 try:  # scipy's CSR x dense kernel, accumulating Y += A @ X in place (private, so optional)
@@ -37,35 +37,40 @@ _BUFFER_BYTES = 3 * 2**20
 
 
 def _add_segments(S: np.ndarray, ids: np.ndarray, d: np.ndarray, method: str) -> None:
-    """``S[ids[i]] += d[i]`` for every row i (ids may repeat); S, d C-contiguous float64."""
+    """``S[ids[i]] += d[i]`` for every row i, in row order (ids may repeat).
+
+    S and d are C-contiguous float64. With the default ``"inplace"`` kernel every S[t, n] is
+    the sequential float64 sum of its rows in corpus order, whatever the batching, so chunk
+    sizes, threads and processes never change a bit of the result. ``"sparse"`` (public scipy
+    product) and ``"bincount"`` give the same sums up to the order of additions.
+    """
     n_types, width = S.shape
     rows = len(ids)
-    if method == "bincount" or width < 4:
+    if method == "bincount":
         for j in range(width):
             S[:, j] += np.bincount(ids, weights=d[:, j], minlength=n_types)
         return
-    order = np.argsort(ids, kind="stable")
     ones = np.ones(rows)
-    if method == "inplace" and _csr_matvecs is not None and n_types <= rows * width // 8:
-        # CSR indicator [types x rows] times d, accumulated straight into S
-        indptr = np.zeros(n_types + 1, dtype=np.int64)
-        np.cumsum(np.bincount(ids, minlength=n_types), out=indptr[1:])
-        _csr_matvecs(n_types, rows, width, indptr, order.astype(np.int64), ones, d.ravel(),
-                     S.ravel())
-        return
-    uniq, inverse = np.unique(ids, return_inverse=True)
     if method == "inplace" and _csr_matvecs is not None:
+        order = np.argsort(ids, kind="stable")  # each type's rows in corpus order
+        if n_types <= rows * width // 8:  # CSR indicator [types x rows] @ d, straight into S
+            indptr = np.zeros(n_types + 1, dtype=np.int64)
+            np.cumsum(np.bincount(ids, minlength=n_types), out=indptr[1:])
+            _csr_matvecs(n_types, rows, width, indptr, order, ones, d.ravel(), S.ravel())
+            return
+        # large vocabulary: only the types present, gathered, added to, scattered back
+        uniq, inverse = np.unique(ids, return_inverse=True)
         indptr = np.zeros(len(uniq) + 1, dtype=np.int64)
         np.cumsum(np.bincount(inverse, minlength=len(uniq)), out=indptr[1:])
-        out = np.zeros((len(uniq), width))
-        _csr_matvecs(len(uniq), rows, width, indptr, order.astype(np.int64), ones, d.ravel(),
-                     out.ravel())
-    else:
-        import scipy.sparse as sp
+        out = S[uniq]
+        _csr_matvecs(len(uniq), rows, width, indptr, order, ones, d.ravel(), out.ravel())
+        S[uniq] = out
+        return
+    import scipy.sparse as sp
 
-        indicator = sp.csr_matrix((ones, (inverse, np.arange(rows))), shape=(len(uniq), rows))
-        out = indicator @ d
-    S[uniq] += out
+    uniq, inverse = np.unique(ids, return_inverse=True)
+    indicator = sp.csr_matrix((ones, (inverse, np.arange(rows))), shape=(len(uniq), rows))
+    S[uniq] += indicator @ d
 
 
 def stored_rows(part: StoreLike, layer: int,
@@ -118,7 +123,7 @@ def dev_sums(
             np.subtract(rows, mu, out=d)
             np.abs(d, out=d)
             _add_segments(S, ids_all[start + a:start + a + len(rows)], d, method)
-        del chunk, block
+        del chunk, block, rows  # free this chunk before the next one is read
     return S
 
 
@@ -159,23 +164,28 @@ def scan_blocks(
     neurons: tuple[int, int] | None = None,
     chunk_mb: float = 64,
     block_mb: float = 256,
-    workers: int = 1,
+    workers: int | None = 1,
     scheduler: object = None,
+    threads: int | None = 1,
 ) -> Iterator[Block]:
     """Yield the :class:`Block` of every (layer, block of neurons), in order.
 
     Each part (shard) fills its own local-type sums; they are merged by word string into the
     global vocabulary in part order, so the result is the same, bit for bit, whether parts
     run in this process, in a process pool (``workers > 1``) or on a Dask cluster
-    (``scheduler``: address or ``distributed.Client``).
+    (``scheduler``: address or ``distributed.Client``), or in ``threads`` threads.
     """
     lo, hi = neurons if neurons is not None else (0, src.hidden_size)
     n_types = len(src.vocab)
     counts = src.type_counts.astype(np.float64)
-    width = block_width(n_types, hi - lo, block_mb)
+    pool = use_pool(src, workers, scheduler)
+    # chunk_mb and block_mb are budgets of this process: concurrent tasks share them
+    # (the merged accumulator of a block counts as one more task)
+    n_tasks = 1 if pool else resolve_threads(threads)
+    chunk_mb = chunk_mb / n_tasks
+    width = block_width(n_types, hi - lo, block_mb / (n_tasks + (len(src.parts) > 1)))
     groups = [(layer, c0, min(hi, c0 + width)) for layer in layers for c0 in range(lo, hi, width)]
     stats = {layer: src.stats(layer) for layer in layers}
-    pool = use_pool(src, workers, scheduler)
     paths = [str(p.resolve()) for p in src.paths] if pool else []
     calls = []
     for layer, c0, c1 in groups:
@@ -187,7 +197,7 @@ def scan_blocks(
         return dev_sums(src.parts[i], layer, c0, c1, mu, chunk_mb=cmb)
 
     results = ordered_map(dev_sums_task if pool else local, calls, workers=workers,
-                          scheduler=scheduler if pool else None)
+                          scheduler=scheduler if pool else None, threads=n_tasks)
     identity = len(src.parts) == 1 and np.array_equal(src.type_map(0), np.arange(n_types))
     for layer, c0, c1 in groups:
         if identity:
@@ -203,3 +213,4 @@ def scan_blocks(
             | (lo_ == hi_)
         total[:, constant] = 0.0
         yield Block(layer, c0, c1, total, constant)
+        del total  # one accumulator alive at a time

@@ -241,15 +241,18 @@ def top_words_all(
     block_mb: float = 256,
     workers: int | None = 1,
     scheduler: object = None,
+    threads: int | None = None,
 ) -> TopWordsTable:
     """Top words of every neuron of ``layers`` (default: all stored), in one streaming pass
     per block of neurons.
 
     Same score and order as :func:`top_words`. Memory is bounded by ``chunk_mb`` (rows read at
     once) plus a float64 ``[word types x block]`` accumulator of at most ``block_mb`` MiB; not
-    by the corpus. ``workers > 1`` runs shards / layers in a local process pool (0 = one per
-    CPU); ``scheduler`` (an address ``tcp://host:8786`` or a ``distributed.Client``) runs them
-    on a Dask cluster. Results are identical in every mode.
+    by the corpus. Layers / shards run in ``threads`` threads of this process (default: one
+    per CPU, at most 4; the budgets above are shared by them), or with ``workers > 1`` in a
+    local process pool (0 = one per CPU), or on a Dask cluster given by ``scheduler`` (an
+    address ``tcp://host:8786`` or a ``distributed.Client``). Results are identical, bit for
+    bit, in every mode.
 
     Example:
         >>> table = top_words_all("acts.h5", k=5, layers=[6])   # doctest: +SKIP
@@ -261,7 +264,7 @@ def top_words_all(
     with open_source(store) as src:
         layers = src.check_layers(layers)
         blocks = scan_blocks(src, layers, chunk_mb=chunk_mb, block_mb=block_mb,
-                             workers=workers, scheduler=scheduler)
+                             workers=workers, scheduler=scheduler, threads=threads)
         return _table_from_blocks(blocks, src.vocab, k, min_threshold)
 
 
@@ -283,12 +286,14 @@ def top_neurons(
     block_mb: float = 256,
     workers: int | None = 1,
     scheduler: object = None,
+    threads: int | None = None,
 ) -> list[NeuronScore]:
     """The neurons for which ``word`` scores highest (the inverse of :func:`top_words`).
 
     The score of ``word`` for a neuron is exactly the one :func:`top_words` ranks by (1.0:
     ``word`` is that neuron's top word). Sorted by score descending, then by (layer, neuron);
-    neurons where the word scores 0 are left out. One pass over each layer.
+    neurons where the word scores 0 are left out. One pass over each layer; ``threads``,
+    ``workers`` and ``scheduler`` as in :func:`top_words_all`.
 
     Example:
         >>> top_neurons("acts.h5", "Paris", k=3)              # doctest: +SKIP
@@ -302,7 +307,7 @@ def top_neurons(
         t = src.type_id(word)
         found: list[tuple[int, int, float]] = []
         for block in scan_blocks(src, layers, chunk_mb=chunk_mb, block_mb=block_mb,
-                                 workers=workers, scheduler=scheduler):
+                                 workers=workers, scheduler=scheduler, threads=threads):
             top = block.means.max(axis=0)
             row = np.round(block.means[t] / np.where(top > 0, top, 1.0), DECIMALS)
             found.extend((block.layer, block.c0 + j, float(s)) for j, s in enumerate(row)

@@ -31,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="only this model layer (repeatable; default every stored layer)")
     p.add_argument("--json", action="store_true",
                    help='print [{"layer": L, "neuron": N, "score": S}, ...]')
-    add_run_arguments(p)
+    add_run_arguments(p, threads=True)
     p.set_defaults(func=run)
 
 
@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
 
     check_chunk_mb(args.chunk_mb)
     found = top_neurons(store_source(args), args.word, k=args.k, layers=args.layer,
-                        **run_options(args))
+                        **run_options(args, threads=True))
     if args.json:
         write_json([f._asdict() for f in found])
     else:

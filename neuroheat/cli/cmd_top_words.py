@@ -39,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fmt.add_argument("--json", action="store_true",
                      help='print [{"layer": L, "neuron": N, "words": [[word, score], ...]}]')
     fmt.add_argument("--csv", action="store_true", help="print layer,neuron,rank,word,score")
-    add_run_arguments(p)
+    add_run_arguments(p, threads=True)
     p.set_defaults(func=run)
 
 
@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         if args.neuron is not None:
             raise InputError("--all ranks every neuron; drop --neuron (or drop --all)")
         table = top_words_all(source, k=k, layers=args.layer, min_threshold=args.min_threshold,
-                              **run_options(args))
+                              **run_options(args, threads=True))
     else:
         if args.layer is None or args.neuron is None:
             raise InputError("give --layer L --neuron N for one neuron, or --all for every "

@@ -181,3 +181,20 @@ def test_segment_sum_methods_agree(tmp_path, n_types, width):
         part = dev_sums(store, 0, 1, width, mu[1:]) if width > 1 else None
         if part is not None:
             np.testing.assert_allclose(part, ref[:, 1:], rtol=1e-12)
+        # the default kernel adds rows in corpus order: chunking never changes a bit
+        whole = dev_sums(store, 0, 0, width, mu)
+        assert np.array_equal(whole, dev_sums(store, 0, 0, width, mu, chunk_mb=0.0002))
+        naive = np.zeros_like(whole)
+        for row, t in enumerate(store.word_ids):  # sequential float64 sums, as the kernel
+            naive[t] += np.abs(x[row] - mu)
+        assert np.array_equal(whole, naive)
+
+
+def test_threads_and_chunks_give_identical_tables(tmp_path):
+    sents, acts = random_corpus(4, n_sentences=80, n_types=400, width=12, n_layers=3)
+    path = write_store(tmp_path / "s.h5", sents, acts, dtype="float16")
+    ref = top_words_all(path, threads=1)
+    for kwargs in ({"threads": 3}, {"threads": 2, "chunk_mb": 0.001, "block_mb": 0.01}):
+        other = top_words_all(path, **kwargs)
+        assert np.array_equal(ref.types, other.types)
+        assert np.array_equal(ref.scores, other.scores, equal_nan=True)
