@@ -26,7 +26,8 @@ from neuroheat.extract.components import get_component, select_layers
 from neuroheat.extract.corpus import Corpus, corpus_checksum, read_corpus
 from neuroheat.extract.models import load_model
 from neuroheat.extract.plan import plan_digest, plan_units
-from neuroheat.extract.shard import ShardSpec, resolve_shard
+from neuroheat.extract.shard import ShardSpec, auto_device, plan_in_blocks, resolve_shard
+from neuroheat.extract.shard import plan_block as _plan_block
 from neuroheat.store import StoreWriter
 from neuroheat.store.stats import RunningStats
 
@@ -92,7 +93,7 @@ def activations_for_words(
 
 
 def _build(loaded, comp, layers, words, aggregation, include_special, batch_tokens, dtype,
-           max_length, first_line=1):
+           max_length, first_line=1, block=None):
     from neuroheat.extract.pipeline import UnitRunner
 
     if batch_tokens < 1:
@@ -102,8 +103,12 @@ def _build(loaded, comp, layers, words, aggregation, include_special, batch_toke
     specials = align.special_tokens(loaded.tokenizer)
     n_special = len(specials.prefix) + len(specials.suffix)
     limit = min(max_length or loaded.max_length, loaded.max_length)
-    units = plan_units(encoded, n_special=n_special, capacity=limit - n_special,
-                       batch_tokens=max(batch_tokens, limit), causal=_is_causal(loaded))
+    kwargs = dict(n_special=n_special, capacity=limit - n_special,
+                  batch_tokens=max(batch_tokens, limit), causal=_is_causal(loaded))
+    if block:  # batches never cross plan blocks: shards replay a single run's batches exactly
+        units = plan_in_blocks(encoded, start=first_line - 1, block=block, **kwargs)
+    else:
+        units = plan_units(encoded, **kwargs)
     runner = UnitRunner(loaded, comp, layers, encoded, specials, aggregation, dtype)
     return runner, units, encoded
 
@@ -130,6 +135,7 @@ def extract_activations(
     checkpoint_seconds: float = 10.0,
     revision: str | None = None,
     trust_remote_code: bool = False,
+    plan_block: int | None = None,
 ) -> Path:
     """Extract activations of every word of ``corpus`` into the store ``output``.
 
@@ -144,6 +150,8 @@ def extract_activations(
         resume: continue an interrupted run (same settings) instead of refusing.
         shard: ``(index, count)``, ``"I/N"`` or ``"auto"`` (torchrun / SLURM variables).
         checkpoint_seconds: how often progress is made durable for ``resume``.
+        plan_block: sentences per plan block (batches never cross blocks; shard ranges snap
+            to them); default from the corpus size, see :mod:`neuroheat.extract.shard`.
 
     Returns:
         The path of the complete store.
@@ -158,19 +166,20 @@ def extract_activations(
         raise InputError(f"unknown aggregation {aggregation!r}; choose one of "
                          f"{', '.join(align.AGGREGATIONS)}")
     all_words = read_corpus(corpus)
-    spec = resolve_shard(shard, len(all_words))
+    block = _plan_block(len(all_words), plan_block)
+    spec = resolve_shard(shard, len(all_words), block=block)
     output = spec.output_path(output)
     words = all_words[spec.start:spec.stop]
     if output.exists() and not (resume or overwrite):
         raise InputError(f"{output} exists; pass --overwrite to replace it or --resume to "
                          "continue an interrupted extraction")
-    loaded = _prepare(model, device=device, random_weights=random_weights, seed=seed,
+    loaded = _prepare(model, device=auto_device(device), random_weights=random_weights, seed=seed,
                       revision=revision, trust_remote_code=trust_remote_code)
     comp = get_component(component)
     chosen = select_layers(comp.layers(loaded), layers)
     runner, units, encoded = _build(loaded, comp, chosen, words, aggregation,
                                     include_special_tokens, batch_tokens, dtype, max_length,
-                                    first_line=spec.start + 1)
+                                    first_line=spec.start + 1, block=block)
     settings = {
         "model": loaded.name, "aggregation": aggregation, "component": component,
         "dtype": dtype, "include_special_tokens": bool(include_special_tokens),
@@ -181,7 +190,7 @@ def extract_activations(
         "num_sentences_total": len(all_words), "shard_index": spec.index,
         "num_shards": spec.count, "revision": revision or "",
         "tokenizer": type(loaded.tokenizer).__name__, "model_type": loaded.config.model_type,
-        "num_model_layers": loaded.num_layers,
+        "num_model_layers": loaded.num_layers, "plan_block": block,
     }
     writer = _open_writer(output, encoded, chosen, comp.width(loaded), dtype, settings,
                           resume=resume, overwrite=overwrite)

@@ -1,19 +1,57 @@
 """Deterministic sentence shards: ``--shard I/N`` splits the corpus into N contiguous ranges.
 
+A shard is given explicitly (``(i, n)`` or ``"i/n"``) or detected with ``"auto"`` from the
+launcher's environment:
+
+- torchrun / ``torch.distributed``: ``RANK`` and ``WORLD_SIZE``;
+- SLURM job arrays: ``SLURM_ARRAY_TASK_ID`` with ``SLURM_ARRAY_TASK_COUNT`` or
+  ``SLURM_ARRAY_TASK_MIN``/``SLURM_ARRAY_TASK_MAX`` (and ``SLURM_ARRAY_TASK_STEP``);
+- ``srun`` tasks (``SLURM_PROCID``/``SLURM_NTASKS``) when torchrun variables are absent.
+
+Several levels combine: in a SLURM array whose tasks each run torchrun with W workers, task t
+and rank r form shard ``t * W + r`` of ``T * W``.
+
+**Why shard ranges snap to plan blocks.** A batched forward pass is only reproducible to the
+last bit when it sees the *same batch*: BLAS kernels and attention change their summation order
+with the batch shape. neuroheat therefore sorts and batches sentences inside fixed *plan
+blocks* of consecutive sentences (``plan_block(N)`` sentences, a function of the corpus size
+only) and shard ranges start and end on block boundaries. A shard then runs exactly the
+forward passes a single process would run for its sentences, so merged shards are bitwise
+equal to a single run.
+
 Example:
     >>> spec = resolve_shard((1, 4), 10)
     >>> spec.start, spec.stop
     (2, 5)
+    >>> resolve_shard((1, 2), 1000, block=256).start
+    512
+    >>> resolve_shard((0, 2), 1000, block=1024).stop    # one block: shard 0 is empty
+    0
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from neuroheat.errors import InputError
 
+log = logging.getLogger(__name__)
+
 ShardSpec = tuple[int, int] | str | None
+
+# Plan block size, measured on pydoc sentences with MiniLM's tokenizer (padded / real tokens at
+# batch_tokens=4096): one global pool 1.08, blocks of 4096 1.08, 1024 1.20, 256 1.49. Small
+# pools pad more, so blocks are at least 1024 sentences (a corpus of up to 1024 sentences is
+# planned exactly as before, in one pool) and grow to 4096 for big corpora.
+PLAN_BLOCK_MIN = 1024
+PLAN_BLOCK_MAX = 4096
+PLAN_BLOCKS_TARGET = 64   # aim for at least this many blocks, so up to 64 shards stay balanced
+PLAN_BLOCK_ENV = "NEUROHEAT_PLAN_BLOCK"  # override, e.g. to shard a small corpus
 
 
 @dataclass(frozen=True)
@@ -23,32 +61,178 @@ class Shard:
     start: int
     stop: int
 
-    def output_path(self, path: Path) -> Path:
-        """The output of this shard (unchanged when there is only one shard)."""
+    def output_path(self, path: str | os.PathLike) -> Path:
+        """The output of this shard.
+
+        ``{shard}`` and ``{num_shards}`` in the path are replaced by the shard index and
+        count; without them a ``-shard{I}of{N}`` suffix goes before the extension (nothing
+        changes for a single shard).
+        """
+        text = str(path)
+        if "{shard}" in text or "{num_shards}" in text:
+            return Path(text.replace("{shard}", str(self.index))
+                        .replace("{num_shards}", str(self.count)))
+        path = Path(text)
         if self.count == 1:
             return path
         return path.with_name(f"{path.stem}-shard{self.index}of{self.count}{path.suffix}")
 
 
-def parse_shard(spec: ShardSpec) -> tuple[int, int]:
-    """``(index, count)`` from ``(i, n)`` or ``"i/n"``; ``None`` means one shard."""
+def _env_int(env: Mapping[str, str], name: str) -> int | None:
+    value = env.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise InputError(f"environment variable {name}={value!r} is not an integer; fix the "
+                         "launcher or pass --shard I/N explicitly") from None
+
+
+def _slurm_array(env: Mapping[str, str]) -> tuple[int, int] | None:
+    task = _env_int(env, "SLURM_ARRAY_TASK_ID")
+    if task is None:
+        return None
+    lo, hi = _env_int(env, "SLURM_ARRAY_TASK_MIN"), _env_int(env, "SLURM_ARRAY_TASK_MAX")
+    step = _env_int(env, "SLURM_ARRAY_TASK_STEP") or 1
+    count = _env_int(env, "SLURM_ARRAY_TASK_COUNT")
+    lo = 0 if lo is None else lo
+    if count is None:
+        if hi is None:
+            raise InputError("SLURM_ARRAY_TASK_ID is set but neither SLURM_ARRAY_TASK_COUNT nor "
+                             "SLURM_ARRAY_TASK_MIN/MAX are; pass --shard I/N explicitly")
+        count = (hi - lo) // step + 1
+    index, rem = divmod(task - lo, step)
+    if rem or not 0 <= index < count:
+        raise InputError(
+            f"SLURM array task {task} is not one of {count} evenly spaced tasks starting at "
+            f"{lo}; submit a contiguous array such as --array=0-{count - 1}, or pass --shard I/N")
+    return index, count
+
+
+def _workers(env: Mapping[str, str]) -> tuple[int, int] | None:
+    for rank_var, size_var in (("RANK", "WORLD_SIZE"), ("SLURM_PROCID", "SLURM_NTASKS")):
+        rank, size = _env_int(env, rank_var), _env_int(env, size_var)
+        if rank is not None and size is not None:
+            if size < 1 or not 0 <= rank < size:
+                raise InputError(f"{rank_var}={rank} is out of range for {size_var}={size}")
+            return rank, size
+    return None
+
+
+def detect_shard(env: Mapping[str, str] | None = None) -> tuple[int, int]:
+    """``(index, count)`` from torchrun / SLURM variables; ``(0, 1)`` when none are set.
+
+    Example:
+        >>> detect_shard({"RANK": "1", "WORLD_SIZE": "4"})
+        (1, 4)
+        >>> detect_shard({"SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_MIN": "1",
+        ...               "SLURM_ARRAY_TASK_MAX": "4"})
+        (2, 4)
+    """
+    env = os.environ if env is None else env
+    index, count = 0, 1
+    found = []
+    for name, level in (("SLURM array", _slurm_array(env)), ("workers", _workers(env))):
+        if level is not None:
+            index, count = index * level[1] + level[0], count * level[1]
+            found.append(name)
+    if not found:
+        log.info("--shard auto: no torchrun or SLURM variables found; running one shard")
+    return index, count
+
+
+def parse_shard(spec: ShardSpec, env: Mapping[str, str] | None = None) -> tuple[int, int]:
+    """``(index, count)`` from ``(i, n)``, ``"i/n"`` or ``"auto"``; ``None`` means one shard."""
     if spec is None:
         return 0, 1
     if isinstance(spec, str):
+        if spec.strip().lower() == "auto":
+            return detect_shard(env)
         try:
             i_text, n_text = spec.split("/")
             index, count = int(i_text), int(n_text)
         except ValueError:
-            raise InputError(f"shard {spec!r} is not of the form I/N (e.g. 0/4)") from None
+            raise InputError(f"shard {spec!r} is not of the form I/N (e.g. 0/4) or auto") from None
     else:
-        index, count = (int(x) for x in spec)
+        try:
+            index, count = (int(x) for x in spec)
+        except (TypeError, ValueError):
+            raise InputError(f"shard {spec!r} must be (index, count), 'I/N' or 'auto'") from None
     if count < 1 or not 0 <= index < count:
         raise InputError(f"shard {index}/{count} is out of range: use 0 <= I < N")
     return index, count
 
 
-def resolve_shard(spec: ShardSpec, num_sentences: int) -> Shard:
-    """The sentence range of a shard: ``[i*N//n, (i+1)*N//n)``."""
-    index, count = parse_shard(spec)
-    return Shard(index, count, index * num_sentences // count,
-                 (index + 1) * num_sentences // count)
+def plan_block(num_sentences: int, override: int | None = None) -> int:
+    """Sentences per plan block for a corpus of ``num_sentences``.
+
+    ``override`` (or the ``NEUROHEAT_PLAN_BLOCK`` environment variable) sets it; otherwise it
+    depends on the corpus size only, so every shard and a single run agree on it.
+
+    Example:
+        >>> plan_block(500), plan_block(200_000), plan_block(10**7), plan_block(500, 16)
+        (1024, 3125, 4096, 16)
+    """
+    if override is None:
+        override = _env_int(os.environ, PLAN_BLOCK_ENV)
+    if override is not None:
+        if int(override) < 1:
+            raise InputError(f"plan block must be a positive number of sentences, got {override}")
+        return int(override)
+    target = -(-int(num_sentences) // PLAN_BLOCKS_TARGET)
+    return int(min(PLAN_BLOCK_MAX, max(PLAN_BLOCK_MIN, target)))
+
+
+def resolve_shard(spec: ShardSpec, num_sentences: int, *, block: int = 1,
+                  env: Mapping[str, str] | None = None) -> Shard:
+    """The sentence range of a shard: blocks ``[i*B//n, (i+1)*B//n)`` of ``block`` sentences.
+
+    With ``block=1`` that is ``[i*N//n, (i+1)*N//n)``. A shard may be empty when there are
+    fewer blocks than shards.
+    """
+    index, count = parse_shard(spec, env)
+    block = max(1, int(block))
+    n_blocks = -(-num_sentences // block)
+    start = min(num_sentences, (index * n_blocks // count) * block)
+    stop = min(num_sentences, ((index + 1) * n_blocks // count) * block)
+    if count > 1 and start == stop:
+        log.warning("shard %d/%d has no sentences: %d sentences form only %d plan blocks of %d",
+                    index, count, num_sentences, n_blocks, block)
+    return Shard(index, count, start, stop)
+
+
+def plan_in_blocks(encoded: Sequence[Any], *, start: int, block: int, **plan_kwargs: Any
+                   ) -> list[Any]:
+    """Plan units inside each plan block, so any block-aligned shard replays the same batches.
+
+    ``encoded`` holds the sentences ``start, start+1, ...`` of the corpus; block boundaries are
+    multiples of ``block`` in corpus numbering. Keyword arguments go to ``plan_units``.
+    """
+    from neuroheat.extract.plan import plan_units
+
+    block = max(1, int(block))
+    stop = start + len(encoded)
+    cuts = [start] + list(range((start // block + 1) * block, stop, block)) + [stop]
+    units: list[Any] = []
+    for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+        if a == b:
+            continue
+        lo = a - start
+        for unit in plan_units(encoded[lo:b - start], **plan_kwargs):
+            unit.sentences = [s + lo for s in unit.sentences]
+            unit.windows = [replace(w, sentence=w.sentence + lo) for w in unit.windows]
+            units.append(unit)
+    return units
+
+
+def auto_device(device: str | None) -> str | None:
+    """``"auto"`` under torchrun picks ``cuda:LOCAL_RANK`` (one GPU per local worker)."""
+    if device not in (None, "auto") or os.environ.get("LOCAL_RANK") is None:
+        return device
+    import torch
+
+    if not torch.cuda.is_available():
+        return device
+    local = _env_int(os.environ, "LOCAL_RANK") or 0
+    return f"cuda:{local % torch.cuda.device_count()}"

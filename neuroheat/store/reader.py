@@ -71,6 +71,11 @@ class Store:
         size = self.path.stat().st_size
         for name in f[L.ACTIVATIONS]:
             ds = f[L.ACTIVATIONS][name]
+            if ds.is_virtual:  # a `neuroheat merge --virtual` view: its shards must be there
+                from neuroheat.store.merge import check_virtual_sources
+
+                check_virtual_sources(self.path, name, ds)
+                continue
             off = ds.id.get_offset()
             if ds.size and (off is None or off + ds.size * ds.dtype.itemsize > size):
                 raise StoreError(f"{self.path} is truncated (layer {name} ends past the end of "

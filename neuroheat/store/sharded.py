@@ -1,0 +1,288 @@
+"""Several shard files read as one corpus, in sentence order, without copying anything.
+
+Shards written by ``neuroheat extract --shard`` record their sentence range
+(``sentence_start``/``sentence_stop`` of ``num_sentences_total``); they are ordered by it
+(not by file name, so ``shard10`` after ``shard9``), and must cover the corpus exactly once:
+gaps, overlaps and shards of different models or settings raise
+:class:`~neuroheat.errors.StoreError` naming the files. Stores without a recorded range (e.g.
+written with :func:`write_store`) are concatenated in the order given.
+
+Example:
+    >>> with open_store("acts-shard*of4.h5") as store:        # doctest: +SKIP
+    ...     store.num_sentences, store.neuron(3, 17).shape
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from neuroheat.errors import StoreError
+from neuroheat.store.reader import Store, _ranges
+from neuroheat.store.stats import RunningStats
+
+# Attributes that must agree between shards of one corpus (when present).
+MATCH_ATTRS = ("model", "revision", "tokenizer", "model_type", "aggregation", "component",
+               "dtype", "include_special_tokens", "corpus_sha256", "max_length",
+               "random_weights", "seed", "num_sentences_total", "format_version")
+SHARD_ATTRS = ("sentence_start", "sentence_stop", "shard_index", "num_shards")
+
+
+def order_shards(stores: Sequence[Any]) -> list[Any]:
+    """Validate that ``stores`` are shards of one corpus and return them in sentence order.
+
+    Raises StoreError for different models/settings/layers/width, gaps, overlaps, missing or
+    duplicated shards.
+    """
+    if not stores:
+        raise StoreError("no shard given")
+    first = stores[0]
+    for other in stores[1:]:
+        _check_same(first, other)
+    ranged = ["sentence_start" in s.meta for s in stores]
+    if not any(ranged):
+        return list(stores)
+    if not all(ranged):
+        plain = [str(s.path) for s, r in zip(stores, ranged, strict=True) if not r]
+        raise StoreError(f"{', '.join(plain)} record no sentence range but other shards do; "
+                         "merge only shards of one `neuroheat extract --shard` run")
+    ordered = sorted(stores, key=lambda s: (int(s.meta["sentence_start"]),
+                                            int(s.meta["sentence_stop"])))
+    total = int(first.meta.get("num_sentences_total", ordered[-1].meta["sentence_stop"]))
+    expected = 0
+    prev = None
+    for s in ordered:
+        start, stop = int(s.meta["sentence_start"]), int(s.meta["sentence_stop"])
+        if stop - start != s.num_sentences:
+            raise StoreError(f"{s.path} records sentences {start}..{stop - 1} but holds "
+                             f"{s.num_sentences}; the file is damaged")
+        if start > expected:
+            raise StoreError(f"sentences {expected}..{start - 1} of {total} are missing: no "
+                             f"shard covers them (next shard: {s.path.name}); extract the "
+                             f"missing shard{_hint(s)}")
+        if start < expected:
+            raise StoreError(f"{s.path.name} (sentences {start}..{stop - 1}) overlaps "
+                             f"{prev.path.name} (sentences up to {expected - 1}); pass each "
+                             "shard once, all from the same --shard N")
+        expected, prev = stop, s
+    if expected != total:
+        raise StoreError(f"sentences {expected}..{total - 1} of {total} are missing: no shard "
+                         f"covers them (last shard given: {ordered[-1].path.name}); extract "
+                         f"the missing shard{_hint(ordered[-1], after=True)}")
+    return ordered
+
+
+def _hint(store: Any, after: bool = False) -> str:
+    n = store.meta.get("num_shards")
+    i = store.meta.get("shard_index")
+    if n is None or i is None:
+        return ""
+    missing = int(i) + 1 if after else int(i) - 1
+    return f" (probably --shard {missing}/{n})" if 0 <= missing < int(n) else ""
+
+
+def _check_same(a: Any, b: Any) -> None:
+    for key in MATCH_ATTRS:
+        va, vb = a.meta.get(key), b.meta.get(key)
+        if va is not None and vb is not None and str(va) != str(vb):
+            raise StoreError(f"{b.path.name} and {a.path.name} are not shards of one corpus "
+                             f"and model: {key} is {vb!r} vs {va!r}")
+    if list(a.layers) != list(b.layers):
+        raise StoreError(f"{b.path.name} stores layers {_ranges(list(b.layers))} but "
+                         f"{a.path.name} stores {_ranges(list(a.layers))}; extract every shard "
+                         "with the same --layers")
+    if a.hidden_size != b.hidden_size:
+        raise StoreError(f"{b.path.name} has width {b.hidden_size} but {a.path.name} has "
+                         f"{a.hidden_size}; shards must come from the same model and component")
+
+
+class ShardedStore:
+    """Shard files read as one store (same reader interface as :class:`Store`)."""
+
+    def __init__(self, paths: Sequence[str | os.PathLike], *, allow_incomplete: bool = False):
+        if not paths:
+            raise StoreError("no shard path given")
+        resolved = [Path(p).resolve() for p in paths]
+        dupes = {str(p) for p in resolved if resolved.count(p) > 1}
+        if dupes:
+            raise StoreError(f"shard {sorted(dupes)[0]} is given more than once")
+        opened: list[Store] = []
+        try:
+            for p in paths:
+                opened.append(Store(p, allow_incomplete=allow_incomplete))
+            self.shards: list[Store] = order_shards(opened)
+        except Exception:
+            for s in opened:
+                s.close()
+            raise
+        self.paths = [s.path for s in self.shards]
+        self.path = self.paths[0]
+        counts = np.array([s.num_sentences for s in self.shards], dtype=np.int64)
+        rows = np.array([s.num_words for s in self.shards], dtype=np.int64)
+        self._sent_starts = np.concatenate([[0], np.cumsum(counts)])
+        self._row_starts = np.concatenate([[0], np.cumsum(rows)])
+
+    # -- context manager and container protocol ---------------------------------------------
+    def close(self) -> None:
+        for s in self.shards:
+            s.close()
+
+    def __enter__(self) -> ShardedStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __len__(self) -> int:
+        return self.num_sentences
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        return self.sentence(i)
+
+    def __contains__(self, layer: object) -> bool:
+        return isinstance(layer, int | np.integer) and int(layer) in self.layers
+
+    def __repr__(self) -> str:
+        return (f"<neuroheat ShardedStore of {len(self.shards)} shards ({self.path.name}, ...): "
+                f"{self.num_sentences} sentences, {self.num_words} words, layers {self.layers}, "
+                f"width {self.hidden_size}>")
+
+    # -- metadata ---------------------------------------------------------------------------
+    @cached_property
+    def meta(self) -> dict[str, Any]:
+        """The first shard's attributes, with the range and shard fields of the whole."""
+        meta = dict(self.shards[0].meta)
+        for key in SHARD_ATTRS:
+            meta.pop(key, None)
+        if "sentence_start" in self.shards[0].meta:
+            meta["sentence_start"] = int(self.shards[0].meta["sentence_start"])
+            meta["sentence_stop"] = int(self.shards[-1].meta["sentence_stop"])
+        meta["complete"] = self.complete
+        meta["shards"] = [str(p) for p in self.paths]
+        return meta
+
+    @property
+    def layers(self) -> list[int]:
+        return self.shards[0].layers
+
+    @property
+    def num_layers(self) -> int:
+        return len(self.layers)
+
+    @property
+    def hidden_size(self) -> int:
+        return self.shards[0].hidden_size
+
+    @cached_property
+    def offsets(self) -> np.ndarray:
+        parts = [self.shards[0].offsets[:1]]
+        for s, base in zip(self.shards, self._row_starts, strict=False):
+            parts.append(s.offsets[1:] + base)
+        return np.concatenate(parts).astype(np.int64)
+
+    @property
+    def num_sentences(self) -> int:
+        return int(self._sent_starts[-1])
+
+    @property
+    def num_words(self) -> int:
+        return int(self._row_starts[-1])
+
+    @property
+    def complete(self) -> bool:
+        return all(s.complete for s in self.shards)
+
+    def layer_index(self, layer: int) -> int:
+        return self.shards[0].layer_index(layer)
+
+    def _locate(self, i: int) -> tuple[Store, int]:
+        n = self.num_sentences
+        if not -n <= int(i) < n:
+            raise StoreError(f"sentence {i} is out of range: the store has {n} sentences "
+                             f"(0..{n - 1})")
+        i = int(i) % n
+        k = int(np.searchsorted(self._sent_starts, i, side="right") - 1)
+        return self.shards[k], i - int(self._sent_starts[k])
+
+    # -- data -------------------------------------------------------------------------------
+    def words(self, i: int) -> list[str]:
+        shard, local = self._locate(i)
+        return shard.words(local)
+
+    def all_words(self) -> list[str]:
+        return [w for s in self.shards for w in s.all_words()]
+
+    def sentence(self, i: int, layer: int | None = None) -> np.ndarray:
+        shard, local = self._locate(i)
+        return shard.sentence(local, layer=layer)
+
+    def rows(self, layer: int, start: int, stop: int) -> np.ndarray:
+        """float32 rows ``start:stop`` of one layer (may span shards)."""
+        self.layer_index(layer)
+        start, stop, _ = slice(start, stop).indices(self.num_words)
+        parts = []
+        for k, s in enumerate(self.shards):
+            a, b = int(self._row_starts[k]), int(self._row_starts[k + 1])
+            lo, hi = max(start, a), min(stop, b)
+            if lo < hi:
+                parts.append(s.rows(layer, lo - a, hi - a))
+        if not parts:
+            return np.zeros((0, self.hidden_size), dtype=np.float32)
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    def neuron(self, layer: int, index: int) -> np.ndarray:
+        return np.concatenate([s.neuron(layer, index) for s in self.shards]
+                              or [np.zeros(0, np.float32)])
+
+    def iter_rows(self, layer: int, chunk_mb: float = 64) -> Iterator[tuple[int, np.ndarray]]:
+        """Yield ``(global start_row, float32 rows)``; chunks never span two shards."""
+        self.layer_index(layer)
+        for base, s in zip(self._row_starts, self.shards, strict=False):
+            for start, chunk in s.iter_rows(layer, chunk_mb=chunk_mb):
+                yield int(base) + start, chunk
+
+    @cached_property
+    def _vocab_and_ids(self) -> tuple[list[str], np.ndarray]:
+        index: dict[str, int] = {}
+        ids = []
+        for s in self.shards:  # local vocabularies are first-seen ordered, so is the union
+            local = np.fromiter((index.setdefault(w, len(index)) for w in s.vocab),
+                                dtype=np.int32, count=len(s.vocab))
+            ids.append(local[s.word_ids] if len(s.word_ids) else np.zeros(0, np.int32))
+        return list(index), np.concatenate(ids).astype(np.int32)
+
+    @property
+    def vocab(self) -> list[str]:
+        """Word types of the whole corpus, in first-seen order (as a single run has them)."""
+        return self._vocab_and_ids[0]
+
+    @property
+    def word_ids(self) -> np.ndarray:
+        return self._vocab_and_ids[1]
+
+    @cached_property
+    def untokenized(self) -> np.ndarray:
+        return np.concatenate([s.untokenized.astype(np.int64) + base
+                               for s, base in zip(self.shards, self._row_starts, strict=False)])
+
+    def merged_stats(self) -> RunningStats:
+        """Statistics of all shards combined with Chan's formula."""
+        total = RunningStats.from_dict(self.shards[0].stats())
+        for s in self.shards[1:]:
+            total = total.merge(RunningStats.from_dict(s.stats()))
+        return total
+
+    @cached_property
+    def _stats(self) -> dict[str, np.ndarray]:
+        return self.merged_stats().as_dict()
+
+    def stats(self, layer: int | None = None) -> dict[str, np.ndarray]:
+        if layer is None:
+            return {k: v.copy() for k, v in self._stats.items()}
+        pos = self.layer_index(layer)
+        return {k: v[pos].copy() for k, v in self._stats.items()}
