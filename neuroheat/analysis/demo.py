@@ -21,15 +21,22 @@ from neuroheat.analysis.top_words import TopWordsTable, top_words_all
 log = logging.getLogger(__name__)
 
 
-def pick_neurons(table: TopWordsTable, n: int = 4) -> list[int]:
+def pick_neurons(table: TopWordsTable, n: int = 4, counts: np.ndarray | None = None,
+                 min_count: int = 3) -> list[int]:
     """Rows of the most selective neurons: the largest gap between their first and second
-    word's score, at most one per layer, deeper layers first on ties."""
+    word's score, at most one per layer, deeper layers first on ties. With ``counts``
+    (occurrences per type id), neurons whose top word occurs fewer than ``min_count`` times
+    come last (a word seen once scores high by chance)."""
     if len(table) == 0 or table.scores.shape[1] == 0:
         return []
     first = np.nan_to_num(table.scores[:, 0], nan=0.0)
     second = np.nan_to_num(table.scores[:, 1], nan=0.0) if table.scores.shape[1] > 1 else 0.0
     gap = np.where(first > 0, first - second, -1.0)
-    order = np.lexsort((table.neuron, -table.layer, -np.round(gap, 9)))
+    rare = np.zeros(len(table), dtype=bool)
+    if counts is not None:
+        top = table.types[:, 0]
+        rare = (top < 0) | (np.asarray(counts)[np.maximum(top, 0)] < min_count)
+    order = np.lexsort((table.neuron, -table.layer, -np.round(gap, 9), rare))
     picked: list[int] = []
     layers_seen: set[int] = set()
     for i in order:
@@ -62,13 +69,13 @@ def demo_report(
     with open_source(store) as src:
         table = top_words_all(src, k=k, chunk_mb=chunk_mb)
         stats = neuron_stats(src)
-        n_words, n_types = src.num_words, len(src.vocab)
+        n_words, n_types, counts = src.num_words, len(src.vocab), src.type_counts
     words_csv = outdir / "top_words.csv"
     stats_csv = outdir / "neuron_stats.csv"
     table.to_csv(words_csv)
     stats.to_csv(stats_csv)
     picked = [{"layer": int(table.layer[i]), "neuron": int(table.neuron[i]),
-               "words": table.words(i)} for i in pick_neurons(table, n_neurons)]
+               "words": table.words(i)} for i in pick_neurons(table, n_neurons, counts)]
     lines = [f"Top words of {len(table)} neurons ({n_words} words, {n_types} word types); "
              f"a few of the most selective:"]
     for p in picked:

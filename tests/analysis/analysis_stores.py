@@ -31,7 +31,8 @@ def write_shards(dirpath: Path, sents, acts, cuts: list[int], *, layers=None,
         path = Path(dirpath) / f"acts-shard{i}of{len(bounds) - 1}.h5"
         write_store(path, sents[a:b], acts[a:b], layers=layers, dtype=dtype,
                     meta={"shard_index": i, "num_shards": len(bounds) - 1,
-                          "num_sentences_total": len(sents)})
+                          "num_sentences_total": len(sents), "sentence_start": a,
+                          "sentence_stop": b})
         paths.append(path)
     return paths
 

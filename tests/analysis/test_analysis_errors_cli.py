@@ -148,6 +148,18 @@ def test_demo_report(path, tmp_path):
     assert "layer" in report["text"] and str(report["top_words_csv"]) in report["text"]
 
 
+def test_pick_neurons_prefers_frequent_top_words():
+    from neuroheat.analysis.demo import pick_neurons
+    from neuroheat.analysis.top_words import TopWordsTable
+
+    table = TopWordsTable(np.array([1, 2, 3]), np.array([0, 0, 0]),
+                          np.array([[0, 1], [1, 0], [1, 0]]),
+                          np.array([[1.0, 0.2], [1.0, 0.5], [1.0, 0.6]]), ["rare", "often"],
+                          2, 0.1)
+    assert pick_neurons(table, 2) == [0, 1]
+    assert pick_neurons(table, 2, counts=np.array([1, 9])) == [1, 2]
+
+
 def test_analysis_does_not_import_torch(path):
     code = ("import sys, neuroheat.analysis as a; a.top_words_all(sys.argv[1]); "
             "import neuroheat.cli.cmd_top_words, neuroheat.cli.cmd_stats; "

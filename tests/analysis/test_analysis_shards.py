@@ -61,6 +61,14 @@ def test_sharded_equals_single_file(corpus):
     assert [(x.layer, x.neuron) for x in a] == [(x.layer, x.neuron) for x in b]
 
 
+def test_shards_given_out_of_order_are_read_in_sentence_order(corpus):
+    pytest.importorskip("neuroheat.store.sharded")
+    shuffled = corpus["shards"][::-1]
+    _tables_equal(top_words_all(corpus["shards"], k=3), top_words_all(shuffled, k=3),
+                  exact=True)
+    assert top_contexts(shuffled, 0, 2, k=4) == top_contexts(corpus["shards"], 0, 2, k=4)
+
+
 def test_sharded_contexts_and_stats_equal_single_file(corpus):
     for lowest in (False, True):
         a = top_contexts(corpus["single"], 1, 3, k=7, lowest=lowest)
