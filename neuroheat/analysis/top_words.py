@@ -242,6 +242,7 @@ def top_words_all(
     workers: int | None = 1,
     scheduler: object = None,
     threads: int | None = None,
+    progress: bool | None = None,
 ) -> TopWordsTable:
     """Top words of every neuron of ``layers`` (default: all stored), in one streaming pass
     per block of neurons.
@@ -252,7 +253,7 @@ def top_words_all(
     per CPU, at most 4; the budgets above are shared by them), or with ``workers > 1`` in a
     local process pool (0 = one per CPU), or on a Dask cluster given by ``scheduler`` (an
     address ``tcp://host:8786`` or a ``distributed.Client``). Results are identical, bit for
-    bit, in every mode.
+    bit, in every mode. ``progress``: a progress bar (default: only on a terminal).
 
     Example:
         >>> table = top_words_all("acts.h5", k=5, layers=[6])   # doctest: +SKIP
@@ -264,7 +265,8 @@ def top_words_all(
     with open_source(store) as src:
         layers = src.check_layers(layers)
         blocks = scan_blocks(src, layers, chunk_mb=chunk_mb, block_mb=block_mb,
-                             workers=workers, scheduler=scheduler, threads=threads)
+                             workers=workers, scheduler=scheduler, threads=threads,
+                             progress=progress)
         return _table_from_blocks(blocks, src.vocab, k, min_threshold)
 
 
@@ -287,6 +289,7 @@ def top_neurons(
     workers: int | None = 1,
     scheduler: object = None,
     threads: int | None = None,
+    progress: bool | None = None,
 ) -> list[NeuronScore]:
     """The neurons for which ``word`` scores highest (the inverse of :func:`top_words`).
 
@@ -307,7 +310,8 @@ def top_neurons(
         t = src.type_id(word)
         found: list[tuple[int, int, float]] = []
         for block in scan_blocks(src, layers, chunk_mb=chunk_mb, block_mb=block_mb,
-                                 workers=workers, scheduler=scheduler, threads=threads):
+                                 workers=workers, scheduler=scheduler, threads=threads,
+                                 progress=progress):
             top = block.means.max(axis=0)
             row = np.round(block.means[t] / np.where(top > 0, top, 1.0), DECIMALS)
             found.extend((block.layer, block.c0 + j, float(s)) for j, s in enumerate(row)
