@@ -26,8 +26,18 @@ def _write_json(sal: Any, path: Path, _args: argparse.Namespace) -> None:
     sal.save(path)
 
 
+def _write_view(sal: Any, path: Path, args: argparse.Namespace) -> None:
+    from neuroheat.viz.saliency_cli import write_view
+
+    write_view(sal, path, view=getattr(args, "view", "focus"))
+
+
 # Suffix -> writer. The views (SVG/HTML) add theirs here.
-WRITERS: dict[str, Callable[[Any, Path, argparse.Namespace], None]] = {".json": _write_json}
+WRITERS: dict[str, Callable[[Any, Path, argparse.Namespace], None]] = {
+    ".json": _write_json,
+    **{suffix: _write_view for suffix in (".svg", ".png", ".pdf", ".html")},
+}
+VIEWS = ("focus", "minimap", "tall", "dense")
 
 
 def register(subparsers: Any) -> None:
@@ -39,7 +49,11 @@ def register(subparsers: Any) -> None:
     p.add_argument("model", help="Hub id (from the local cache) or model directory")
     p.add_argument("text", help="the input text")
     p.add_argument("-o", "--output", required=True, type=Path,
-                   help="output file; the suffix picks the format (.json)")
+                   help="output file; the suffix picks the format: .json (the result), .html "
+                        "(interactive page), .svg/.png/.pdf (static --view)")
+    p.add_argument("--view", default="focus", choices=VIEWS,
+                   help="static view for .svg/.png/.pdf: focus (textualheatmap look), minimap, "
+                        "tall or dense (default: focus)")
     p.add_argument("--method", default="connectivity", choices=METHOD_CHOICES,
                    help="saliency method (default: connectivity)")
     p.add_argument("--target", default="auto",
@@ -70,6 +84,8 @@ def parse_target(text: str) -> Any:
     lower = value.lower()
     if lower in ("auto", "mlm", "causal", "classifier"):
         return lower
+    if lower.lstrip("-").isdigit():
+        return int(lower)
     if lower.startswith("class:"):
         cls = value.split(":", 1)[1].strip()
         return int(cls) if cls.lstrip("-").isdigit() else cls

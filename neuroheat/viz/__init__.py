@@ -37,3 +37,39 @@ __all__ = [
     "visualize_activations",
     "visualize_sentences",
 ]
+
+# Saliency views (textualheatmap- and ecco-style) and interactive offline HTML pages.
+from neuroheat.viz.activation_html import (  # noqa: E402
+    ActivationHTML,
+    activation_html,
+    activation_html_from_store,
+)
+from neuroheat.viz.saliency_html import SaliencyHTML, saliency_html  # noqa: E402
+from neuroheat.viz.saliency_svg import (  # noqa: E402
+    SaliencyDrawing,
+    saliency_compare_svg,
+    saliency_svg,
+)
+from neuroheat.viz.saliency_views import (  # noqa: E402
+    saliency_continuations_svg,
+    saliency_dense_svg,
+    saliency_minimap_svg,
+    saliency_tall_svg,
+)
+from neuroheat.viz.textual_heatmap import TextualHeatmap  # noqa: E402
+
+__all__ += [
+    "ActivationHTML",
+    "SaliencyDrawing",
+    "SaliencyHTML",
+    "TextualHeatmap",
+    "activation_html",
+    "activation_html_from_store",
+    "saliency_compare_svg",
+    "saliency_continuations_svg",
+    "saliency_dense_svg",
+    "saliency_html",
+    "saliency_minimap_svg",
+    "saliency_svg",
+    "saliency_tall_svg",
+]

@@ -501,8 +501,9 @@ def saliency_dense_svg(
     lut = np.array([parse_color(c) for c in palette] + [parse_color(P.MUTED)], dtype=np.uint8)
     idx = np.clip(np.floor(np.nan_to_num(m.values) * n), 0, n).astype(int)
     idx[~m.valid] = n + 1
-    fx = max(1, min(8, math.ceil(4 / cell_w), 4096 // n_cols))
-    fy = max(1, min(8, math.ceil(4 / cell_h), 4096 // n_rows))
+    # about 2 image pixels per figure pixel: viewers that smooth images blur only cell edges
+    fx = max(1, min(math.ceil(2 * cell_w), 4096 // n_cols))
+    fy = max(1, min(math.ceil(2 * cell_h), 4096 // n_rows))
     img = np.repeat(np.repeat(lut[idx], fy, axis=0), fx, axis=1)
     href = "data:image/png;base64," + base64.b64encode(png_bytes(img)).decode("ascii")
     image = cv.dwg.image(
