@@ -120,6 +120,16 @@ def test_validator_accepts_spacers():
                              {"token": "b", "meta": [], "heat": [0.2, 0.8], "format": False}])
 
 
+def test_parse_target():
+    from neuroheat.cli.cmd_saliency import parse_target
+
+    assert parse_target("AUTO") == "auto" and parse_target("2") == 2
+    assert parse_target("class:1") == 1 and parse_target("class:POSITIVE") == "POSITIVE"
+    assert parse_target("neuron:3,17") == (3, 17) and parse_target("neuron:0,1,4") == (0, 1, 4)
+    with pytest.raises(InputError, match="not understood"):
+        parse_target("verbs")
+
+
 def test_display_token():
     assert display_token("##ing") == "ing" and display_token("##") == "##"
     assert display_token("\u0120fox") == "fox" and display_token("\u2581the") == "the"
@@ -139,7 +149,7 @@ def test_cli_writes_json(mlm, gpt, tmp_path, capsys):
                  "--seed", "2", "--method", "ig", "--steps", "4"]) == 0
     gen = Saliency.load(out2)
     assert gen.target == "generate" and gen.n_targets == 3 and gen.info["seed"] == 2
-    assert main(["saliency", str(mlm), TEXT, "-o", str(tmp_path / "s.svg")]) == 2
+    assert main(["saliency", str(mlm), TEXT, "-o", str(tmp_path / "s.txt")]) == 2
     assert ".json" in capsys.readouterr().err
     assert main(["saliency", str(mlm), TEXT, "-o", str(tmp_path / "n.json"),
                  "--target", "neuron:1,3,2"]) == 0

@@ -140,6 +140,8 @@ def test_bad_input(paths):
         saliency(paths["mlm"], TEXT, normalize="l2")
     with pytest.raises(InputError, match="baseline"):
         saliency(paths["mlm"], TEXT, method="ig", baseline="noise", steps=2)
+    with pytest.raises(InputError, match="unknown target 'nouns'"):
+        saliency(paths["mlm"], TEXT, target="nouns")
     with pytest.raises(InputError, match="outside"):
         saliency(paths["mlm"], TEXT, positions=[99])
     with pytest.raises(InputError, match="depend"):

@@ -196,11 +196,12 @@ def _kind(target: Any, head: str, generate: int | None, lm: Any) -> str:
                     f"{T.HEADS['mlm'][3]}) or pass target=(layer, neuron, position) or a "
                     "callable")
             kind = head
-    elif isinstance(target, str):
+    elif isinstance(target, str) and head == "classifier":
         kind = "classifier"  # a class label or index given as text
     else:
         raise InputError(f"unknown target {target!r}; use one of {', '.join(T.TARGET_NAMES)}, a "
-                         "class index, (layer, neuron, position) or a callable")
+                         "class index or label (classifiers), (layer, neuron, position) or a "
+                         "callable")
     if kind in T.HEADS and head != kind:
         raise T.missing_head_error(kind, lm.model, name)
     if generate and kind != "causal":
