@@ -99,7 +99,8 @@ def _build(loaded, comp, layers, words, aggregation, include_special, batch_toke
     if batch_tokens < 1:
         raise InputError(f"batch_tokens must be positive, got {batch_tokens}")
     encoded = align.encode_corpus(loaded.tokenizer, words, aggregation,
-                                  include_special_tokens=include_special, first_line=first_line)
+                                  include_special_tokens=include_special,
+                                  first_line=first_line) if words else []  # an empty shard
     specials = align.special_tokens(loaded.tokenizer)
     n_special = len(specials.prefix) + len(specials.suffix)
     limit = min(max_length or loaded.max_length, loaded.max_length)

@@ -233,3 +233,18 @@ def test_slurm_array_script_tasks_merge(tiny_models, corpus, single_run, tmp_pat
                          capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
     _assert_same_as_single(tmp_path / "out" / "acts.h5", single_run)
+
+
+def test_more_shards_than_blocks_leaves_empty_shards_that_merge(tiny_bert, tmp_path):
+    corpus = _sentences(20)
+    single = nh.extract_activations(tiny_bert, corpus, tmp_path / "one.h5", plan_block=8,
+                                    quiet=True)
+    for i in range(4):  # 3 blocks of 8 sentences for 4 shards: shard 0 is empty
+        nh.extract_activations(tiny_bert, corpus, tmp_path / "s.h5", shard=(i, 4),
+                               plan_block=8, quiet=True)
+    with nh.open_store(tmp_path / "s-shard0of4.h5") as empty:
+        assert empty.num_sentences == 0 and empty.hidden_size == 32
+    from neuroheat.store.merge import merge_stores
+
+    merged = merge_stores(tmp_path / "m.h5", str(tmp_path / "s-shard*of4.h5"))
+    _assert_same_as_single(merged, single)
