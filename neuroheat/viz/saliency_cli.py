@@ -17,16 +17,21 @@ SUFFIXES = (".svg", ".png", ".pdf", ".html")
 
 def render_view(sal: Any, view: str = "focus") -> Any:
     """The static figure ``view`` of ``sal`` (a drawing with ``save_as``)."""
-    from neuroheat.viz import saliency_svg, saliency_views
+    from neuroheat.viz.saliency_svg import saliency_svg
+    from neuroheat.viz.saliency_views import (
+        saliency_dense_svg,
+        saliency_minimap_svg,
+        saliency_tall_svg,
+    )
 
     if view == "focus":
-        return saliency_svg.saliency_svg(sal, show_meta=True)
+        return saliency_svg(sal, show_meta=True)
     if view == "minimap":
-        return saliency_views.saliency_minimap_svg(sal)
+        return saliency_minimap_svg(sal)
     if view == "tall":
-        return saliency_views.saliency_tall_svg(sal)
+        return saliency_tall_svg(sal)
     if view == "dense":
-        return saliency_views.saliency_dense_svg(sal)
+        return saliency_dense_svg(sal)
     raise InputError(f"unknown view {view!r}; choose one of {', '.join(VIEWS)}")
 
 

@@ -104,13 +104,29 @@ def _row_map(sal: Any) -> tuple[dict[int, int], list[int]]:
 
 
 def facet_from_saliency(sal: Any, title: str | None = None, meta_k: int = 3) -> HeatFacet:
-    """A facet of a ``Saliency``: heat ``|x| / max |x|`` per row; meta = top predictions with
-    probabilities, or the row's label where the target has none (a neuron, a callable)."""
-    data = sal.to_textualheatmap(meta_k=meta_k)
+    """A facet of a ``Saliency``, the same tokens and heat as ``sal.to_textualheatmap()``
+    (computed with numpy, so 2,000-token texts stay fast): heat ``|x| / max |x|`` per row;
+    meta = top predictions with probabilities, or the row's label where the target has none
+    (a neuron, a callable)."""
     row_at, extra = _row_map(sal)
     rows = [row_at.get(i) for i in range(sal.n_tokens)] + extra
-    items = [(d["token"], bool(d.get("format", False))) for d in data]
-    heat = np.array([d["heat"] for d in data if not d.get("format", False)], dtype=np.float64)
+    items: list[tuple[str, bool]] = []
+    for i, shown in enumerate(sal.display_tokens):
+        if i > 0 and sal.space_before[i]:
+            items.append((" ", True))
+        items.append((shown, False))
+    for r in extra:
+        items.append((" ", True))
+        items.append((f"\u21d2{sal.labels[r]}", False))
+    k = len(rows)
+    mag = np.abs(np.nan_to_num(sal.matrix, nan=0.0))
+    top = mag.max(axis=1, keepdims=True) if mag.size else np.zeros((mag.shape[0], 1))
+    mag = np.clip(np.divide(mag, top, out=mag.copy(), where=top > 0), 0.0, 1.0)
+    heat = np.zeros((k, k))
+    present = [(i, r) for i, r in enumerate(rows) if r is not None]
+    if present:
+        idx, src = zip(*present, strict=True)
+        heat[list(idx), : sal.n_tokens] = mag[list(src)]
     meta: list[list[str]] = []
     for r in rows:
         if r is None:
@@ -121,9 +137,8 @@ def facet_from_saliency(sal: Any, title: str | None = None, meta_k: int = 3) -> 
             meta.append([str(sal.labels[r])])
     labels = [str(sal.labels[r]) if r is not None else "" for r in rows]
     has_row = np.array([r is not None for r in rows])
-    return HeatFacet(
-        title if title is not None else str(sal.method), items, heat, meta, has_row, labels
-    )
+    return HeatFacet(title if title is not None else str(sal.method), items, heat, meta,
+                     has_row, labels)
 
 
 def facet_from_textualheatmap(facet: Sequence[dict], title: str) -> HeatFacet:
