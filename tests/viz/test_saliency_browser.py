@@ -294,3 +294,22 @@ def test_activation_page_hover_value_and_switch_neurons(browser, tmp_path):
         assert not pg.errors
     finally:
         pg.close()
+
+
+def test_two_views_in_one_document_like_a_notebook(browser):
+    """Notebook outputs put several fragments in one page: each view sets itself up once."""
+    a = saliency_html(README_GENERAL, facet_titles=["LSTM", "GRU"], focus=0)
+    b = TextualHeatmap(show_meta=True)
+    b.set_data([word_facet(["x", "y", "z"])])
+    b.highlight(2)
+    pg = Page(browser)
+    try:
+        pg.page.set_content("<html><body>" + a._repr_html_() + b._repr_html_() + "</body></html>")
+        states = pg.eval(
+            "[...document.querySelectorAll('.nh-saliency')].map(r => r.nhSaliency.state())"
+        )
+        assert [s["focus"] for s in states] == [0, 2]
+        assert pg.eval("document.querySelectorAll('.nh-facet').length") == 3
+        assert not pg.errors and not pg.requests
+    finally:
+        pg.close()
