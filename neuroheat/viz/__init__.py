@@ -44,6 +44,7 @@ from neuroheat.viz.activation_html import (  # noqa: E402
     activation_html,
     activation_html_from_store,
 )
+from neuroheat.viz.saliency_dense import saliency_dense_svg  # noqa: E402
 from neuroheat.viz.saliency_html import SaliencyHTML, saliency_html  # noqa: E402
 from neuroheat.viz.saliency_svg import (  # noqa: E402
     SaliencyDrawing,
@@ -52,7 +53,6 @@ from neuroheat.viz.saliency_svg import (  # noqa: E402
 )
 from neuroheat.viz.saliency_views import (  # noqa: E402
     saliency_continuations_svg,
-    saliency_dense_svg,
     saliency_minimap_svg,
     saliency_tall_svg,
 )

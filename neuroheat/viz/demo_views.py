@@ -77,13 +77,10 @@ def demo_views(
     from neuroheat.extract.models import bundled_minilm_path, load_model
     from neuroheat.extract.saliency import saliency
     from neuroheat.viz.activation_html import activation_html
+    from neuroheat.viz.saliency_dense import saliency_dense_svg
     from neuroheat.viz.saliency_html import saliency_html
     from neuroheat.viz.saliency_svg import saliency_compare_svg, saliency_svg
-    from neuroheat.viz.saliency_views import (
-        saliency_dense_svg,
-        saliency_minimap_svg,
-        saliency_tall_svg,
-    )
+    from neuroheat.viz.saliency_views import saliency_minimap_svg, saliency_tall_svg
 
     model_path = model_path if model_path is not None else bundled_minilm_path()
     if model_path is None:

@@ -17,12 +17,9 @@ SUFFIXES = (".svg", ".png", ".pdf", ".html")
 
 def render_view(sal: Any, view: str = "focus") -> Any:
     """The static figure ``view`` of ``sal`` (a drawing with ``save_as``)."""
+    from neuroheat.viz.saliency_dense import saliency_dense_svg
     from neuroheat.viz.saliency_svg import saliency_svg
-    from neuroheat.viz.saliency_views import (
-        saliency_dense_svg,
-        saliency_minimap_svg,
-        saliency_tall_svg,
-    )
+    from neuroheat.viz.saliency_views import saliency_minimap_svg, saliency_tall_svg
 
     if view == "focus":
         return saliency_svg(sal, show_meta=True)

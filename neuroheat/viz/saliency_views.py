@@ -3,7 +3,7 @@
 - :func:`saliency_minimap_svg`: one thumbnail per target, the text's shape in small coloured
   blocks, the target's own token outlined, its label below.
 - :func:`saliency_tall_svg`: input tokens as thin bars, one row per target, labelled.
-- :func:`saliency_dense_svg`: the same matrix for 100+ targets as one embedded image with
+- :func:`~neuroheat.viz.saliency_dense.saliency_dense_svg`: the same matrix for 100+ targets as one embedded image with
   sparse tick labels (small files, fast viewers).
 - :func:`saliency_continuations_svg`: several generations from one prompt side by side, one
   tall heatmap each, steps aligned row by row.
@@ -19,10 +19,7 @@ Example:
 
 from __future__ import annotations
 
-import base64
 import math
-import struct
-import zlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,10 +27,16 @@ import numpy as np
 
 from neuroheat.errors import InputError
 from neuroheat.viz import saliency_palette as P
-from neuroheat.viz.colors import parse_color
 from neuroheat.viz.layout import layout_tokens
 from neuroheat.viz.saliency_data import TargetMatrix, as_matrix
-from neuroheat.viz.saliency_svg import Canvas, SaliencyDrawing, fit_text
+from neuroheat.viz.saliency_draw import (
+    Canvas,
+    SaliencyDrawing,
+    draw_colorbar,
+    draw_title,
+    fit_text,
+    resolve_direction,
+)
 
 OUTLINE = "#d62728"  # a target's own token
 
@@ -51,46 +54,6 @@ def _cell_colors(m: TargetMatrix, palette: tuple[str, ...]) -> list[list[str]]:
     ]
 
 
-def _title(cv: Canvas, title: str | None, y: float) -> float:
-    if not title:
-        return y
-    lay = layout_tokens(
-        str(title).split() or [""],
-        font_size=cv.fs * 1.1,
-        fonts=cv.fonts,
-        direction="auto",
-        max_width=max(cv.width - cv.fs, 50),
-    )
-    g = cv.dwg.g(**{"class": "nh-title"})
-    for box in lay.boxes:
-        cv.writer.draw(g, box, cv.fs / 2, y, fill="#000000")
-    cv.body.add(g)
-    return y + lay.height + 0.5 * cv.fs
-
-
-def _colorbar(cv: Canvas, palette: tuple[str, ...], x: float, y: float, w: float) -> float:
-    dwg, fs = cv.dwg, cv.fs
-    g = dwg.g(**{"class": "nh-colorbar"})
-    h = 0.7 * fs
-    n = len(palette)
-    for i, color in enumerate(palette):
-        g.add(
-            dwg.rect(
-                insert=(_r(x + w * i / n), _r(y)),
-                size=(_r(w / n + (0.3 if i + 1 < n else 0)), _r(h)),
-                fill=color,
-            )
-        )
-    for t, text in ((0.0, "0"), (1.0, "1 = row max |saliency|")):
-        lay = layout_tokens([text], font_size=0.75 * fs, fonts=cv.fonts, pad=0)
-        tx = x if t == 0 else x + w - lay.width
-        for box in lay.boxes:
-            cv.writer.draw(g, box, tx, y + h + 2, fill="#333333")
-    cv.body.add(g)
-    return y + h + 2 + 1.1 * fs
-
-
-# -- minimap --------------------------------------------------------------------------------
 def saliency_minimap_svg(
     data: Any,
     *,
@@ -113,8 +76,6 @@ def saliency_minimap_svg(
             (default: up to 6).
         thumb_font: the font size the thumbnails' text is laid out at (its shape only).
     """
-    from neuroheat.viz.saliency_svg import resolve_direction
-
     m = as_matrix(data)
     n = len(m.labels)
     if n == 0:
@@ -139,7 +100,7 @@ def saliency_minimap_svg(
     thumb_h = lay.height + 2 * pad
     label_h = 1.5 * font_size
     colors = _cell_colors(m, palette)
-    y0 = _title(cv, title, font_size / 2)
+    y0 = draw_title(cv, title, font_size / 2)
     dwg = cv.dwg
     cv.dwg.boxes = []
     for r in range(n):
@@ -181,7 +142,7 @@ def saliency_minimap_svg(
         cv.body.add(g)
     rows = math.ceil(n / cols)
     y = y0 + rows * (thumb_h + label_h + gap)
-    y = _colorbar(cv, palette, font_size / 2, y, min(240.0, width - font_size))
+    y = draw_colorbar(cv, palette, font_size / 2, y, min(240.0, width - font_size))
     fig = cv.finish(y + font_size / 2, f"saliency minimap of {n} targets: {' '.join(m.tokens)}")
     fig.facets, fig.focus = [], None
     return fig
@@ -320,10 +281,10 @@ def saliency_tall_svg(
     cv = Canvas(100, font_size, fonts, text_mode)
     label_w = _label_width(cv, m.labels, font_size * 0.85)
     bar_w = _bar_width(len(m.tokens), bar_width, width, label_w + font_size)
-    y = _title(cv, title, font_size / 2)
+    y = draw_title(cv, title, font_size / 2)
     w, h = _grid(cv, m, font_size / 2, y, bar_w, row_height, P.sequential(cmap), label_w)
     cv.width = max(w + font_size, 260.0)
-    y = _colorbar(
+    y = draw_colorbar(
         cv,
         P.sequential(cmap),
         font_size / 2 + label_w,
@@ -408,7 +369,7 @@ def saliency_continuations_svg(
         bottom = max(bottom, font_size / 2 + head_h + h)
         x += panel_w + gap
     cv.width = x - gap + font_size / 2
-    y = _colorbar(
+    y = draw_colorbar(
         cv,
         palette,
         font_size / 2 + label_w,
@@ -417,133 +378,4 @@ def saliency_continuations_svg(
     )
     fig = cv.finish(y + font_size / 2, f"{len(mats)} continuations side by side")
     fig.facets, fig.focus = [], None
-    return fig
-
-
-# -- dense ----------------------------------------------------------------------------------
-def png_bytes(rgb: np.ndarray) -> bytes:
-    """A PNG (8-bit RGB, no filter) of ``rgb`` ``[H, W, 3]`` uint8, written with zlib."""
-    h, w, _ = rgb.shape
-    raw = b"".join(b"\x00" + rgb[y].tobytes() for y in range(h))
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data))
-            + kind
-            + data
-            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-        )
-
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-        + chunk(b"IDAT", zlib.compress(raw, 9))
-        + chunk(b"IEND", b"")
-    )
-
-
-def saliency_dense_svg(
-    data: Any,
-    *,
-    width: float = 900,
-    max_height: float = 900,
-    font_size: float = 11,
-    cmap: str | None = None,
-    title: str | None = None,
-    fonts: Any = None,
-    text_mode: str = "paths",
-) -> SaliencyDrawing:
-    """The target-by-token matrix of long outputs (100+ targets) as one embedded image, with
-    tick labels every few rows and columns and the prompt end marked. Cells are square when
-    they fit ``width`` x ``max_height``.
-
-    Example:
-        >>> saliency_dense_svg(sal).save_as("dense.pdf")   # doctest: +SKIP
-    """
-    m = as_matrix(data)
-    n_rows, n_cols = m.values.shape
-    if n_rows == 0 or n_cols == 0:
-        raise InputError("nothing to draw: the saliency has no targets or no tokens")
-    palette = P.sequential(cmap)
-    cv = Canvas(width, font_size, fonts, text_mode)
-    label_w = _label_width(cv, m.labels, font_size)
-    cell_w = max((width - label_w - font_size) / n_cols, 0.25)
-    cell_h = min(cell_w, max(max_height / n_rows, 0.25))
-    y = _title(cv, title, font_size / 2)
-    x0 = font_size / 2 + label_w
-    # column ticks
-    step_c = max(1, math.ceil(1.3 * font_size / cell_w))
-    lays = {
-        j: fit_text(m.tokens[j] or " ", 8 * font_size, font_size, fonts)
-        for j in range(0, n_cols, step_c)
-    }
-    col_h = max((lay.width for lay in lays.values()), default=0.0) + 6
-    g = cv.dwg.g(**{"class": "nh-col-labels"})
-    for j, lay in lays.items():
-        cx = x0 + (j + 0.5) * cell_w
-        inner = cv.dwg.g(transform=f"translate({_r(cx)} {_r(y + col_h - 4)}) rotate(-90)")
-        for box in lay.boxes:
-            cv.writer.draw(inner, box, 0, -lay.line_height / 2, fill="#333333")
-        g.add(inner)
-        g.add(
-            cv.dwg.line(
-                start=(_r(cx), _r(y + col_h - 3)),
-                end=(_r(cx), _r(y + col_h)),
-                stroke="#666666",
-                stroke_width=0.5,
-            )
-        )
-    cv.body.add(g)
-    y += col_h
-    grid_y = y
-    # the image: one pixel per cell, upscaled so filtering viewers keep cells crisp
-    n = len(palette) - 1
-    lut = np.array([parse_color(c) for c in palette] + [parse_color(P.MUTED)], dtype=np.uint8)
-    idx = np.clip(np.floor(np.nan_to_num(m.values) * n), 0, n).astype(int)
-    idx[~m.valid] = n + 1
-    # about 2 image pixels per figure pixel: viewers that smooth images blur only cell edges
-    fx = max(1, min(math.ceil(2 * cell_w), 4096 // n_cols))
-    fy = max(1, min(math.ceil(2 * cell_h), 4096 // n_rows))
-    img = np.repeat(np.repeat(lut[idx], fy, axis=0), fx, axis=1)
-    href = "data:image/png;base64," + base64.b64encode(png_bytes(img)).decode("ascii")
-    image = cv.dwg.image(
-        href=href, insert=(_r(x0), _r(y)), size=(_r(cell_w * n_cols), _r(cell_h * n_rows))
-    )
-    image["preserveAspectRatio"] = "none"
-    image["image-rendering"] = "optimizeSpeed"
-    image["style"] = "image-rendering:pixelated"
-    image["class"] = "nh-dense"
-    cv.body.add(image)
-    # row ticks
-    step_r = max(1, math.ceil(1.2 * font_size / cell_h))
-    g = cv.dwg.g(**{"class": "nh-row-labels"})
-    for r in range(0, n_rows, step_r):
-        lab = fit_text(m.labels[r] or " ", label_w - 6, font_size, fonts)
-        cy = y + (r + 0.5) * cell_h
-        for box in lab.boxes:
-            cv.writer.draw(g, box, x0 - 6 - lab.width, cy - lab.line_height / 2, fill="#222222")
-        g.add(
-            cv.dwg.line(
-                start=(_r(x0 - 3), _r(cy)), end=(_r(x0), _r(cy)), stroke="#666666", stroke_width=0.5
-            )
-        )
-    cv.body.add(g)
-    if m.prompt_length is not None and 0 < m.prompt_length < n_cols:
-        lx = x0 + m.prompt_length * cell_w
-        cv.body.add(
-            cv.dwg.line(
-                start=(_r(lx), _r(y)),
-                end=(_r(lx), _r(y + n_rows * cell_h)),
-                stroke="#000000",
-                stroke_width=1,
-                stroke_dasharray="3,2",
-                **{"class": "nh-prompt-end"},
-            )
-        )
-    y += n_rows * cell_h
-    cv.width = max(width, x0 + n_cols * cell_w + font_size / 2)
-    y = _colorbar(cv, palette, x0, y + 0.6 * font_size, min(240.0, n_cols * cell_w))
-    fig = cv.finish(y + font_size / 2, f"dense saliency: {n_rows} targets x {n_cols} tokens")
-    fig.facets, fig.focus = [], None
-    fig.cell = (x0, grid_y, cell_w, cell_h)  # grid origin and cell size, for tests
     return fig
