@@ -6,7 +6,9 @@ launcher's environment:
 - torchrun / ``torch.distributed``: ``RANK`` and ``WORLD_SIZE``;
 - SLURM job arrays: ``SLURM_ARRAY_TASK_ID`` with ``SLURM_ARRAY_TASK_COUNT`` or
   ``SLURM_ARRAY_TASK_MIN``/``SLURM_ARRAY_TASK_MAX`` (and ``SLURM_ARRAY_TASK_STEP``);
-- ``srun`` tasks (``SLURM_PROCID``/``SLURM_NTASKS``) when torchrun variables are absent.
+- ``srun`` tasks (``SLURM_PROCID``/``SLURM_STEP_NUM_TASKS``, set by ``srun`` only: a batch
+  script of a multi-task job runs one process and must not take a fraction) when torchrun
+  variables are absent.
 
 Several levels combine: in a SLURM array whose tasks each run torchrun with W workers, task t
 and rank r form shard ``t * W + r`` of ``T * W``.
@@ -111,7 +113,7 @@ def _slurm_array(env: Mapping[str, str]) -> tuple[int, int] | None:
 
 
 def _workers(env: Mapping[str, str]) -> tuple[int, int] | None:
-    for rank_var, size_var in (("RANK", "WORLD_SIZE"), ("SLURM_PROCID", "SLURM_NTASKS")):
+    for rank_var, size_var in (("RANK", "WORLD_SIZE"), ("SLURM_PROCID", "SLURM_STEP_NUM_TASKS")):
         rank, size = _env_int(env, rank_var), _env_int(env, size_var)
         if rank is not None and size is not None:
             if size < 1 or not 0 <= rank < size:

@@ -37,8 +37,10 @@ BLOCK = 16  # plan block for the small test corpus (the default is >= 1024 sente
       "SLURM_ARRAY_TASK_STEP": "2"}, (2, 4)),
     ({"SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_COUNT": "3", "RANK": "1",
       "WORLD_SIZE": "2"}, (3, 6)),  # array task 1 of 3, torchrun rank 1 of 2 in each
-    ({"SLURM_PROCID": "2", "SLURM_NTASKS": "4"}, (2, 4)),
-    ({"SLURM_PROCID": "2", "SLURM_NTASKS": "4", "RANK": "0", "WORLD_SIZE": "1"}, (0, 1)),
+    ({"SLURM_PROCID": "2", "SLURM_STEP_NUM_TASKS": "4"}, (2, 4)),
+    ({"SLURM_PROCID": "0", "SLURM_NTASKS": "4"}, (0, 1)),  # a batch script is one process
+    ({"SLURM_PROCID": "2", "SLURM_STEP_NUM_TASKS": "4", "RANK": "0", "WORLD_SIZE": "1"},
+     (0, 1)),
 ])
 def test_detect_shard(env, expected):
     assert detect_shard(env) == expected
