@@ -30,6 +30,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="window length in tokens (default: the model's limit)")
     p.add_argument("--shard", default=None,
                    help='process shard I of N ("I/N"), or "auto" from torchrun/SLURM variables')
+    p.add_argument("--plan-block", type=int, default=None,
+                   help="sentences per plan block: batches never cross blocks and shard ranges "
+                   "snap to them (default from the corpus size; env NEUROHEAT_PLAN_BLOCK)")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--overwrite", action="store_true", help="replace an existing OUTPUT")
     mode.add_argument("--resume", action="store_true", help="continue an interrupted run")
@@ -52,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         batch_tokens=args.batch_tokens, include_special_tokens=args.include_special_tokens,
         resume=args.resume, overwrite=args.overwrite, shard=args.shard,
         random_weights=args.random_weights, seed=args.seed, max_length=args.max_length,
-        quiet=args.quiet, trust_remote_code=args.trust_remote_code,
+        quiet=args.quiet, trust_remote_code=args.trust_remote_code, plan_block=args.plan_block,
     )
     if not args.quiet:
         print(path)

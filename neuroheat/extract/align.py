@@ -98,6 +98,8 @@ def encode_corpus(
     """Tokenize every sentence and map each subword to its row."""
     if aggregation not in AGGREGATIONS:
         raise ValueError(f"unknown aggregation {aggregation!r}; choose one of {AGGREGATIONS}")
+    if not sentences:
+        return []
     texts = [" ".join(words) for words in sentences]
     batch = tokenizer(texts, add_special_tokens=False, return_offsets_mapping=True,
                       return_attention_mask=False, return_token_type_ids=False, verbose=False)
