@@ -62,4 +62,12 @@ def _figures(store: Path, out: Path, model: Path) -> dict[str, Any]:
     return {"figures": demo_figures(store, out, model)}
 
 
-_STAGES = [_analysis, _figures]
+def _views(store: Path, out: Path, model: Path) -> dict[str, Any]:
+    try:
+        from neuroheat.viz.demo_views import demo_views
+    except ImportError:
+        return {}
+    return {"views": demo_views(out, model)}
+
+
+_STAGES = [_analysis, _figures, _views]

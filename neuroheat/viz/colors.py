@@ -32,7 +32,9 @@ SEQUENTIAL = {
                 "#6ece58", "#b5de2b", "#fde725"],
     "magma": ["#000004", "#1c1044", "#4f127b", "#812581", "#b5367a", "#e55064", "#fb8761",
               "#fec287", "#fcfdbf"],
-    "textualheatmap": ["#365d8d", "#35b779"],
+    # every 12th of textualheatmap's 97 colours (viridis 0.29..0.667), see saliency_palette
+    "textualheatmap": ["#365d8d", "#30698e", "#2b748e", "#27808e", "#228b8d", "#1f968b",
+                       "#1fa187", "#26ad81", "#35b779"],
     "blues": ["#f7fbff", "#c6dbef", "#6baed6", "#2171b5", "#08306b"],
     "reds": ["#fff5f0", "#fcbba1", "#fb6a4a", "#cb181d", "#67000d"],
     "greys": ["#ffffff", "#bdbdbd", "#737373", "#252525", "#000000"],
