@@ -7,10 +7,10 @@ one layer fills ``S`` for a whole block of neurons at once, with memory bounded 
 and ``num_types x block`` accumulators, never by the corpus.
 
 How the segment sum is done (``scripts/bench_analysis.py --micro``: 27k rows x 384 neurons,
-5k types, |z| given; ns per activation on the 2-core dev VM): ``np.add.at`` 9.4, sort +
-``np.add.reduceat`` 4.9, a ``scipy.sparse`` indicator matrix @ |z| 2.2, and the same CSR
+5k types, |z| given; ns per activation on the 2-core dev VM): ``np.add.at`` 8.0, sort +
+``np.add.reduceat`` 4.1, a ``scipy.sparse`` indicator matrix @ |z| 2.0, and the same CSR
 product accumulated in place into the ``[types x block]`` accumulator with scipy's
-``csr_matvecs`` kernel 1.3, which is used (the public sparse product is the fallback). The
+``csr_matvecs`` kernel 1.2, which is used (the public sparse product is the fallback). The
 rest of the cost is decoding float16 and computing |a - mu| in float64 (about 2 ns).
 
 Example:
