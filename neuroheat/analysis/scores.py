@@ -83,29 +83,14 @@ def stored_rows(part: StoreLike, layer: int,
     Converting float16 to float64 inside the subtraction, one cache-sized block at a time, is
     about 2x faster than the reader's whole-chunk float32 copy (numpy's float16 cast is
     scalar) and halves the memory of a chunk. A contiguous dataset (the store's layout) is
-    mapped chunk by chunk instead of copied; each map is closed before the next one opens, so
-    resident memory stays one chunk. Falls back to ``iter_rows`` (float32) for store objects
-    that do not expose their datasets.
+    mapped chunk by chunk instead of copied (``Store.iter_stored_rows``), so resident memory
+    stays one chunk. Falls back to ``iter_rows`` (float32) for store objects without it.
     """
-    dataset = getattr(part, "_dataset", None)
-    if dataset is None:
+    stored = getattr(part, "iter_stored_rows", None)
+    if stored is None:
         yield from part.iter_rows(layer, chunk_mb=chunk_mb)
         return
-    ds = dataset(layer)
-    n_rows, width = ds.shape
-    row_bytes = max(1, width * ds.dtype.itemsize)
-    step = max(1, int(chunk_mb * 2**20) // row_bytes)
-    offset = ds.id.get_offset() if ds.size and not ds.is_virtual else None
-    path = getattr(part, "path", None)
-    for start in range(0, n_rows, step):
-        stop = min(n_rows, start + step)
-        if offset is None or path is None or ds.compression or ds.chunks:
-            yield start, ds[start:stop]
-            continue
-        chunk = np.memmap(path, dtype=ds.dtype, mode="r", offset=offset + start * row_bytes,
-                          shape=(stop - start, width))
-        yield start, chunk
-        del chunk  # unmapped once the caller has dropped its views too
+    yield from stored(layer, chunk_mb=chunk_mb)
 
 
 def dev_sums(

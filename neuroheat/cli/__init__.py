@@ -51,6 +51,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         return int(args.func(args) or 0)
+    except BrokenPipeError:  # `neuroheat ... | head`: the reader left, not an error
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except (NeuroheatError, ValueError, FileNotFoundError, PermissionError, OSError) as exc:
         if args.verbose:
             log.exception("failed")

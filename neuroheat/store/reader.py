@@ -211,6 +211,29 @@ class Store:
         for start in range(0, self.num_words, step):
             yield start, ds[start:start + step].astype(np.float32, copy=False)
 
+    def iter_stored_rows(self, layer: int, chunk_mb: float = 64
+                         ) -> Iterator[tuple[int, np.ndarray]]:
+        """Like :meth:`iter_rows` but in the STORED dtype (float16 stays float16), zero-copy.
+
+        Contiguous layers are memory-mapped one chunk at a time (each map is released before
+        the next opens, so resident memory stays about one chunk); virtual layers are read.
+        Chunks are read-only; convert blocks yourself (e.g. into float64 accumulators).
+        """
+        ds = self._dataset(layer)
+        n_rows, width = ds.shape
+        row_bytes = max(1, width * ds.dtype.itemsize)
+        step = max(1, int(chunk_mb * 2**20) // row_bytes)
+        offset = ds.id.get_offset() if ds.size and not ds.is_virtual else None
+        for start in range(0, n_rows, step):
+            stop = min(n_rows, start + step)
+            if offset is None or ds.chunks is not None:
+                yield start, ds[start:stop]
+                continue
+            chunk = np.memmap(self.path, dtype=ds.dtype, mode="r",
+                              offset=offset + start * row_bytes, shape=(stop - start, width))
+            yield start, chunk
+            del chunk
+
     @cached_property
     def word_ids(self) -> np.ndarray:
         """int32 ``[num_words]``: each row's index into :attr:`vocab`."""

@@ -246,6 +246,14 @@ class ShardedStore:
             for start, chunk in s.iter_rows(layer, chunk_mb=chunk_mb):
                 yield int(base) + start, chunk
 
+    def iter_stored_rows(self, layer: int, chunk_mb: float = 64
+                         ) -> Iterator[tuple[int, np.ndarray]]:
+        """Like :meth:`iter_rows` in the stored dtype (see ``Store.iter_stored_rows``)."""
+        self.layer_index(layer)
+        for base, s in zip(self._row_starts, self.shards, strict=False):
+            for start, chunk in s.iter_stored_rows(layer, chunk_mb=chunk_mb):
+                yield int(base) + start, chunk
+
     @cached_property
     def _vocab_and_ids(self) -> tuple[list[str], np.ndarray]:
         index: dict[str, int] = {}

@@ -137,8 +137,9 @@ def facet_from_saliency(sal: Any, title: str | None = None, meta_k: int = 3) -> 
             meta.append([str(sal.labels[r])])
     labels = [str(sal.labels[r]) if r is not None else "" for r in rows]
     has_row = np.array([r is not None for r in rows])
-    return HeatFacet(title if title is not None else str(sal.method), items, heat, meta,
-                     has_row, labels)
+    return HeatFacet(
+        title if title is not None else str(sal.method), items, heat, meta, has_row, labels
+    )
 
 
 def facet_from_textualheatmap(facet: Sequence[dict], title: str) -> HeatFacet:
