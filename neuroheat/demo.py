@@ -42,11 +42,11 @@ def run_demo(outdir: str | Path = "demo_output", *, sentences: int = DEMO_SENTEN
     result: dict[str, Any] = {"store": store, "corpus": corpus,
                               "summary": format_summary(summarize(store))}
     for stage in _STAGES:
-        result.update(stage(store, out, model))
+        result.update(stage(store, out, model, result))
     return result
 
 
-def _analysis(store: Path, out: Path, model: Path) -> dict[str, Any]:
+def _analysis(store: Path, out: Path, model: Path, done: dict[str, Any]) -> dict[str, Any]:
     try:
         from neuroheat.analysis import demo_report
     except ImportError:
@@ -54,15 +54,19 @@ def _analysis(store: Path, out: Path, model: Path) -> dict[str, Any]:
     return {"analysis": demo_report(store, out)}
 
 
-def _figures(store: Path, out: Path, model: Path) -> dict[str, Any]:
+def _figures(store: Path, out: Path, model: Path, done: dict[str, Any]) -> dict[str, Any]:
     try:
         from neuroheat.viz.demo import demo_figures
     except ImportError:
         return {}
-    return {"figures": demo_figures(store, out, model)}
+    report = done.get("analysis") or {}
+    neurons = [(n["layer"], n["neuron"]) for n in report.get("neurons", [])] or None
+    if neurons is None:
+        return {"figures": demo_figures(store, out, model)}
+    return {"figures": demo_figures(store, out, model, neurons=neurons, n_neurons=len(neurons))}
 
 
-def _views(store: Path, out: Path, model: Path) -> dict[str, Any]:
+def _views(store: Path, out: Path, model: Path, done: dict[str, Any]) -> dict[str, Any]:
     try:
         from neuroheat.viz.demo_views import demo_views
     except ImportError:

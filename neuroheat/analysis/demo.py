@@ -83,6 +83,6 @@ def demo_report(
         lines.append(f"  layer {p['layer']:>2} neuron {p['neuron']:>4}: {words}")
     lines.append(f"Table of every neuron: {words_csv}; statistics: {stats_csv}")
     text = "\n".join(lines)
-    log.info("%s", text)
+    log.debug("%s", text)
     return {"text": text, "top_words_csv": words_csv, "neuron_stats_csv": stats_csv,
             "neurons": picked, "table": table}

@@ -23,10 +23,12 @@ def demo_figures(
     *,
     n_neurons: int = 3,
     k_contexts: int = 4,
+    neurons: list[tuple[int, int]] | None = None,
 ) -> list[Path]:
     """Write a neuron card (.svg, .png, .pdf) for each of the ``n_neurons`` most selective
     neurons into ``outdir/figures``, and, when ``model`` is given, the first neuron on a new
-    sentence computed live by :class:`TransformersVisualizer`. Returns the written paths."""
+    sentence computed live by :class:`TransformersVisualizer`. ``neurons`` (``(layer, neuron)``
+    pairs) overrides the choice, e.g. to draw the neurons a report printed. Returns the paths."""
     from neuroheat.analysis import top_words_all
     from neuroheat.analysis.demo import pick_neurons
     from neuroheat.viz.neuron_card import neuron_card
@@ -34,8 +36,12 @@ def demo_figures(
 
     out = Path(outdir) / "figures"
     out.mkdir(parents=True, exist_ok=True)
-    table = top_words_all(store, k=5)
-    picked = [(int(table.layer[i]), int(table.neuron[i])) for i in pick_neurons(table, n_neurons)]
+    if neurons is None:
+        table = top_words_all(store, k=5)
+        picked = [(int(table.layer[i]), int(table.neuron[i]))
+                  for i in pick_neurons(table, n_neurons)]
+    else:
+        picked = [(int(layer), int(neuron)) for layer, neuron in neurons[:n_neurons]]
     written: list[Path] = []
     for layer, neuron in picked:
         card = neuron_card(store, layer, neuron, k_words=8, k_contexts=k_contexts,
