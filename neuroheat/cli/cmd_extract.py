@@ -24,8 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="random weights from the model's config (control baseline)")
     p.add_argument("--seed", type=int, default=0, help="seed for --random-weights")
     p.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:N")
-    p.add_argument("--batch-tokens", type=int, default=4096,
-                   help="padded tokens per forward pass (default 4096)")
+    p.add_argument("--batch-tokens", type=int, default=None,
+                   help="padded tokens per forward pass (default 1024 on CPU, 16384 on GPU)")
     p.add_argument("--max-length", type=int, default=None,
                    help="window length in tokens (default: the model's limit)")
     p.add_argument("--shard", default=None,
