@@ -170,3 +170,25 @@ def test_minilm_integration(minilm, tmp_path):
         assert store.num_layers == 7 and store.hidden_size == 384
         assert store.words(1) == corpus[1].split()
         assert store.meta["model_type"] == "bert"
+
+
+def test_random_weights_are_seeded_and_differ(tiny_bert, tmp_path):
+    def run(name, **kw):
+        out = nh.extract_activations(tiny_bert, ["cats run fast"], tmp_path / name, quiet=True,
+                                     dtype="float32", layers=[2], **kw)
+        with nh.open_store(out) as store:
+            return store.sentence(0), store.meta
+
+    trained, _ = run("t.h5")
+    rand_a, meta = run("a.h5", random_weights=True, seed=1)
+    rand_b, _ = run("b.h5", random_weights=True, seed=1)
+    rand_c, _ = run("c.h5", random_weights=True, seed=2)
+    assert meta["random_weights"] is True or meta["random_weights"] == 1
+    np.testing.assert_array_equal(rand_a, rand_b)
+    assert not np.allclose(rand_a, trained) and not np.allclose(rand_a, rand_c)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the no-GPU error")
+def test_cuda_without_gpu_is_a_clear_error(tiny_bert, tmp_path):
+    with pytest.raises(nh.errors.InputError, match="no CUDA GPU"):
+        nh.extract_activations(tiny_bert, ["a"], tmp_path / "s.h5", device="cuda")
