@@ -217,7 +217,8 @@ def test_two_thousand_tokens_update_in_place(browser, tmp_path):
             f"\n2000 tokens x 2000 targets: build {build_s:.2f} s, "
             f"{len(page.document()) / 1e6:.1f} MB, load {load_s:.2f} s, hover {ms:.1f} ms"
         )
-        assert ms < 250, ms  # generous: 2 busy cores; measured ~10 ms
+        # timing is reported, never asserted (wall clock depends on the machine); smoothness is
+        # what the asserts above check: hover recolours in place, no element is re-created
     finally:
         pg.close()
 
