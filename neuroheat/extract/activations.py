@@ -306,16 +306,20 @@ def _run(runner, units, done, stats, writer, digest, *, quiet, checkpoint_second
             if failure:
                 break
             pending.put(runner.run(unit))
-    finally:
+    except BaseException:  # Ctrl-C, out of memory...: keep every finished batch, then re-raise
         pending.put(None)
         thread.join()
         bar.close()
+        save()
+        log.warning("extraction of %s stopped after %d of %d batches; run again with --resume "
+                    "to continue", writer.path, progress["done"], len(units))
+        raise
+    pending.put(None)
+    thread.join()
+    bar.close()
     if failure:
         save()
         raise failure[0]
-    if progress["done"] != len(units):  # interrupted (KeyboardInterrupt propagates)
-        save()
-        return
     writer.finalize(progress["stats"])
 
 

@@ -84,3 +84,33 @@ def test_resume_with_other_settings_is_refused(tiny_bert, tmp_path):
                                quiet=True)
     with pytest.raises(nh.errors.StoreError, match="corpus_sha256"):
         nh.extract_activations(tiny_bert, ["a c"], out, resume=True, quiet=True)
+
+
+def test_interrupt_keeps_finished_batches(tiny_bert, tmp_path, monkeypatch, caplog):
+    """Ctrl-C (or any error) mid-run checkpoints every finished batch before re-raising."""
+    from neuroheat.extract import pipeline
+
+    corpus = _corpus(tmp_path / "corpus.txt", n=300)
+    reference = nh.extract_activations(tiny_bert, corpus, tmp_path / "ref.h5", batch_tokens=64,
+                                       quiet=True)
+    real_run, calls = pipeline.UnitRunner.run, []
+
+    def interrupted(self, unit):
+        calls.append(unit)
+        if len(calls) == 6:
+            raise KeyboardInterrupt
+        return real_run(self, unit)
+
+    monkeypatch.setattr(pipeline.UnitRunner, "run", interrupted)
+    out = tmp_path / "int.h5"
+    with pytest.raises(KeyboardInterrupt), caplog.at_level("WARNING"):
+        nh.extract_activations(tiny_bert, corpus, out, batch_tokens=64, quiet=True,
+                               checkpoint_seconds=3600)
+    assert "--resume" in caplog.text
+    with np.load(str(out) + ".progress.npz") as state:
+        assert int(state["units_done"]) == 5
+    monkeypatch.setattr(pipeline.UnitRunner, "run", real_run)
+    nh.extract_activations(tiny_bert, corpus, out, batch_tokens=64, resume=True, quiet=True)
+    got, ref = _activations(out), _activations(reference)
+    for key in ref:
+        np.testing.assert_array_equal(got[key], ref[key], err_msg=key)
