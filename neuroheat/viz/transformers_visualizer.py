@@ -22,8 +22,9 @@ class TransformersVisualizer:
     ``model`` is a Hub id (from the local cache), a local directory, a ``(model, tokenizer)``
     pair or a loaded model. Layer numbers are the extractor's: 0 is the embedding output,
     1..L the transformer layers. Activations are per word (``aggregation`` of its subwords,
-    "last" by default, as in :func:`neuroheat.extract_activations`). Each instance holds its
-    own model; nothing is shared between instances.
+    "last" by default, as in :func:`neuroheat.extract_activations`); with ``aggregation="none"``
+    the figure shows one box per subword, labelled with the subword's string. Each instance
+    holds its own model; nothing is shared between instances.
     """
 
     def __init__(
@@ -78,4 +79,9 @@ class TransformersVisualizer:
             raise InputError(
                 f"neuron {neuron} does not exist: layer {layer} has neurons 0..{width - 1}"
             )
-        return visualize_activations(list(tokens), acts[:, int(neuron)], **options)
+        labels = list(tokens)
+        if self.aggregation == "none":
+            from neuroheat.extract.align import encode_corpus
+
+            labels = encode_corpus(self.tokenizer, [labels], "none")[0].rows
+        return visualize_activations(labels, acts[:, int(neuron)], **options)

@@ -178,3 +178,15 @@ def test_demo_figures(store_path, bert, tmp_path):
     assert {p.suffix for p in written} == {".svg", ".png", ".pdf"}
     assert all(p.exists() and p.stat().st_size > 500 for p in written)
     assert any(p.name.startswith("live_") for p in written)
+
+
+def test_transformers_visualizer_subword_rows(bert):
+    """aggregation="none" draws one box per subword, labelled with the subword string."""
+    vis = TransformersVisualizer(str(bert), aggregation="none")
+    dwg = vis(["unbelievable", "cats"], layer=1, neuron=0)
+    from neuroheat.extract.align import encode_corpus
+
+    rows = encode_corpus(vis.tokenizer, [["unbelievable", "cats"]], "none")[0].rows
+    assert len(rows) > 2
+    svg = dwg.tostring()
+    assert all(f"<title>{r} (" in svg for r in rows)
