@@ -12,6 +12,8 @@ Example:
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from pathlib import Path
 
 TRAIN_TEXT = [
@@ -41,13 +43,34 @@ def _save(model, tokenizer, path: Path) -> Path:
     return path
 
 
-def bert_tokenizer(vocab_size: int = 200):
-    """A WordPiece BERT tokenizer (lower-casing) trained on TRAIN_TEXT."""
+def _word_counts(lower: bool) -> Counter:
+    counts: Counter = Counter()
+    for line in TRAIN_TEXT:
+        counts.update(re.findall(r"\w+|[^\w\s]", line.lower() if lower else line))
+    return counts
+
+
+def _unique(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def bert_tokenizer():
+    """A lower-casing WordPiece BERT tokenizer with a vocabulary built from TRAIN_TEXT.
+
+    The vocabulary is constructed deterministically (the ``tokenizers`` trainers iterate hash
+    maps with random seeds, so trained vocabularies differ between processes): characters,
+    ``##`` characters, a few suffixes, and the words seen twice or of at most three letters.
+    Rare long words such as "unbelievable" split into several pieces.
+    """
     from tokenizers import BertWordPieceTokenizer
     from transformers import BertTokenizerFast
 
-    tok = BertWordPieceTokenizer(lowercase=True)
-    tok.train_from_iterator(TRAIN_TEXT, vocab_size=vocab_size, special_tokens=_SPECIAL_BERT)
+    counts = _word_counts(lower=True)
+    chars = sorted({ch for w in counts for ch in w})
+    words = sorted(w for w, n in counts.items() if n >= 2 or len(w) <= 3)
+    suffixes = ["##s", "##ed", "##ing", "##er", "##ion", "##able", "##ly"]
+    vocab = _unique(_SPECIAL_BERT + chars + ["##" + c for c in chars] + suffixes + words)
+    tok = BertWordPieceTokenizer({t: i for i, t in enumerate(vocab)}, lowercase=True)
     return BertTokenizerFast(tokenizer_object=tok._tokenizer, model_max_length=64)
 
 
@@ -71,23 +94,36 @@ def bpe_tokenizer(kind: str = "gpt2", vocab_size: int = 300):
     )
 
 
-def unigram_tokenizer(vocab_size: int = 150):
-    """A SentencePiece-style unigram tokenizer with T5's special tokens."""
-    from tokenizers import SentencePieceUnigramTokenizer
+def unigram_tokenizer():
+    """A SentencePiece-style unigram tokenizer with T5's special tokens, built deterministically.
+
+    Pieces: "\u2581word" for words seen twice or of at most four letters, "\u2581" and every
+    character, scored by log frequency (ties broken by the piece string).
+    """
+    import math
+
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
     from transformers import T5TokenizerFast
 
-    tok = SentencePieceUnigramTokenizer()
-    tok.train_from_iterator(
-        TRAIN_TEXT, vocab_size=vocab_size, special_tokens=["<pad>", "</s>", "<unk>"],
-        unk_token="<unk>",
-    )
-    from tokenizers import processors
-
-    tok._tokenizer.post_processor = processors.TemplateProcessing(
-        single="$A </s>", pair="$A </s> $B </s>", special_tokens=[("</s>", tok.token_to_id("</s>"))]
+    counts = _word_counts(lower=False)
+    total = sum(counts.values())
+    scores: dict[str, float] = {"\u2581": math.log(0.05)}
+    for w, n in counts.items():
+        if n >= 2 or len(w) <= 4:
+            scores["\u2581" + w] = math.log(n / total)
+        for ch in w:
+            scores[ch] = math.log(0.5 / total)
+    specials = [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)]
+    vocab = specials + sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+    tok = Tokenizer(models.Unigram(vocab, unk_id=2))
+    tok.normalizer = normalizers.NFKC()
+    tok.pre_tokenizer = pre_tokenizers.Metaspace()
+    tok.decoder = decoders.Metaspace()
+    tok.post_processor = processors.TemplateProcessing(
+        single="$A </s>", pair="$A </s> $B </s>", special_tokens=[("</s>", 1)]
     )
     return T5TokenizerFast(
-        tokenizer_object=tok._tokenizer, eos_token="</s>", unk_token="<unk>", pad_token="<pad>",
+        tokenizer_object=tok, eos_token="</s>", unk_token="<unk>", pad_token="<pad>",
         extra_ids=0, model_max_length=64,
     )
 
