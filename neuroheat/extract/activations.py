@@ -195,7 +195,8 @@ def extract_activations(
     settings = {
         "model": loaded.name, "aggregation": aggregation, "component": component,
         "dtype": dtype, "include_special_tokens": bool(include_special_tokens),
-        "corpus_sha256": corpus_checksum(all_words), "batch_tokens": int(batch_tokens or default_batch_tokens(loaded.device)),
+        "corpus_sha256": corpus_checksum(all_words),
+        "batch_tokens": int(batch_tokens or default_batch_tokens(loaded.device)),
         "max_length": int(min(max_length or loaded.max_length, loaded.max_length)),
         "random_weights": bool(random_weights), "seed": int(seed),
         "sentence_start": spec.start, "sentence_stop": spec.stop,
