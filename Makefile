@@ -42,7 +42,6 @@ bench: install
 
 lint: install
 	$(VENV)/bin/ruff check neuroheat tests scripts
-	$(VENV)/bin/ruff format --check neuroheat tests scripts
 
 clean:
 	rm -rf $(VENV) demo_output .pytest_cache
