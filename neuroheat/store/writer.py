@@ -126,7 +126,9 @@ class StoreWriter:
         if len(rows) == 0:
             return
         mm = self._maps[layer_pos]
-        assert mm is not None  # internal: rows exist only when the dataset is non-empty
+        if mm is None:
+            raise StoreError(f"cannot write rows to {self.path}: the store has no rows or is "
+                             "already finalized")
         mm[start:start + len(rows)] = rows
 
     def write_rows(self, start: int, rows: np.ndarray) -> None:

@@ -180,15 +180,18 @@ class ColorScale:
                 return color, 0.0
             o = min(abs(value) / self.limit, 1.0)
             return color, 1.0 - (1.0 - o) ** self.darken
-        assert self.anchors is not None
-        return interpolate(self.anchors, self.position(value)), 1.0
+        return interpolate(self._anchors(), self.position(value)), 1.0
 
     def at(self, t: float) -> tuple[str, float]:
         """(colour, opacity) at position ``t`` (0..1) of the colour bar."""
         if self.is_neurox:
             return self(((t - 0.5) * 2) * self.limit if self.limit else 0.0)
-        assert self.anchors is not None
-        return interpolate(self.anchors, t), 1.0
+        return interpolate(self._anchors(), t), 1.0
+
+    def _anchors(self) -> Sequence[str]:
+        if self.anchors is None:  # internal invariant: every non-NeuroX scale has anchors
+            raise RuntimeError("colour scale without anchor colours")
+        return self.anchors
 
     def effective(self, value: float) -> str:
         """The opaque colour a reader sees on a white background."""

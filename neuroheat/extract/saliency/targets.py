@@ -110,7 +110,8 @@ class Targets:
                 vals.append(hidden[layer][b, self.positions[r], neuron])
             return torch.stack(vals), None
         if self.kind == "callable":
-            assert self.fn is not None
+            if self.fn is None:  # internal invariant of kind == "callable"
+                raise RuntimeError("callable target without a function")
             out = self.fn(outputs)
             if not isinstance(out, torch.Tensor):
                 raise InputError("a callable target must return a torch.Tensor of shape "
