@@ -39,7 +39,36 @@ def _decode(value: Any) -> Any:
     return value
 
 
-class Store:
+class StoreProtocol:
+    """Context manager and container protocol shared by :class:`Store` and ``ShardedStore``:
+    ``with``, ``len`` (sentences), ``store[i]`` (a sentence) and ``layer in store``."""
+
+    num_sentences: int
+    layers: list[int]
+
+    def close(self) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def sentence(self, i: int, layer: int | None = None) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    def __enter__(self):  # noqa: ANN204 - returns the subclass
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __len__(self) -> int:
+        return self.num_sentences
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        return self.sentence(i)
+
+    def __contains__(self, layer: object) -> bool:
+        return isinstance(layer, int | np.integer) and int(layer) in self.layers
+
+
+class Store(StoreProtocol):
     """One store file. Use :func:`neuroheat.open_store` to open it (also shards, globs)."""
 
     def __init__(self, path: str | os.PathLike, *, allow_incomplete: bool = False):
@@ -87,24 +116,8 @@ class Store:
                 raise IncompleteStoreError(msg + ", or open it with allow_incomplete=True")
             log.warning(msg)
 
-    # -- context manager and container protocol ---------------------------------------------
     def close(self) -> None:
         self._file.close()
-
-    def __enter__(self) -> Store:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __len__(self) -> int:
-        return self.num_sentences
-
-    def __getitem__(self, i: int) -> np.ndarray:
-        return self.sentence(i)
-
-    def __contains__(self, layer: object) -> bool:
-        return isinstance(layer, int | np.integer) and int(layer) in self.layers
 
     def __repr__(self) -> str:
         return (f"<neuroheat Store {self.path.name}: {self.num_sentences} sentences, "

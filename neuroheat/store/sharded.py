@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from neuroheat.errors import StoreError
-from neuroheat.store.reader import Store, _ranges
+from neuroheat.store.reader import Store, StoreProtocol, _ranges
 from neuroheat.store.stats import RunningStats
 
 # Attributes that must agree between shards of one corpus (when present).
@@ -101,7 +101,7 @@ def _check_same(a: Any, b: Any) -> None:
                          f"{a.hidden_size}; shards must come from the same model and component")
 
 
-class ShardedStore:
+class ShardedStore(StoreProtocol):
     """Shard files read as one store (same reader interface as :class:`Store`)."""
 
     def __init__(self, paths: Sequence[str | os.PathLike], *, allow_incomplete: bool = False):
@@ -127,25 +127,9 @@ class ShardedStore:
         self._sent_starts = np.concatenate([[0], np.cumsum(counts)])
         self._row_starts = np.concatenate([[0], np.cumsum(rows)])
 
-    # -- context manager and container protocol ---------------------------------------------
     def close(self) -> None:
         for s in self.shards:
             s.close()
-
-    def __enter__(self) -> ShardedStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __len__(self) -> int:
-        return self.num_sentences
-
-    def __getitem__(self, i: int) -> np.ndarray:
-        return self.sentence(i)
-
-    def __contains__(self, layer: object) -> bool:
-        return isinstance(layer, int | np.integer) and int(layer) in self.layers
 
     def __repr__(self) -> str:
         return (f"<neuroheat ShardedStore of {len(self.shards)} shards ({self.path.name}, ...): "
