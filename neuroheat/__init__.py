@@ -22,15 +22,15 @@ _LAZY = {
     "open_store": ("neuroheat.store", "open_store"),
     "write_store": ("neuroheat.store", "write_store"),
     "extract_activations": ("neuroheat.extract.activations", "extract_activations"),
-    "load_model": ("neuroheat.extract.models", "load_model"),
+    "load_model": ("neuroheat.model.loading", "load_model"),
     "merge_stores": ("neuroheat.store.merge", "merge_stores"),
     "import_neurox": ("neuroheat.store.neurox", "import_neurox"),
     "export_neurox": ("neuroheat.store.neurox", "export_neurox"),
-    "saliency": ("neuroheat.extract.saliency", "saliency"),
-    "gradcam": ("neuroheat.extract.saliency", "gradcam"),
-    "Saliency": ("neuroheat.extract.saliency.result", "Saliency"),
+    "saliency": ("neuroheat.attribution", "saliency"),
+    "gradcam": ("neuroheat.attribution", "gradcam"),
+    "Saliency": ("neuroheat.attribution.result", "Saliency"),
 }
-_SUBMODULES = ("analysis", "viz", "store", "extract", "errors")
+_SUBMODULES = ("analysis", "viz", "store", "extract", "model", "attribution", "errors")
 
 __all__ = ["__version__", *_LAZY, *_SUBMODULES]
 

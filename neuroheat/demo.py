@@ -26,7 +26,7 @@ def run_demo(outdir: str | Path = "demo_output", *, sentences: int = DEMO_SENTEN
     """Run the demo; return what was produced (paths and the store summary)."""
     from neuroheat.corpora import pydoc_sentences
     from neuroheat.extract.activations import extract_activations
-    from neuroheat.extract.models import bundled_minilm_path
+    from neuroheat.model.loading import bundled_minilm_path
     from neuroheat.store.summary import format_summary, summarize
 
     model = bundled_minilm_path()

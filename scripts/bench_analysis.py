@@ -70,7 +70,7 @@ def compare(ours: list[tuple[str, float]], base: list[tuple[str, float]]) -> str
 
 
 def extract_store(sentences: list[list[str]], path: Path) -> Path:
-    from neuroheat.extract.models import bundled_minilm_path
+    from neuroheat.model.loading import bundled_minilm_path
 
     model = bundled_minilm_path()
     if model is None:

@@ -24,7 +24,7 @@ from transformers import AutoModel, AutoTokenizer
 
 import neuroheat as nh
 from neuroheat.corpora import pydoc_sentences
-from neuroheat.extract.models import bundled_minilm_path
+from neuroheat.model.loading import bundled_minilm_path
 
 
 def neurox_style(model, tokenizer, sentences, output: Path) -> None:

@@ -35,8 +35,8 @@ import torch
 import neuroheat as nh
 from neuroheat.corpora import pydoc_sentences
 from neuroheat.extract.activations import _build
-from neuroheat.extract.components import get_component
-from neuroheat.extract.models import bundled_minilm_path, load_model
+from neuroheat.model.sites import get_component
+from neuroheat.model.loading import bundled_minilm_path, load_model
 from neuroheat.extract.shard import plan_block
 
 

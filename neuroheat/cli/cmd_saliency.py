@@ -107,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
     if args.output.exists() and not args.overwrite:
         raise OutputExistsError(f"{args.output} exists; pass --overwrite to replace it")
     target = parse_target(args.target)
-    from neuroheat.extract.saliency import saliency
+    from neuroheat.attribution import saliency
 
     sal = saliency(
         args.model, args.text, method=args.method, target=target, normalize=args.normalize,

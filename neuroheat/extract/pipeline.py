@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 
 from neuroheat.extract.align import Encoded, Specials
-from neuroheat.extract.components import Component
-from neuroheat.extract.models import LoadedModel
+from neuroheat.model.sites import Component
+from neuroheat.model.loading import LoadedModel
 from neuroheat.extract.plan import Unit
 from neuroheat.store.stats import RunningStats
 

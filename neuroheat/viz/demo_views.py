@@ -74,8 +74,8 @@ def demo_views(
     import torch
 
     from neuroheat.extract.activations import activations_for_words
-    from neuroheat.extract.models import bundled_minilm_path, load_model
-    from neuroheat.extract.saliency import saliency
+    from neuroheat.model.loading import bundled_minilm_path, load_model
+    from neuroheat.attribution import saliency
     from neuroheat.viz.activation_html import activation_html
     from neuroheat.viz.saliency_dense import saliency_dense_svg
     from neuroheat.viz.saliency_html import saliency_html

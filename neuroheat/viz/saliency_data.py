@@ -1,6 +1,6 @@
 """What the saliency views draw: facets of tokens with one heat row per target.
 
-Every view accepts a :class:`~neuroheat.extract.saliency.result.Saliency`, a list of them
+Every view accepts a :class:`~neuroheat.attribution.result.Saliency`, a list of them
 (one facet each, same tokens), or textualheatmap data (one facet, a list of dicts, or a list
 of facets). :func:`as_facets` turns any of these into :class:`HeatFacet` s; :func:`as_matrix`
 into a :class:`TargetMatrix` (rows = targets, columns = tokens) for the many-target views.
@@ -85,7 +85,7 @@ def _is_saliency(obj: Any) -> bool:
 
 
 def _fmt_prediction(token: str, p: float) -> str:
-    from neuroheat.extract.saliency.result import display_token
+    from neuroheat.attribution.result import display_token
 
     return f"{display_token(token)} {p:.0%}" if 0.0 <= p <= 1.0 else display_token(token)
 
@@ -144,7 +144,7 @@ def facet_from_saliency(sal: Any, title: str | None = None, meta_k: int = 3) -> 
 
 def facet_from_textualheatmap(facet: Sequence[dict], title: str) -> HeatFacet:
     """A facet of textualheatmap data (validated first)."""
-    from neuroheat.extract.saliency.result import validate_textualheatmap
+    from neuroheat.attribution.result import validate_textualheatmap
 
     validate_textualheatmap([list(facet)])
     items = [(str(t["token"]), bool(t.get("format", False))) for t in facet]
@@ -240,7 +240,7 @@ def as_matrix(data: Any) -> TargetMatrix:
             for r, pos in enumerate(sal.target_positions):
                 if pos is not None:
                     valid[r, pos:] = False
-        from neuroheat.extract.saliency.result import display_token
+        from neuroheat.attribution.result import display_token
 
         preds = [[display_token(t) for t, _ in row[:3]] for row in sal.predictions]
         return TargetMatrix(

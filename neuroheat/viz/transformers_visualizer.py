@@ -35,7 +35,7 @@ class TransformersVisualizer:
         aggregation: str = "last",
         component: str = "hidden",
     ) -> None:
-        from neuroheat.extract import load_model  # lazy: torch loads here, not on import
+        from neuroheat.model import load_model  # lazy: torch loads here, not on import
 
         self.loaded = load_model(model, "base", device=device)
         self.model_name = self.loaded.name

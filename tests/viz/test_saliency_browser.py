@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from helpers_saliency import CHROMIUM, CHROMIUM_ARGS, README_GENERAL, rgb_of, word_facet
 
-from neuroheat.extract.saliency.result import Saliency
+from neuroheat.attribution.result import Saliency
 from neuroheat.viz import TextualHeatmap, activation_html, saliency_html
 from neuroheat.viz import saliency_palette as P
 from neuroheat.viz.colors import ColorScale

@@ -13,8 +13,8 @@ from raster_utils import NS, needs_raster, rasterize
 
 from neuroheat.cli import main
 from neuroheat.errors import InputError
-from neuroheat.extract.saliency import saliency
-from neuroheat.extract.saliency.result import Saliency
+from neuroheat.attribution import saliency
+from neuroheat.attribution.result import Saliency
 from neuroheat.viz import (
     TextualHeatmap,
     saliency_continuations_svg,

@@ -104,7 +104,7 @@ def bert(tmp_path_factory):
 
 
 def test_transformers_visualizer_loads_once_and_matches_extractor(bert, monkeypatch):
-    import neuroheat.extract.models as models
+    import neuroheat.model.loading as models
     from neuroheat.extract.activations import activations_for_words
 
     calls = []

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from neuroheat.errors import InputError
-from neuroheat.extract.saliency.textualheatmap import validate_textualheatmap
+from neuroheat.attribution.textualheatmap import validate_textualheatmap
 
 __all__ = ["Saliency", "display_token", "normalize_rows", "validate_textualheatmap"]
 

@@ -6,7 +6,7 @@ the result object (numpy + JSON; importing it never imports torch). Names load l
 importing this package stays cheap.
 
 Example:
-    >>> from neuroheat.extract.saliency import Saliency    # no torch import
+    >>> from neuroheat.attribution import Saliency    # no torch import
     >>> sal = saliency("path/to/bert-mlm", "The cat sat .")  # doctest: +SKIP
     >>> sal.save("cat.json"); Saliency.load("cat.json")      # doctest: +SKIP
 """
@@ -19,10 +19,10 @@ from typing import Any
 __all__ = ["Saliency", "gradcam", "saliency", "validate_textualheatmap"]
 
 _LAZY = {
-    "saliency": "neuroheat.extract.saliency.api",
-    "gradcam": "neuroheat.extract.saliency.grad_cam",
-    "Saliency": "neuroheat.extract.saliency.result",
-    "validate_textualheatmap": "neuroheat.extract.saliency.result",
+    "saliency": "neuroheat.attribution.api",
+    "gradcam": "neuroheat.attribution.grad_cam",
+    "Saliency": "neuroheat.attribution.result",
+    "validate_textualheatmap": "neuroheat.attribution.result",
 }
 
 

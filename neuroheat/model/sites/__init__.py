@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from neuroheat.errors import InputError
-from neuroheat.extract.models import LoadedModel, encoder_of
+from neuroheat.model.loading import LoadedModel, encoder_of
 
 
 class Component(Protocol):
@@ -64,7 +64,7 @@ def get_component(name: str) -> Component:
     """The component called ``name``; the error lists the valid ones."""
     if name not in COMPONENTS:
         try:  # optional components register on import
-            import neuroheat.extract.mlp  # noqa: F401
+            import neuroheat.model.sites.mlp  # noqa: F401
         except ImportError:
             pass
     if name not in COMPONENTS:

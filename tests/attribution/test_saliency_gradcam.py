@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from neuroheat.errors import InputError
-from neuroheat.extract.saliency import gradcam
+from neuroheat.attribution import gradcam
 
 VOCAB, LENGTH, POS_TOKEN, NEG_TOKEN = 24, 14, 2, 3
 

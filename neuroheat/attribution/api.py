@@ -8,10 +8,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from neuroheat.errors import InputError
-from neuroheat.extract.saliency import batching
-from neuroheat.extract.saliency import targets as T
-from neuroheat.extract.saliency.methods import resolve_method
-from neuroheat.extract.saliency.result import MERGES, NORMALIZATIONS, Saliency, normalize_rows
+from neuroheat.attribution import batching
+from neuroheat.attribution import targets as T
+from neuroheat.attribution.methods import resolve_method
+from neuroheat.attribution.result import MERGES, NORMALIZATIONS, Saliency, normalize_rows
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +150,7 @@ def _model_name(model: Any, lm: Any) -> str:
 
 def _task_for(model: Any) -> str:
     """The head task stored in a model directory's config (``base`` when unknown)."""
-    from neuroheat.extract.models import _source
+    from neuroheat.model.loading import _source
 
     try:
         source, local = _source(model)
@@ -167,7 +167,7 @@ def _task_for(model: Any) -> str:
 
 
 def _load(model: Any, target: Any, device: str | None, generate: int | None) -> tuple[Any, str]:
-    from neuroheat.extract.models import LoadedModel, load_model
+    from neuroheat.model.loading import LoadedModel, load_model
 
     if isinstance(model, str | os.PathLike):
         task = _task_for(model)

@@ -12,8 +12,8 @@ import pytest
 
 from neuroheat.cli import main
 from neuroheat.errors import InputError
-from neuroheat.extract.saliency import saliency
-from neuroheat.extract.saliency.result import Saliency, display_token, validate_textualheatmap
+from neuroheat.attribution import saliency
+from neuroheat.attribution.result import Saliency, display_token, validate_textualheatmap
 
 TEXT = "Pierre Vinken , unbelievable interpretability ."
 
@@ -29,8 +29,8 @@ def gpt(tmp_path_factory):
 
 
 def test_result_module_does_not_import_torch():
-    code = ("import sys; import neuroheat.extract.saliency.result as r; "
-            "from neuroheat.extract.saliency import Saliency; "
+    code = ("import sys; import neuroheat.attribution.result as r; "
+            "from neuroheat.attribution import Saliency; "
             "assert Saliency is r.Saliency; assert 'torch' not in sys.modules, 'torch imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
 

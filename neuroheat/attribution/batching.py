@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from neuroheat.errors import InputError, UnsupportedModelError
-from neuroheat.extract.saliency import methods as M
-from neuroheat.extract.saliency.targets import Targets
+from neuroheat.attribution import methods as M
+from neuroheat.attribution.targets import Targets
 
 log = logging.getLogger(__name__)
 

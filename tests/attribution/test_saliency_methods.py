@@ -8,8 +8,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from neuroheat.extract.models import load_model
-from neuroheat.extract.saliency import saliency
+from neuroheat.model.loading import load_model
+from neuroheat.attribution import saliency
 
 TEXT = "The quick brown fox jumps over the lazy dog ."
 
