@@ -35,9 +35,9 @@ import torch
 import neuroheat as nh
 from neuroheat.corpora import pydoc_sentences
 from neuroheat.extract.activations import _build
-from neuroheat.model.sites import get_component
-from neuroheat.model.loading import bundled_minilm_path, load_model
 from neuroheat.extract.shard import plan_block
+from neuroheat.model.loading import bundled_minilm_path, load_model
+from neuroheat.model.sites import get_component
 
 
 def _sync(device: torch.device) -> None:

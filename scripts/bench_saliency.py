@@ -67,8 +67,8 @@ def main() -> None:
     from transformers import AutoTokenizer, BertForMaskedLM
     from transformers.utils import logging as hf_logging
 
-    from neuroheat.model.loading import bundled_minilm_path
     from neuroheat.attribution import methods, saliency
+    from neuroheat.model.loading import bundled_minilm_path
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")

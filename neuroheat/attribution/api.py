@@ -7,11 +7,11 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from neuroheat.errors import InputError
 from neuroheat.attribution import batching
 from neuroheat.attribution import targets as T
 from neuroheat.attribution.methods import resolve_method
 from neuroheat.attribution.result import MERGES, NORMALIZATIONS, Saliency, normalize_rows
+from neuroheat.errors import InputError
 
 log = logging.getLogger(__name__)
 

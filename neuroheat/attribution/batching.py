@@ -19,9 +19,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from neuroheat.errors import InputError, UnsupportedModelError
 from neuroheat.attribution import methods as M
 from neuroheat.attribution.targets import Targets
+from neuroheat.errors import InputError, UnsupportedModelError
 
 log = logging.getLogger(__name__)
 

@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from neuroheat.errors import InputError
 from neuroheat.attribution.textualheatmap import validate_textualheatmap
+from neuroheat.errors import InputError
 
 __all__ = ["Saliency", "display_token", "normalize_rows", "validate_textualheatmap"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from neuroheat.cli._analysis import (
+from neuroheat.cli.options import (
     add_run_arguments,
     add_store_argument,
     check_chunk_mb,

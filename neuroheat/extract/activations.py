@@ -22,12 +22,12 @@ import numpy as np
 
 from neuroheat.errors import InputError, StoreError
 from neuroheat.extract import align
-from neuroheat.model.sites import get_component, select_layers
 from neuroheat.extract.corpus import Corpus, corpus_checksum, read_corpus
-from neuroheat.model.loading import load_model
 from neuroheat.extract.plan import plan_digest, plan_units
 from neuroheat.extract.shard import ShardSpec, auto_device, plan_in_blocks, resolve_shard
 from neuroheat.extract.shard import plan_block as _plan_block
+from neuroheat.model.loading import load_model
+from neuroheat.model.sites import get_component, select_layers
 from neuroheat.store import StoreWriter
 from neuroheat.store.stats import RunningStats
 

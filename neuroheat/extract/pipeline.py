@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 
 from neuroheat.extract.align import Encoded, Specials
-from neuroheat.model.sites import Component
-from neuroheat.model.loading import LoadedModel
 from neuroheat.extract.plan import Unit
+from neuroheat.model.loading import LoadedModel
+from neuroheat.model.sites import Component
 from neuroheat.store.stats import RunningStats
 
 

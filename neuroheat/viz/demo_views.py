@@ -73,9 +73,9 @@ def demo_views(
     """
     import torch
 
+    from neuroheat.attribution import saliency
     from neuroheat.extract.activations import activations_for_words
     from neuroheat.model.loading import bundled_minilm_path, load_model
-    from neuroheat.attribution import saliency
     from neuroheat.viz.activation_html import activation_html
     from neuroheat.viz.saliency_dense import saliency_dense_svg
     from neuroheat.viz.saliency_html import saliency_html

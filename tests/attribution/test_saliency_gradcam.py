@@ -7,8 +7,8 @@ import pytest
 import torch
 from torch import nn
 
-from neuroheat.errors import InputError
 from neuroheat.attribution import gradcam
+from neuroheat.errors import InputError
 
 VOCAB, LENGTH, POS_TOKEN, NEG_TOKEN = 24, 14, 2, 3
 

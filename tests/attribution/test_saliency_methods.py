@@ -8,8 +8,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from neuroheat.model.loading import load_model
 from neuroheat.attribution import saliency
+from neuroheat.model.loading import load_model
 
 TEXT = "The quick brown fox jumps over the lazy dog ."
 

@@ -10,10 +10,10 @@ import builders
 import numpy as np
 import pytest
 
-from neuroheat.cli import main
-from neuroheat.errors import InputError
 from neuroheat.attribution import saliency
 from neuroheat.attribution.result import Saliency, display_token, validate_textualheatmap
+from neuroheat.cli import main
+from neuroheat.errors import InputError
 
 TEXT = "Pierre Vinken , unbelievable interpretability ."
 

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
+from neuroheat.attribution import saliency
 from neuroheat.errors import InputError, UnsupportedModelError
 from neuroheat.model.loading import load_model
-from neuroheat.attribution import saliency
 
 TEXT = "The quick brown fox jumps over the lazy dog ."
 

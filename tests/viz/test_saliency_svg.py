@@ -7,8 +7,8 @@ import pytest
 from helpers_saliency import README_GENERAL, isolate_token, strip_ink, token_rects, word_facet
 from raster_utils import bbox, needs_raster, rasterize
 
-from neuroheat.errors import InputError
 from neuroheat.attribution.result import Saliency
+from neuroheat.errors import InputError
 from neuroheat.viz import saliency_compare_svg, saliency_svg
 from neuroheat.viz import saliency_palette as P
 

@@ -11,10 +11,10 @@ from builders import tiny_bert, tiny_gpt2
 from helpers_saliency import README_GENERAL, word_facet
 from raster_utils import NS, needs_raster, rasterize
 
-from neuroheat.cli import main
-from neuroheat.errors import InputError
 from neuroheat.attribution import saliency
 from neuroheat.attribution.result import Saliency
+from neuroheat.cli import main
+from neuroheat.errors import InputError
 from neuroheat.viz import (
     TextualHeatmap,
     saliency_continuations_svg,

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from neuroheat.errors import InputError
+from neuroheat.layerspec import select_layers  # noqa: F401  (re-exported)
 from neuroheat.model.loading import LoadedModel, encoder_of
 
 
@@ -70,30 +71,3 @@ def get_component(name: str) -> Component:
     if name not in COMPONENTS:
         raise InputError(f"unknown component {name!r}; choose one of {', '.join(COMPONENTS)}")
     return COMPONENTS[name]
-
-
-def select_layers(available: list[int], layers: Sequence[int] | str | None) -> list[int]:
-    """Validate a layer selection (``None``/"all", ints, "0,3,6" or "2-5") against ``available``."""
-    if layers is None or layers == "all":
-        return list(available)
-    if isinstance(layers, str):
-        chosen: list[int] = []
-        for part in layers.split(","):
-            part = part.strip()
-            if "-" in part[1:]:
-                a, b = part.split("-", 1)
-                chosen.extend(range(int(a), int(b) + 1))
-            elif part:
-                chosen.append(int(part))
-        layers = chosen
-    chosen = [int(x) for x in layers]
-    for lay in chosen:
-        if lay < 0 and -len(available) <= lay:
-            continue
-        if lay not in available:
-            raise InputError(f"layer {lay} does not exist; this model has layers "
-                             f"{available[0]}..{available[-1]}")
-    out = [available[lay] if lay < 0 else lay for lay in chosen]
-    if len(set(out)) != len(out):
-        raise InputError(f"layers {out} contain duplicates")
-    return sorted(out)

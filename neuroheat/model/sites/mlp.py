@@ -31,8 +31,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from neuroheat.errors import UnsupportedModelError
-from neuroheat.model.sites import COMPONENTS
 from neuroheat.model.loading import LoadedModel
+from neuroheat.model.sites import COMPONENTS
 
 BERT_LIKE = ("bert", "roberta", "xlm-roberta", "camembert", "electra")
 SUPPORTED = (*BERT_LIKE, "distilbert", "albert", "gpt2")
