@@ -37,7 +37,7 @@ from neuroheat.corpora import pydoc_sentences
 from neuroheat.extract.activations import _build
 from neuroheat.extract.shard import plan_block
 from neuroheat.model.loading import bundled_minilm_path, load_model
-from neuroheat.model.sites import get_component
+from neuroheat.model.sites import get_site_kind
 
 
 def _sync(device: torch.device) -> None:
@@ -147,7 +147,7 @@ def main() -> None:
           f"{len(layers)} layers stored as float16; {n_sent} sentences, batch_tokens={batch_tokens}")
 
     t0 = time.perf_counter()
-    runner, units, encoded = _build(loaded, get_component("hidden"), layers, sentences, "last",
+    runner, units, encoded = _build(loaded, get_site_kind("hidden"), layers, sentences, "last",
                                     False, batch_tokens, "float16", None, first_line=1,
                                     block=plan_block(len(sentences)))
     t_plan = time.perf_counter() - t0

@@ -222,7 +222,7 @@ def _targets(kind: str, target: Any, lm: Any, ids: Any, tokens: list[str], speci
         first = prompt_length if kind == "generate" else 1
         return T.causal_targets(id_list, tokens, special, positions, first, kind)
     if kind == "neuron":
-        return T.neuron_targets(target, special, lm.num_layers, lm.hidden_size)
+        return T.neuron_targets(target, special, lm.model)
     device = lm.model.get_input_embeddings().weight.device
     with torch.no_grad():
         kwargs = {k: v.to(device) for k, v in extras.items()}

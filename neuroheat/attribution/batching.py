@@ -116,7 +116,7 @@ def forward_module(model: Any, targets: Targets) -> Any:
 def _forward(model: Any, x: Any, extras: dict[str, Any], targets: Targets) -> Any:
     import torch
 
-    model = forward_module(model, targets)
+    full, model = model, forward_module(model, targets)
     b, n = x.shape[0], x.shape[1]
     kwargs: dict[str, Any] = {
         "inputs_embeds": x,
@@ -129,7 +129,37 @@ def _forward(model: Any, x: Any, extras: dict[str, Any], targets: Targets) -> An
         kwargs["output_hidden_states"] = True
     if targets.kind in ("causal", "generate"):
         kwargs["use_cache"] = False
-    return model(**kwargs)
+    if targets.kind != "neuron":
+        return model(**kwargs)
+    return _forward_sites(model, full, kwargs, targets)
+
+
+class SiteOutputs:
+    """Model outputs plus ``sites[(kind, layer)]``: the tapped activations of neuron targets."""
+
+    def __init__(self, outputs: Any, sites: dict[tuple[str, int], Any]):
+        self.outputs, self.sites = outputs, sites
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.outputs, name)
+
+
+def _forward_sites(module: Any, full: Any, kwargs: dict[str, Any], targets: Targets) -> Any:
+    """Run ``module`` with every site of the neuron targets tapped (hooks on ``full``)."""
+    from contextlib import ExitStack
+
+    from neuroheat.model.sites import get_site_kind
+
+    wanted = targets.site_layers()
+    with ExitStack() as stack:
+        taps = {kind: stack.enter_context(get_site_kind(kind).tap(full, layers))
+                for kind, layers in wanted.items()}
+        for tap in taps.values():
+            kwargs.update(tap.kwargs)
+        out = module(**kwargs)
+        sites = {(kind, layer): value for kind, tap in taps.items()
+                 for layer, value in zip(wanted[kind], tap.values(out), strict=True)}
+    return SiteOutputs(out, sites)
 
 
 def _top_k(logits: Any, k: int, names: Any) -> list[list[tuple[str, float]]]:

@@ -8,7 +8,8 @@ Kinds:
     ``causal``     each next-token prediction from its prefix; the logit of the actual token.
     ``generate``   the same for generated tokens, over everything before them.
     ``classifier`` a class logit (default: the predicted class).
-    ``neuron``     ``(layer, neuron, position)`` activation; layer 0 = embedding output.
+    ``neuron``     ``(layer, neuron, position)`` activation; layer 0 = embedding output; the
+                   layer may name any site, e.g. ``("mlp.3", 17, 4)``.
     ``callable``   ``fn(outputs) -> Tensor[batch, n_targets]`` (or ``[batch]`` for one target).
 """
 
@@ -82,7 +83,7 @@ class Targets:
     mask_positions: list[int | None] = field(default_factory=list)
     read_positions: list[int | None] = field(default_factory=list)
     ids: list[int | None] = field(default_factory=list)
-    neurons: list[tuple[int, int] | None] = field(default_factory=list)
+    neurons: list[tuple[str, int, int] | None] = field(default_factory=list)
     fn: Callable[[Any], Any] | None = None
 
     def __len__(self) -> int:
@@ -91,6 +92,14 @@ class Targets:
     @property
     def needs_hidden_states(self) -> bool:
         return self.kind in ("neuron", "callable")
+
+    def site_layers(self) -> dict[str, list[int]]:
+        """For neuron targets: the layers read, per site kind (sorted)."""
+        layers: dict[str, set[int]] = {}
+        for item in self.neurons:
+            if item is not None:
+                layers.setdefault(item[0], set()).add(item[1])
+        return {kind: sorted(v) for kind, v in layers.items()}
 
     @property
     def gathers(self) -> bool:
@@ -103,11 +112,11 @@ class Targets:
 
         batch = torch.arange(len(rows), device=rows.device)
         if self.kind == "neuron":
-            hidden = outputs.hidden_states
+            sites = outputs.sites
             vals = []
             for b, r in enumerate(rows.tolist()):
-                layer, neuron = self.neurons[r]  # type: ignore[misc]
-                vals.append(hidden[layer][b, self.positions[r], neuron])
+                kind, layer, neuron = self.neurons[r]  # type: ignore[misc]
+                vals.append(sites[kind, layer][b, self.positions[r], neuron])
             return torch.stack(vals), None
         if self.kind == "callable":
             if self.fn is None:  # internal invariant of kind == "callable"
@@ -187,25 +196,42 @@ def class_targets(spec: Any, predicted: int, id2label: dict[int, str]) -> Target
                    [str(id2label.get(c, c)) for c in resolved], ids=resolved)
 
 
-def neuron_targets(spec: Sequence[Any], special: Sequence[bool], num_layers: int,
-                   hidden_size: int) -> Targets:
-    items = [spec] if spec and isinstance(spec[0], int) else list(spec)
+def _neuron_site(layer: Any, model: Any) -> tuple[str, int, int]:
+    """``(kind, layer, width)`` of a target's layer: an int (hidden states) or a site name."""
+    from neuroheat.model.sites import Site, get_site_kind
+
+    site = layer if isinstance(layer, Site) else (
+        Site.parse(layer) if isinstance(layer, str) else Site("hidden", int(layer)))
+    kind = get_site_kind(site.kind)
+    available = kind.layers(model)
+    if site.layer not in available:
+        first, last = available[0], available[-1]
+        span = (f"0 (embeddings) to {last}" if site.kind == "hidden" else f"{first} to {last}")
+        raise InputError(f"layer {site.layer} is out of range; {site.kind} layers are {span}")
+    return site.kind, site.layer, kind.width(model)
+
+
+def neuron_targets(spec: Sequence[Any], special: Sequence[bool], model: Any) -> Targets:
+    """Targets for ``(layer, neuron[, position])`` items; ``layer`` is an int (hidden states,
+    0 = embeddings) or a site name such as ``"mlp.3"``."""
+    single = spec and isinstance(spec[0], int | str) and not isinstance(spec[0], bool)
+    items = [spec] if single else list(spec)
     positions, neurons, labels = [], [], []
     for item in items:
         if not isinstance(item, tuple | list) or len(item) not in (2, 3):
             raise InputError(f"neuron target {item!r} must be (layer, neuron, position) or "
                              "(layer, neuron) for every non-special position")
-        layer, neuron = int(item[0]), int(item[1])
-        if not 0 <= layer <= num_layers:
-            raise InputError(f"layer {layer} is out of range; layers are 0 (embeddings) to "
-                             f"{num_layers}")
-        if not 0 <= neuron < hidden_size:
-            raise InputError(f"neuron {neuron} is out of range; the hidden size is {hidden_size}")
+        kind, layer, width = _neuron_site(item[0], model)
+        neuron = int(item[1])
+        if not 0 <= neuron < width:
+            what = "the hidden size" if kind == "hidden" else f"the width of {kind}.{layer}"
+            raise InputError(f"neuron {neuron} is out of range; {what} is {width}")
         pos = item[2] if len(item) == 3 else None
+        prefix = "" if kind == "hidden" else f"{kind}."
         for p in candidate_positions(special, None if pos is None else [pos]):
             positions.append(p)
-            neurons.append((layer, neuron))
-            labels.append(f"L{layer}N{neuron}@{p}")
+            neurons.append((kind, layer, neuron))
+            labels.append(f"{prefix}L{layer}N{neuron}@{p}")
     return Targets("neuron", positions, labels, neurons=neurons)
 
 

@@ -26,8 +26,9 @@ from neuroheat.extract.corpus import Corpus, corpus_checksum, read_corpus
 from neuroheat.extract.plan import plan_digest, plan_units
 from neuroheat.extract.shard import ShardSpec, auto_device, plan_in_blocks, resolve_shard
 from neuroheat.extract.shard import plan_block as _plan_block
+from neuroheat.layerspec import select_layers
 from neuroheat.model.loading import load_model
-from neuroheat.model.sites import get_component, select_layers
+from neuroheat.model.sites import get_site_kind
 from neuroheat.store import StoreWriter
 from neuroheat.store.stats import RunningStats
 
@@ -57,13 +58,6 @@ def _prepare(model: Any, *, device: str | None, random_weights: bool, seed: int,
                       revision=revision, trust_remote_code=trust_remote_code)
 
 
-def _is_causal(loaded: Any) -> bool:
-    cfg = loaded.config
-    return bool(getattr(cfg, "is_decoder", False)) or cfg.model_type in (
-        "gpt2", "gpt_neo", "gptj", "gpt_neox", "llama", "mistral", "opt", "bloom", "qwen2",
-        "phi", "falcon", "codegen", "gemma", "olmo")
-
-
 def activations_for_words(
     model: Any,
     sentences: Sequence[Sequence[str]] | Sequence[str],
@@ -86,11 +80,11 @@ def activations_for_words(
     """
     loaded = load_model(model, "base", device=device)
     words = read_corpus(list(sentences))
-    comp = get_component(component)
-    chosen = select_layers(comp.layers(loaded), layers)
+    comp = get_site_kind(component)
+    chosen = select_layers(comp.layers(loaded.model), layers)
     runner, units, encoded = _build(loaded, comp, chosen, words, aggregation,
                                     include_special_tokens, batch_tokens, "float32", None)
-    out: list[np.ndarray] = [np.zeros((0, len(chosen), comp.width(loaded)), np.float32)
+    out: list[np.ndarray] = [np.zeros((0, len(chosen), comp.width(loaded.model)), np.float32)
                              for _ in words]
     for unit in units:
         res = runner.run(unit)
@@ -115,7 +109,7 @@ def _build(loaded, comp, layers, words, aggregation, include_special, batch_toke
     n_special = len(specials.prefix) + len(specials.suffix)
     limit = min(max_length or loaded.max_length, loaded.max_length)
     kwargs = dict(n_special=n_special, capacity=limit - n_special,
-                  batch_tokens=max(batch_tokens, limit), causal=_is_causal(loaded))
+                  batch_tokens=max(batch_tokens, limit), causal=loaded.causal)
     if block:  # batches never cross plan blocks: shards replay a single run's batches exactly
         units = plan_in_blocks(encoded, start=first_line - 1, block=block, **kwargs)
     else:
@@ -187,8 +181,8 @@ def extract_activations(
                          "continue an interrupted extraction")
     loaded = _prepare(model, device=auto_device(device), random_weights=random_weights, seed=seed,
                       revision=revision, trust_remote_code=trust_remote_code)
-    comp = get_component(component)
-    chosen = select_layers(comp.layers(loaded), layers)
+    comp = get_site_kind(component)
+    chosen = select_layers(comp.layers(loaded.model), layers)
     runner, units, encoded = _build(loaded, comp, chosen, words, aggregation,
                                     include_special_tokens, batch_tokens, dtype, max_length,
                                     first_line=spec.start + 1, block=block)
@@ -205,13 +199,13 @@ def extract_activations(
         "tokenizer": type(loaded.tokenizer).__name__, "model_type": loaded.config.model_type,
         "num_model_layers": loaded.num_layers, "plan_block": block,
     }
-    writer = _open_writer(output, encoded, chosen, comp.width(loaded), dtype, settings,
+    writer = _open_writer(output, encoded, chosen, comp.width(loaded.model), dtype, settings,
                           resume=resume, overwrite=overwrite)
     if writer is None:
         return output
     digest = plan_digest(units)
     state = writer.load_checkpoint() if resume else None
-    done, stats = 0, RunningStats.empty((len(chosen), comp.width(loaded)))
+    done, stats = 0, RunningStats.empty((len(chosen), comp.width(loaded.model)))
     if state is not None and str(state.get("plan_digest")) == digest:
         done = int(state["units_done"])
         stats = RunningStats.from_dict(state)

@@ -23,7 +23,7 @@ import numpy as np
 from neuroheat.extract.align import Encoded, Specials
 from neuroheat.extract.plan import Unit
 from neuroheat.model.loading import LoadedModel
-from neuroheat.model.sites import Component
+from neuroheat.model.sites import SiteKind, read_sites
 from neuroheat.store.stats import RunningStats
 
 
@@ -44,7 +44,7 @@ class UnitResult:
 class UnitRunner:
     """Everything needed to turn units into stored rows."""
 
-    def __init__(self, loaded: LoadedModel, component: Component, layers: Sequence[int],
+    def __init__(self, loaded: LoadedModel, component: SiteKind, layers: Sequence[int],
                  encoded: Sequence[Encoded], specials: Specials, aggregation: str, dtype: str):
         import torch
 
@@ -107,14 +107,14 @@ class UnitRunner:
         starts = np.zeros(len(unit.sentences) + 1, dtype=np.int64)
         np.cumsum([len(self.encoded[s].rows) for s in unit.sentences], out=starts[1:])
         sentence_start = {s: int(starts[k]) for k, s in enumerate(unit.sentences)}
-        width = self.component.width(self.loaded)
+        width = self.component.width(self.loaded.model)
         buf = torch.zeros((unit.n_rows, len(self.layers), width), dtype=torch.float32,
                           device=self.device)
         counts = np.zeros(unit.n_rows, dtype=np.float32)
         with torch.inference_mode():
             for micro in unit.micro:
                 ids, mask = self._inputs(unit, micro)
-                states = self.component(self.loaded, ids, mask, self.layers)
+                states = read_sites(self.component, self.loaded.model, ids, mask, self.layers)
                 b, t, rows = self._selection(unit, micro, sentence_start)
                 np.add.at(counts, rows, 1.0)
                 vals = states[torch.from_numpy(b).to(self.device),

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from neuroheat.errors import ModelNotFoundError, UnsupportedModelError
+from neuroheat.model import architectures
 
 log = logging.getLogger(__name__)
 
@@ -46,21 +47,23 @@ class LoadedModel:
     @property
     def num_layers(self) -> int:
         """Number of transformer layers (hidden-state layers are 0..num_layers)."""
-        cfg = getattr(self.config, "text_config", None) or self.config
-        for attr in ("num_hidden_layers", "n_layer", "num_layers"):
-            value = getattr(cfg, attr, None)
-            if isinstance(value, int):
-                return value
-        raise UnsupportedModelError(f"cannot tell the number of layers of {self.name!r}")
+        value = architectures.num_layers(self.config)
+        if value is None:
+            raise UnsupportedModelError(f"cannot tell the number of layers of {self.name!r}")
+        return value
 
     @property
     def hidden_size(self) -> int:
-        cfg = getattr(self.config, "text_config", None) or self.config
-        for attr in ("hidden_size", "n_embd", "d_model", "dim"):
-            value = getattr(cfg, attr, None)
-            if isinstance(value, int):
-                return value
-        raise UnsupportedModelError(f"cannot tell the hidden size of {self.name!r}")
+        """Width of the residual stream."""
+        value = architectures.hidden_size(self.config)
+        if value is None:
+            raise UnsupportedModelError(f"cannot tell the hidden size of {self.name!r}")
+        return value
+
+    @property
+    def causal(self) -> bool:
+        """Whether the model reads left to right (see the architecture table)."""
+        return architectures.is_causal(self.model)
 
     @property
     def max_length(self) -> int:
@@ -217,10 +220,3 @@ def _check_tokenizer(tokenizer: Any, name: str) -> None:
             f"{name}: neuroheat needs a fast (Rust) tokenizer for word alignment; install the "
             "`tokenizers` package and save the tokenizer with tokenizer.json"
         )
-
-
-def encoder_of(model: Any) -> Any:
-    """The module whose hidden states neuroheat reads: the encoder of encoder-decoders."""
-    if getattr(model.config, "is_encoder_decoder", False) and hasattr(model, "get_encoder"):
-        return model.get_encoder()
-    return model

@@ -1,73 +1,63 @@
-"""What a "neuron" is: which tensors of the model an extraction stores.
+"""The registry of site kinds: where activations come from.
 
-A component knows which layer numbers exist, how wide a stored vector is, and how to run the
-model on a padded batch and return ``[batch, tokens, n_selected_layers, width]``.
-
-``hidden``: the residual stream, ``hidden_states`` of Hugging Face models; layer 0 is the
-embedding output and layer ``l`` the output of transformer layer ``l`` (as in NeuroX). For
-encoder-decoders, the encoder's.
-
-Other components register themselves in :data:`COMPONENTS` (see ``mlp.py``).
+Each module of this package that defines ``KIND`` (a :class:`~neuroheat.model.sites.base.SiteKind`)
+is a site kind, found by name at first use — adding a kind is one new module. Today:
+``hidden`` (residual stream, layer 0 = embeddings) and ``mlp`` (feed-forward neurons).
 
 Example:
-    >>> comp = get_component("hidden")
-    >>> comp.layers(loaded)          # doctest: +SKIP
-    [0, 1, 2, 3, 4, 5, 6]
+    >>> sorted(SITE_KINDS)
+    ['hidden', 'mlp']
+    >>> get_site_kind("mlp").name
+    'mlp'
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Protocol
+import importlib
+import pkgutil
+from collections.abc import Mapping
 
 from neuroheat.errors import InputError
-from neuroheat.layerspec import select_layers  # noqa: F401  (re-exported)
-from neuroheat.model.loading import LoadedModel, encoder_of
+from neuroheat.layerspec import select_layers
+from neuroheat.model.sites.base import Site, SiteKind, Tap, read_sites
+
+__all__ = ["SITE_KINDS", "Site", "SiteKind", "Tap", "get_site_kind", "read_sites",
+           "select_layers", "site_kinds"]
+
+_NOT_KINDS = {"base"}
+_KINDS: dict[str, SiteKind] = {}
 
 
-class Component(Protocol):
-    name: str
-
-    def layers(self, loaded: LoadedModel) -> list[int]: ...
-
-    def width(self, loaded: LoadedModel) -> int: ...
-
-    def __call__(self, loaded: LoadedModel, input_ids: Any, attention_mask: Any,
-                 layers: Sequence[int]) -> Any: ...
-
-
-class HiddenStates:
-    """Residual-stream hidden states, layer 0 = embeddings."""
-
-    name = "hidden"
-
-    def layers(self, loaded: LoadedModel) -> list[int]:
-        return list(range(loaded.num_layers + 1))
-
-    def width(self, loaded: LoadedModel) -> int:
-        return loaded.hidden_size
-
-    def __call__(self, loaded: LoadedModel, input_ids: Any, attention_mask: Any,
-                 layers: Sequence[int]) -> Any:
-        import torch
-
-        module = encoder_of(loaded.model)
-        out = module(input_ids=input_ids, attention_mask=attention_mask,
-                     output_hidden_states=True, return_dict=True)
-        states = out.hidden_states
-        return torch.stack([states[i] for i in layers], dim=2)
+def site_kinds() -> Mapping[str, SiteKind]:
+    """Every site kind by name (modules of this package that define ``KIND``)."""
+    if not _KINDS:
+        for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+            if info.name in _NOT_KINDS or info.name.startswith("_"):
+                continue
+            module = importlib.import_module(f"{__name__}.{info.name}")
+            kind = getattr(module, "KIND", None)
+            if isinstance(kind, SiteKind):
+                _KINDS[kind.name] = kind
+    return _KINDS
 
 
-COMPONENTS: dict[str, Component] = {"hidden": HiddenStates()}
+class _Kinds(Mapping):
+    def __getitem__(self, name: str) -> SiteKind:
+        return site_kinds()[name]
+
+    def __iter__(self):
+        return iter(site_kinds())
+
+    def __len__(self) -> int:
+        return len(site_kinds())
 
 
-def get_component(name: str) -> Component:
-    """The component called ``name``; the error lists the valid ones."""
-    if name not in COMPONENTS:
-        try:  # optional components register on import
-            import neuroheat.model.sites.mlp  # noqa: F401
-        except ImportError:
-            pass
-    if name not in COMPONENTS:
-        raise InputError(f"unknown component {name!r}; choose one of {', '.join(COMPONENTS)}")
-    return COMPONENTS[name]
+SITE_KINDS: Mapping[str, SiteKind] = _Kinds()
+
+
+def get_site_kind(name: str) -> SiteKind:
+    """The site kind called ``name``; the error lists the valid ones."""
+    kinds = site_kinds()
+    if name not in kinds:
+        raise InputError(f"unknown component {name!r}; choose one of {', '.join(kinds)}")
+    return kinds[name]

@@ -1,4 +1,4 @@
-"""The ``mlp`` component: feed-forward neurons, captured by forward hooks.
+"""``mlp``: feed-forward neurons, captured by forward hooks.
 
 ``mlp`` stores the feed-forward (MLP) intermediate activations *after the nonlinearity* — the
 input of the down-projection, 4x the hidden size in BERT and GPT-2 (1,536 in MiniLM, 3,072
@@ -8,15 +8,9 @@ Layer numbering: layer ``l`` (1..L) is the feed-forward block of transformer lay
 the same ``l`` as hidden-state layer ``l`` (whose output it feeds). There is no layer 0: the
 embeddings have no feed-forward block. ``layers="1-4"``, ``[6]`` or ``[-1]`` select as usual.
 
-Supported architectures (``config.model_type``):
-
-- BERT-like encoders, hook on ``layer.intermediate`` (dense + activation): bert, roberta,
-  xlm-roberta, camembert, electra;
-- distilbert, pre-hook on ``ffn.lin2`` (its input is the activation output);
-- albert (one inner layer per group, the default; shared layers are counted per call);
-- GPT-2-like decoders, pre-hook on ``mlp.c_proj``: gpt2.
-
-Any other architecture raises :class:`~neuroheat.errors.UnsupportedModelError` naming these.
+Where each architecture is hooked is its row of :mod:`neuroheat.model.architectures`; any
+other architecture raises :class:`~neuroheat.errors.UnsupportedModelError` naming the
+supported ones. Blocks after the deepest requested layer never run.
 
 Example:
     >>> arrays = activations_for_words("all-MiniLM-L6-v2", [["The", "cat"]],
@@ -27,110 +21,63 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from neuroheat.errors import UnsupportedModelError
-from neuroheat.model.loading import LoadedModel
-from neuroheat.model.sites import COMPONENTS
-
-BERT_LIKE = ("bert", "roberta", "xlm-roberta", "camembert", "electra")
-SUPPORTED = (*BERT_LIKE, "distilbert", "albert", "gpt2")
+from neuroheat.model.architectures import base_of, num_layers, require, submodule
+from neuroheat.model.hooks import record
+from neuroheat.model.sites.base import SiteKind, Tap
 
 
-class _Enough(Exception):
-    """Raised by a hook once the last requested layer is captured: skip the rest."""
+def _modules(model: Any) -> tuple[list[Any], str]:
+    arch = require(model, "mlp", "component 'mlp'")
+    blocks = submodule(base_of(model), arch.blocks or "")
+    return [submodule(block, arch.mlp or "") for block in blocks], arch.mlp_at
 
 
-def _base(model: Any) -> Any:
-    base = getattr(model, "base_model", model)
-    return base if base is not None else model
+def _width(module: Any, where: str) -> int:
+    if where == "output":  # BERT's `intermediate`: dense + activation
+        return int(module.dense.out_features)
+    if hasattr(module, "in_features"):  # nn.Linear down projection
+        return int(module.in_features)
+    return int(module.weight.shape[0])  # GPT-2's Conv1D: weight [in, out]
 
 
-def _sites(loaded: LoadedModel) -> tuple[list[tuple[Any, str]], int]:
-    """``([(module, "output"|"input"), ...], width)``; one call per transformer layer, in order."""
-    cfg = loaded.config
-    kind = getattr(cfg, "model_type", "")
-    base = _base(loaded.model)
-    if kind in BERT_LIKE:
-        mods = [layer.intermediate for layer in base.encoder.layer]
-        return [(m, "output") for m in mods], int(mods[0].dense.out_features)
-    if kind == "distilbert":
-        mods = [layer.ffn.lin2 for layer in base.transformer.layer]
-        return [(m, "input") for m in mods], int(mods[0].in_features)
-    if kind == "albert":
-        if int(getattr(cfg, "inner_group_num", 1)) != 1:
-            raise UnsupportedModelError(
-                f"component 'mlp' supports ALBERT with inner_group_num=1 only; "
-                f"{loaded.name!r} has {cfg.inner_group_num}: use component='hidden'")
-        mods = [group.albert_layers[0].ffn_output for group in base.encoder.albert_layer_groups]
-        return [(m, "input") for m in mods], int(mods[0].in_features)
-    if kind == "gpt2":
-        mods = [block.mlp.c_proj for block in base.h]
-        return [(m, "input") for m in mods], int(mods[0].weight.shape[0])
-    raise UnsupportedModelError(
-        f"component 'mlp' does not support {kind or type(loaded.model).__name__!r} models yet "
-        f"({loaded.name}); supported: {', '.join(SUPPORTED)}. Use component='hidden' for "
-        "this model")
-
-
-class FeedForward:
+class FeedForward(SiteKind):
     """Feed-forward intermediate activations after the nonlinearity; layers 1..L."""
 
     name = "mlp"
+    description = "MLP neurons after the nonlinearity (down-projection input); layers 1..L"
 
-    def layers(self, loaded: LoadedModel) -> list[int]:
-        _sites(loaded)  # fail early, naming the supported architectures
-        return list(range(1, loaded.num_layers + 1))
+    def layers(self, model: Any) -> list[int]:
+        _modules(model)  # fail early, naming the supported architectures
+        return list(range(1, (num_layers(model.config) or 0) + 1))
 
-    def width(self, loaded: LoadedModel) -> int:
-        return _sites(loaded)[1]
+    def width(self, model: Any) -> int:
+        mods, where = _modules(model)
+        return _width(mods[0], where)
 
-    def __call__(self, loaded: LoadedModel, input_ids: Any, attention_mask: Any,
-                 layers: Sequence[int]) -> Any:
-        import torch
-
-        sites, _ = _sites(loaded)
-        chunk = int(getattr(loaded.config, "chunk_size_feed_forward", 0) or 0)
+    @contextmanager
+    def tap(self, model: Any, layers: Sequence[int], *, stop: bool = False) -> Iterator[Tap]:
+        mods, where = _modules(model)
+        chunk = int(getattr(model.config, "chunk_size_feed_forward", 0) or 0)
         if chunk:
             raise UnsupportedModelError(
                 f"component 'mlp' needs chunk_size_feed_forward=0 (the model config has "
                 f"{chunk}); set model.config.chunk_size_feed_forward = 0")
         wanted = {int(lay): k for k, lay in enumerate(layers)}
-        last = max(wanted)
-        captured: list[Any] = [None] * len(wanted)
-        calls = [0]
+        with record([(m, where) for m in mods], wanted, stop=stop) as rec:
 
-        def keep(value: Any) -> None:
-            calls[0] += 1
-            pos = wanted.get(calls[0])
-            if pos is not None:
-                captured[pos] = value
-            if calls[0] == last:
-                raise _Enough
+            def values(_: Any) -> list[Any]:
+                if not rec.complete:
+                    raise UnsupportedModelError(
+                        f"the feed-forward hooks fired {rec.calls} times for layers "
+                        f"{sorted(wanted)}; this model's structure is not the expected one")
+                return list(rec.values)
 
-        handles = []
-        seen: set[int] = set()
-        for module, where in sites:
-            if id(module) in seen:  # shared (ALBERT) modules: one hook, counted per call
-                continue
-            seen.add(id(module))
-            if where == "output":
-                handles.append(module.register_forward_hook(lambda m, a, out: keep(out)))
-            else:
-                handles.append(module.register_forward_pre_hook(lambda m, a: keep(a[0])))
-        try:
-            _base(loaded.model)(input_ids=input_ids, attention_mask=attention_mask)
-        except _Enough:
-            pass
-        finally:
-            for h in handles:
-                h.remove()
-        if any(c is None for c in captured):
-            raise UnsupportedModelError(
-                f"{loaded.name}: the feed-forward hooks fired {calls[0]} times for layers "
-                f"{sorted(wanted)}; this model's structure is not the expected one")
-        return torch.stack(captured, dim=2)
+            yield Tap(base_of(model), {}, values)
 
 
-COMPONENTS.setdefault("mlp", FeedForward())
+KIND = FeedForward()
