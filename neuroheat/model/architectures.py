@@ -53,8 +53,9 @@ ARCHITECTURES: tuple[Architecture, ...] = (
     Architecture(("albert",), blocks="encoder.albert_layer_groups",
                  mlp="albert_layers.0.ffn_output", shared_blocks=True, check=_albert_check),
     Architecture(("gpt2",), causal=True, blocks="h", mlp="mlp.c_proj"),
+    Architecture(("llama",), causal=True, blocks="layers", mlp="mlp.down_proj"),
     # Causal models whose MLP neurons are not mapped yet (hidden states work for every model).
-    Architecture(("gpt_neo", "gptj", "gpt_neox", "llama", "mistral", "opt", "bloom", "qwen2",
+    Architecture(("gpt_neo", "gptj", "gpt_neox", "mistral", "opt", "bloom", "qwen2",
                   "phi", "falcon", "codegen", "gemma", "olmo"), causal=True),
 )
 
