@@ -33,7 +33,7 @@ def test_llama_mlp_neurons_are_the_down_projection_input():
         sp = align.special_tokens(tok)
         ids = torch.tensor([sp.prefix + enc.ids.tolist() + sp.suffix])
         kept = []
-        hooks = [layer.mlp.down_proj.register_forward_pre_hook(lambda m, a: kept.append(a[0][0]))
+        hooks = [layer.mlp.down_proj.register_forward_pre_hook(lambda m, a, kept=kept: kept.append(a[0][0]))
                  for layer in model.layers]
         with torch.no_grad():
             model(input_ids=ids)
