@@ -14,7 +14,6 @@ import pytest
 from analysis_stores import random_corpus
 
 from neuroheat.analysis import (
-    demo_report,
     neuron_stats,
     top_contexts,
     top_neurons,
@@ -22,6 +21,7 @@ from neuroheat.analysis import (
     top_words_all,
 )
 from neuroheat.cli import main
+from neuroheat.demo.report import demo_report
 from neuroheat.errors import IncompleteStoreError, InputError, StoreError
 from neuroheat.store import StoreWriter, write_store
 
@@ -149,7 +149,7 @@ def test_demo_report(path, tmp_path):
 
 
 def test_pick_neurons_prefers_frequent_top_words():
-    from neuroheat.analysis.demo import pick_neurons
+    from neuroheat.analysis.selectivity import pick_neurons
     from neuroheat.analysis.top_words import TopWordsTable
 
     table = TopWordsTable(np.array([1, 2, 3]), np.array([0, 0, 0]),
