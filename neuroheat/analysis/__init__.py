@@ -13,7 +13,6 @@ Example:
 from __future__ import annotations
 
 from neuroheat.analysis.contexts import Context, top_contexts
-from neuroheat.analysis.demo import demo_report
 from neuroheat.analysis.neuron_stats import NeuronStats, neuron_stats
 from neuroheat.analysis.source import Source, open_source
 from neuroheat.analysis.top_words import (
@@ -32,7 +31,6 @@ __all__ = [
     "Source",
     "TopWords",
     "TopWordsTable",
-    "demo_report",
     "neuron_stats",
     "open_source",
     "top_contexts",

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from neuroheat.errors import InputError, OutputExistsError
+from neuroheat.viz.saliency.registry import SUFFIXES, VIEWS
 
 METHOD_CHOICES = ("connectivity", "gradient", "grad_x_input", "integrated_gradients", "ig")
 
@@ -27,7 +28,7 @@ def _write_json(sal: Any, path: Path, _args: argparse.Namespace) -> None:
 
 
 def _write_view(sal: Any, path: Path, args: argparse.Namespace) -> None:
-    from neuroheat.viz.saliency_cli import write_view
+    from neuroheat.viz.saliency.registry import write_view
 
     write_view(sal, path, view=getattr(args, "view", "focus"))
 
@@ -35,9 +36,8 @@ def _write_view(sal: Any, path: Path, args: argparse.Namespace) -> None:
 # Suffix -> writer. The views (SVG/HTML) add theirs here.
 WRITERS: dict[str, Callable[[Any, Path, argparse.Namespace], None]] = {
     ".json": _write_json,
-    **{suffix: _write_view for suffix in (".svg", ".png", ".pdf", ".html")},
+    **{suffix: _write_view for suffix in SUFFIXES},
 }
-VIEWS = ("focus", "minimap", "tall", "dense")
 
 
 def register(subparsers: Any) -> None:

@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 
 from neuroheat.errors import InputError
-from neuroheat.viz.activations_svg import ActivationDrawing, visualize_activations
+from neuroheat.viz.activations.draw import ActivationDrawing
+from neuroheat.viz.activations.figure import visualize_activations
 
 
 class TransformersVisualizer:

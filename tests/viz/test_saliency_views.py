@@ -22,7 +22,7 @@ from neuroheat.viz import (
     saliency_minimap_svg,
     saliency_tall_svg,
 )
-from neuroheat.viz import saliency_palette as P
+from neuroheat.viz.color import saliency_palette as P
 
 
 @pytest.fixture(scope="module")
@@ -211,7 +211,7 @@ def test_textual_heatmap_outside_the_browser(tmp_path):
 
 
 def test_demo_views_on_minilm(minilm, tmp_path):
-    from neuroheat.viz.demo_views import demo_views
+    from neuroheat.demo.views import demo_views
 
     paths = demo_views(tmp_path, minilm, dense_tokens=30, n_neurons=3)
     names = {p.name for p in paths}

@@ -171,7 +171,7 @@ def test_neuron_card_shows_top_words_and_contexts(store_path, tmp_path):
 
 @needs_raster
 def test_demo_figures(store_path, bert, tmp_path):
-    from neuroheat.viz.demo import demo_figures
+    from neuroheat.demo.figures import demo_figures
 
     path, _, _ = store_path
     written = demo_figures(path, tmp_path, str(bert), n_neurons=2, k_contexts=2)

@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from neuroheat.errors import InputError
-from neuroheat.viz.activations_svg import OPTIONS, ActivationDrawing, _render
-from neuroheat.viz.colors import ColorScale
-from neuroheat.viz.layout import layout_tokens
+from neuroheat.viz.activations.draw import ActivationDrawing, draw_blocks
+from neuroheat.viz.activations.style import RenderStyle
+from neuroheat.viz.color.scales import NEUROX_COLORS, ColorScale
+from neuroheat.viz.text.layout import layout_tokens
 
 
 def neuron_card(
@@ -31,7 +31,7 @@ def neuron_card(
     k_contexts: int = 5,
     lowest: bool = False,
     darken: int = 2,
-    colors: tuple[str, str] = ("#d35f5f", "#00aad4"),
+    colors: tuple[str, str] = NEUROX_COLORS,
     text_direction: str = "ltr",
     char_limit: int | None = 60,
     font_size: float = 20,
@@ -46,11 +46,12 @@ def neuron_card(
     from neuroheat.analysis import top_contexts, top_words
     from neuroheat.store import open_store
 
-    unknown = sorted(set(options) - set(OPTIONS) - {"labels"})
-    if unknown:
-        raise InputError(
-            f"unknown option(s) {', '.join(unknown)}; valid options: {', '.join(OPTIONS)}"
-        )
+    opts = dict(options)
+    opts.setdefault("title", f"layer {layer}, neuron {neuron}")
+    opts.setdefault("colorbar", True)
+    style = RenderStyle.from_options(opts, darken=darken, colors=colors,
+                                     text_direction=text_direction, char_limit=char_limit,
+                                     font_size=font_size)
     if isinstance(store, str | os.PathLike | list | tuple):
         with open_store(store) as opened:
             return neuron_card(opened, layer, neuron, k_words=k_words, k_contexts=k_contexts,
@@ -70,13 +71,9 @@ def neuron_card(
     acts = [np.asarray(store.sentence(c.sentence, layer=layer)[:, neuron], np.float64)
             for c in contexts]
     allv = np.concatenate(acts) if acts else np.zeros(0)
-    scale = ColorScale(allv, colors=colors, darken=darken, vmin=options.get("vmin"),
-                       vmax=options.get("vmax"), cmap=options.get("cmap"),
-                       diverging=options.get("diverging"))
+    scale = style.scale(allv)
     word_scale = ColorScale([0.0, 1.0], colors=colors, darken=darken)
-    common = dict(font_size=font_size, direction=text_direction, char_limit=char_limit,
-                  max_width=options.get("width"), fonts=options.get("fonts"),
-                  gap=float(options.get("token_gap") or 0.0))
+    common = style.layout_options()
     layouts = [layout_tokens([w for w, _ in words] or ["(none)"], **common)]
     arrays = [np.array([s for _, s in words] or [0.0])]
     labels: list[str | None] = ["top words (score)"]
@@ -87,10 +84,7 @@ def neuron_card(
         labels.append(f"sentence {c.sentence}: {c.word}\u200e = {c.value:.3g}")
     if len(labels) > 1:
         labels[1] = ("lowest" if lowest else "top") + " contexts — " + str(labels[1])
-    opts = dict(options)
-    opts.setdefault("title", f"layer {layer}, neuron {neuron}")
-    opts.setdefault("colorbar", True)
     scales = [word_scale] + [scale] * len(contexts)
     highlights = [None] + [c.position for c in contexts]
-    return _render(layouts, arrays, scale, labels, opts, float(font_size), scales=scales,
-                   highlights=highlights)
+    return draw_blocks(layouts, arrays, scale, labels, style, scales=scales,
+                       highlights=highlights)

@@ -13,7 +13,6 @@ Example:
 
 from __future__ import annotations
 
-import html
 import math
 import uuid
 from collections.abc import Sequence
@@ -23,35 +22,12 @@ from typing import Any
 import numpy as np
 
 from neuroheat.errors import InputError
-from neuroheat.viz.colors import parse_color
-from neuroheat.viz.saliency_html import CSP, asset, script_json
+from neuroheat.viz.color.scales import NEUROX_COLORS, parse_color
+from neuroheat.viz.html.page import HTMLPage, asset, script_json
 
 
-class ActivationHTML:
+class ActivationHTML(HTMLPage):
     """An interactive activation page: ``_repr_html_`` for notebooks, ``save`` for a file."""
-
-    def __init__(self, fragment: str, title: str) -> None:
-        self.fragment = fragment
-        self.title = title
-
-    def _repr_html_(self) -> str:
-        return self.fragment
-
-    def document(self) -> str:
-        """A complete HTML page; its CSP forbids all network access."""
-        return (
-            '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
-            f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
-            f"<title>{html.escape(self.title)}</title></head>\n"
-            f'<body style="margin:16px">\n{self.fragment}\n</body></html>\n'
-        )
-
-    def save(self, path: str | Path) -> Path:
-        path = Path(path)
-        if path.suffix.lower() not in (".html", ".htm"):
-            raise InputError(f"{path.name}: an interactive page saves as .html")
-        path.write_text(self.document(), encoding="utf-8")
-        return path
 
 
 def _as_sentences(tokens: Any, activations: Any) -> tuple[list[list[str]], list[np.ndarray]]:
@@ -92,7 +68,7 @@ def activation_html(
     labels: Sequence[str] | None = None,
     *,
     descriptions: Sequence[str] | None = None,
-    colors: Sequence[str] = ("#d35f5f", "#00aad4"),
+    colors: Sequence[str] = NEUROX_COLORS,
     darken: int = 2,
     text_direction: str = "auto",
     title: str | None = None,

@@ -23,7 +23,7 @@ import math
 
 import numpy as np
 
-from neuroheat.viz.colors import interpolate, luminance
+from neuroheat.viz.color.scales import interpolate, luminance
 
 # matplotlib viridis table entries 74..170 (hex RGB), the part the textualheatmap slice uses.
 _VIRIDIS_74_170 = (
@@ -105,7 +105,7 @@ def sequential(cmap: str | None) -> tuple[str, ...]:
     if cmap is None or str(cmap).lower() == "textualheatmap":
         return PALETTE
     from neuroheat.errors import InputError
-    from neuroheat.viz.colors import SEQUENTIAL
+    from neuroheat.viz.color.scales import SEQUENTIAL
 
     key = str(cmap).lower()
     if key not in SEQUENTIAL:

@@ -26,6 +26,9 @@ import numpy as np
 
 from neuroheat.errors import InputError
 
+# NeuroX's colours (negative, positive): the default of every activation figure.
+NEUROX_COLORS: tuple[str, str] = ("#d35f5f", "#00aad4")
+
 # Anchor colours, evenly spaced; values in between are interpolated linearly in sRGB.
 SEQUENTIAL = {
     "viridis": ["#440154", "#482878", "#3e4989", "#31688e", "#26828e", "#1f9e89", "#35b779",
@@ -43,7 +46,7 @@ DIVERGING = {
     "rdbu": ["#67001f", "#d6604d", "#f4a582", "#f7f7f7", "#92c5de", "#4393c3", "#053061"],
     "coolwarm": ["#3b4cc0", "#7b9ff9", "#c0d4f5", "#f2f2f2", "#f5c4ad", "#ee8468", "#b40426"],
     "puor": ["#7f3b08", "#e08214", "#fdb863", "#f7f7f7", "#b2abd2", "#8073ac", "#2d004b"],
-    "neurox": ["#d35f5f", "#ffffff", "#00aad4"],
+    "neurox": [NEUROX_COLORS[0], "#ffffff", NEUROX_COLORS[1]],
 }
 
 
@@ -108,7 +111,7 @@ class ColorScale:
         self,
         values: Sequence[float] | np.ndarray,
         *,
-        colors: Sequence[str] = ("#d35f5f", "#00aad4"),
+        colors: Sequence[str] = NEUROX_COLORS,
         darken: int = 2,
         vmin: float | None = None,
         vmax: float | None = None,

@@ -15,18 +15,18 @@ from typing import Any
 import numpy as np
 
 from neuroheat.errors import InputError
-from neuroheat.viz import saliency_palette as P
-from neuroheat.viz.colors import parse_color
-from neuroheat.viz.saliency_data import as_matrix
-from neuroheat.viz.saliency_draw import (
+from neuroheat.viz.color import saliency_palette as P
+from neuroheat.viz.color.scales import parse_color
+from neuroheat.viz.drawing import px
+from neuroheat.viz.saliency.data import as_matrix
+from neuroheat.viz.saliency.draw import (
     Canvas,
     SaliencyDrawing,
-    _r,
     draw_colorbar,
     draw_title,
     fit_text,
+    label_width,
 )
-from neuroheat.viz.saliency_views import _label_width
 
 
 def png_bytes(rgb: np.ndarray) -> bytes:
@@ -74,7 +74,7 @@ def saliency_dense_svg(
         raise InputError("nothing to draw: the saliency has no targets or no tokens")
     palette = P.sequential(cmap)
     cv = Canvas(width, font_size, fonts, text_mode)
-    label_w = _label_width(cv, m.labels, font_size)
+    label_w = label_width(cv, m.labels, font_size)
     cell_w = max((width - label_w - font_size) / n_cols, 0.25)
     cell_h = min(cell_w, max(max_height / n_rows, 0.25))
     y = draw_title(cv, title, font_size / 2)
@@ -89,14 +89,14 @@ def saliency_dense_svg(
     g = cv.dwg.g(**{"class": "nh-col-labels"})
     for j, lay in lays.items():
         cx = x0 + (j + 0.5) * cell_w
-        inner = cv.dwg.g(transform=f"translate({_r(cx)} {_r(y + col_h - 4)}) rotate(-90)")
+        inner = cv.dwg.g(transform=f"translate({px(cx)} {px(y + col_h - 4)}) rotate(-90)")
         for box in lay.boxes:
             cv.writer.draw(inner, box, 0, -lay.line_height / 2, fill="#333333")
         g.add(inner)
         g.add(
             cv.dwg.line(
-                start=(_r(cx), _r(y + col_h - 3)),
-                end=(_r(cx), _r(y + col_h)),
+                start=(px(cx), px(y + col_h - 3)),
+                end=(px(cx), px(y + col_h)),
                 stroke="#666666",
                 stroke_width=0.5,
             )
@@ -115,7 +115,7 @@ def saliency_dense_svg(
     img = np.repeat(np.repeat(lut[idx], fy, axis=0), fx, axis=1)
     href = "data:image/png;base64," + base64.b64encode(png_bytes(img)).decode("ascii")
     image = cv.dwg.image(
-        href=href, insert=(_r(x0), _r(y)), size=(_r(cell_w * n_cols), _r(cell_h * n_rows))
+        href=href, insert=(px(x0), px(y)), size=(px(cell_w * n_cols), px(cell_h * n_rows))
     )
     image["preserveAspectRatio"] = "none"
     image["image-rendering"] = "optimizeSpeed"
@@ -132,7 +132,7 @@ def saliency_dense_svg(
             cv.writer.draw(g, box, x0 - 6 - lab.width, cy - lab.line_height / 2, fill="#222222")
         g.add(
             cv.dwg.line(
-                start=(_r(x0 - 3), _r(cy)), end=(_r(x0), _r(cy)), stroke="#666666", stroke_width=0.5
+                start=(px(x0 - 3), px(cy)), end=(px(x0), px(cy)), stroke="#666666", stroke_width=0.5
             )
         )
     cv.body.add(g)
@@ -140,8 +140,8 @@ def saliency_dense_svg(
         lx = x0 + m.prompt_length * cell_w
         cv.body.add(
             cv.dwg.line(
-                start=(_r(lx), _r(y)),
-                end=(_r(lx), _r(y + n_rows * cell_h)),
+                start=(px(lx), px(y)),
+                end=(px(lx), px(y + n_rows * cell_h)),
                 stroke="#000000",
                 stroke_width=1,
                 stroke_dasharray="3,2",

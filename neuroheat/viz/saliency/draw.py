@@ -2,7 +2,7 @@
 
 The focus and comparison figures (:mod:`saliency_svg`) and the many-target views
 (:mod:`saliency_views`, :mod:`saliency_dense`) are built from these. Text goes through the
-shared layout (:func:`neuroheat.viz.layout.layout_tokens`) and :class:`GlyphWriter`.
+shared layout (:func:`neuroheat.viz.text.layout.layout_tokens`) and :class:`GlyphWriter`.
 
 Example:
     >>> cv = Canvas(600, 14, None, "paths")
@@ -16,16 +16,16 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from neuroheat.errors import InputError
-from neuroheat.viz import saliency_palette as P
-from neuroheat.viz.activations_svg import ActivationDrawing
-from neuroheat.viz.layout import TextLayout, TokenBox, layout_tokens
-from neuroheat.viz.saliency_data import HeatFacet
-from neuroheat.viz.svg_glyphs import GlyphWriter, xml_safe
+from neuroheat.viz.color import saliency_palette as P
+from neuroheat.viz.drawing import SVGFigure, px
+from neuroheat.viz.saliency.data import HeatFacet
+from neuroheat.viz.text.glyphs import GlyphWriter, xml_safe
+from neuroheat.viz.text.layout import TextLayout, TokenBox, layout_tokens
 
 TITLE_W = 60.0  # textualheatmap's facet title column
 
 
-class SaliencyDrawing(ActivationDrawing):
+class SaliencyDrawing(SVGFigure):
     """An SVG drawing of a saliency view; displays in Jupyter, ``save_as`` .svg/.png/.pdf.
 
     ``layouts[f]`` is the text layout of facet f (one per paragraph joined), ``offsets[f]``
@@ -36,9 +36,6 @@ class SaliencyDrawing(ActivationDrawing):
     focus: int | None
     boxes: list[dict[int, tuple[float, float, float, float]]]
 
-
-def _r(v: float) -> float:
-    return round(float(v), 2)
 
 
 def rounded_path(
@@ -55,10 +52,10 @@ def rounded_path(
     lim = min(w, h) / 2
     tl, tr, br, bl = (min(r, lim) for r in (tl, tr, br, bl))
     return (
-        f"M{_r(x + tl)},{_r(y)} H{_r(x + w - tr)} A{_r(tr)},{_r(tr)} 0 0 1 {_r(x + w)},"
-        f"{_r(y + tr)} V{_r(y + h - br)} A{_r(br)},{_r(br)} 0 0 1 {_r(x + w - br)},"
-        f"{_r(y + h)} H{_r(x + bl)} A{_r(bl)},{_r(bl)} 0 0 1 {_r(x)},{_r(y + h - bl)} "
-        f"V{_r(y + tl)} A{_r(tl)},{_r(tl)} 0 0 1 {_r(x + tl)},{_r(y)} Z"
+        f"M{px(x + tl)},{px(y)} H{px(x + w - tr)} A{px(tr)},{px(tr)} 0 0 1 {px(x + w)},"
+        f"{px(y + tr)} V{px(y + h - br)} A{px(br)},{px(br)} 0 0 1 {px(x + w - br)},"
+        f"{px(y + h)} H{px(x + bl)} A{px(bl)},{px(bl)} 0 0 1 {px(x)},{px(y + h - bl)} "
+        f"V{px(y + tl)} A{px(tl)},{px(tl)} 0 0 1 {px(x + tl)},{px(y)} Z"
     )
 
 
@@ -136,12 +133,6 @@ def fit_text(text: str, max_width: float, font_size: float, fonts: Any = None) -
     return lay
 
 
-def _draw_line(
-    writer: GlyphWriter, parent: Any, lay: TextLayout, x: float, y: float, fill: str
-) -> None:
-    for box in lay.boxes:
-        writer.draw(parent, box, x, y, fill=fill)
-
 
 class Canvas:
     """The pieces every text view shares: drawing, glyph writer, figure group, options."""
@@ -201,8 +192,7 @@ def _meta_row(
             text = (prefix + items[k]) if k == 0 and prefix else items[k]
             lay = fit_text(text, iw - 10, cv.fs, cv.fonts)
             item = dwg.g(**{"class": "nh-meta-item"})
-            _draw_line(
-                cv.writer,
+            cv.writer.draw_layout(
                 item,
                 lay,
                 ix + (iw - lay.width) / 2,
@@ -236,8 +226,8 @@ def _title_column(cv: Canvas, title: str, x: float, y: float, h: float, rotate: 
                 direction="auto",
             )
         cx, cy = x + TITLE_W / 2, y + h / 2
-        inner = dwg.g(transform=f"rotate(90 {_r(cx)} {_r(cy)})")
-        _draw_line(cv.writer, inner, lay, cx - lay.width / 2, cy - lay.height / 2, P.TITLE_TEXT)
+        inner = dwg.g(transform=f"rotate(90 {px(cx)} {px(cy)})")
+        cv.writer.draw_layout(inner, lay, cx - lay.width / 2, cy - lay.height / 2, P.TITLE_TEXT)
         g.add(inner)
     else:
         lay = layout_tokens(
@@ -251,8 +241,8 @@ def _title_column(cv: Canvas, title: str, x: float, y: float, h: float, rotate: 
                 direction="auto",
                 max_width=TITLE_W - 4,
             )
-        _draw_line(
-            cv.writer, g, lay, x + (TITLE_W - lay.width) / 2, y + (h - lay.height) / 2, P.TITLE_TEXT
+        cv.writer.draw_layout(
+            g, lay, x + (TITLE_W - lay.width) / 2, y + (h - lay.height) / 2, P.TITLE_TEXT
         )
     cv.body.add(g)
 
@@ -326,8 +316,8 @@ def draw_facets(
             tg.set_desc(title=xml_safe(facet.items[item][0]))
             tg.add(
                 dwg.rect(
-                    insert=(_r(box.x + ox), _r(box.y + oy)),
-                    size=(_r(box.width), _r(box.height)),
+                    insert=(px(box.x + ox), px(box.y + oy)),
+                    size=(px(box.width), px(box.height)),
                     fill=color,
                 )
             )
@@ -336,8 +326,8 @@ def draw_facets(
             if j in marks:
                 tg.add(
                     dwg.rect(
-                        insert=(_r(box.x + ox), _r(box.bottom + oy)),
-                        size=(_r(box.width), _r(0.16 * fs)),
+                        insert=(px(box.x + ox), px(box.bottom + oy)),
+                        size=(px(box.width), px(0.16 * fs)),
                         fill=marks[j],
                         **{"class": "nh-focus-mark"},
                     )
@@ -376,8 +366,8 @@ def draw_colorbar(cv: Canvas, palette: tuple[str, ...], x: float, y: float, w: f
     for i, color in enumerate(palette):
         g.add(
             dwg.rect(
-                insert=(_r(x + w * i / n), _r(y)),
-                size=(_r(w / n + (0.3 if i + 1 < n else 0)), _r(h)),
+                insert=(px(x + w * i / n), px(y)),
+                size=(px(w / n + (0.3 if i + 1 < n else 0)), px(h)),
                 fill=color,
             )
         )
@@ -391,3 +381,11 @@ def draw_colorbar(cv: Canvas, palette: tuple[str, ...], x: float, y: float, w: f
 
 
 # -- minimap --------------------------------------------------------------------------------
+
+
+def label_width(cv: Canvas, labels: Sequence[str], fs: float) -> float:
+    """Width of a label column that fits ``labels`` (at most 12 em) plus a small gap."""
+    widths = [
+        layout_tokens([t or " "], font_size=fs, fonts=cv.fonts, pad=0).width for t in labels[:400]
+    ]
+    return min(max(widths, default=0.0), 12 * fs) + 0.6 * fs

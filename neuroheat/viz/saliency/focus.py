@@ -20,15 +20,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from neuroheat.viz import saliency_palette as P
-from neuroheat.viz.saliency_data import as_facets, check_index, default_focus
-from neuroheat.viz.saliency_draw import (
+from neuroheat.viz.color import saliency_palette as P
+from neuroheat.viz.drawing import px
+from neuroheat.viz.saliency.data import as_facets, check_index, default_focus
+from neuroheat.viz.saliency.draw import (
     TITLE_W,
     Canvas,
     SaliencyDrawing,
     _check_width,
-    _draw_line,
-    _r,
     draw_facets,
     fit_text,
     resolve_direction,
@@ -168,22 +167,22 @@ def _diverging_legend(cv: Canvas, y: float, label_a: str, label_b: str) -> float
     for i, color in enumerate(P.DIVERGING):
         g.add(
             dwg.rect(
-                insert=(_r(x0 + bar_w * i / n), _r(y)),
-                size=(_r(bar_w / n + (0.3 if i + 1 < n else 0)), _r(h)),
+                insert=(px(x0 + bar_w * i / n), px(y)),
+                size=(px(bar_w / n + (0.3 if i + 1 < n else 0)), px(h)),
                 fill=color,
             )
         )
     g.add(
         dwg.rect(
-            insert=(_r(x0), _r(y)),
-            size=(_r(bar_w), _r(h)),
+            insert=(px(x0), px(y)),
+            size=(px(bar_w), px(h)),
             fill="none",
             stroke="#888888",
             stroke_width=0.5,
         )
     )
     ty = y + (h - lab_a.line_height) / 2
-    _draw_line(cv.writer, g, lab_b, x0 - 6 - lab_b.width, ty, "#333333")
-    _draw_line(cv.writer, g, lab_a, x0 + bar_w + 6, ty, "#333333")
+    cv.writer.draw_layout(g, lab_b, x0 - 6 - lab_b.width, ty, "#333333")
+    cv.writer.draw_layout(g, lab_a, x0 + bar_w + 6, ty, "#333333")
     cv.body.add(g)
     return y + max(h, lab_a.line_height) + 0.3 * fs

@@ -19,43 +19,18 @@ Example:
 from __future__ import annotations
 
 import base64
-import html
-import json
 import uuid
 from collections.abc import Sequence
-from functools import lru_cache
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from neuroheat.errors import InputError
-from neuroheat.viz import saliency_palette as P
-from neuroheat.viz.saliency_data import HeatFacet, as_facets, check_index, default_focus
+from neuroheat.viz.color import saliency_palette as P
+from neuroheat.viz.html.page import HTMLPage, asset, script_json
+from neuroheat.viz.saliency.data import HeatFacet, as_facets, check_index, default_focus
 
 FIXED = 24576  # heat h -> uint16 floor(h * 24576); the palette index floor(h * 96) is v >> 8
-CSP = (
-    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-    "img-src data:; font-src 'none'; connect-src 'none'"
-)
-
-
-@lru_cache(maxsize=8)
-def asset(name: str) -> str:
-    """Text of a file under ``neuroheat/viz/static`` (shipped as package data)."""
-    text = resources.files("neuroheat.viz").joinpath("static", name).read_text(encoding="utf-8")
-    if "</" in text:  # it is inlined into <script>/<style>
-        raise RuntimeError(f"static asset {name} must not contain '</'")  # pragma: no cover
-    return text
-
-
-def script_json(obj: Any) -> str:
-    """JSON safe to put inside ``<script>``: no ``<``, ``>``, ``&`` or non-ASCII characters."""
-    text = json.dumps(obj, ensure_ascii=True, separators=(",", ":"), allow_nan=False)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
 def encode_heat(facet: HeatFacet) -> tuple[str, list[int]]:
     """Rows of the facet's targets as base64 little-endian uint16 (``floor(h * 24576)``) and
     the row of each token (-1: not a target)."""
@@ -67,44 +42,21 @@ def encode_heat(facet: HeatFacet) -> tuple[str, list[int]]:
     return base64.b64encode(fixed.tobytes()).decode("ascii"), row_of.tolist()
 
 
-class SaliencyHTML:
+class SaliencyHTML(HTMLPage):
     """An interactive view: ``_repr_html_`` for notebooks, ``save`` for a standalone page.
 
     ``fragment`` is the embeddable HTML (one root ``div``, its data and its script);
     ``document()`` the full page; ``facets`` the data shown.
     """
 
+    viewport = True
+    save_hint = (
+        "an interactive view saves as .html; use saliency_svg(...).save_as() for .svg/.png/.pdf"
+    )
+
     def __init__(self, fragment: str, facets: list[HeatFacet], title: str) -> None:
-        self.fragment = fragment
+        super().__init__(fragment, title)
         self.facets = facets
-        self.title = title
-
-    def _repr_html_(self) -> str:
-        return self.fragment
-
-    def __str__(self) -> str:
-        return self.document()
-
-    def document(self) -> str:
-        """A complete HTML page; its CSP forbids all network access."""
-        return (
-            '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
-            f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{html.escape(self.title)}</title></head>\n"
-            f'<body style="margin:16px">\n{self.fragment}\n</body></html>\n'
-        )
-
-    def save(self, path: str | Path) -> Path:
-        """Write the standalone page (UTF-8) and return its path."""
-        path = Path(path)
-        if path.suffix.lower() not in (".html", ".htm"):
-            raise InputError(
-                f"{path.name}: an interactive view saves as .html; use "
-                "saliency_svg(...).save_as() for .svg/.png/.pdf"
-            )
-        path.write_text(self.document(), encoding="utf-8")
-        return path
 
 
 def render_fragment(facets: list[HeatFacet], settings: dict[str, Any]) -> str:

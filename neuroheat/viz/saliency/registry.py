@@ -1,35 +1,65 @@
-"""Writers behind ``neuroheat saliency ... -o OUT.svg|.png|.pdf|.html [--view VIEW]``.
+"""The one registry of static saliency views, and the writer behind
+``neuroheat saliency ... -o OUT.svg|.png|.pdf|.html [--view VIEW]``.
+
+Each :class:`View` names the function that draws it; the function is imported only when the
+view is drawn, so the CLI can list the views without loading the text engine. Adding a view is
+one entry here.
 
 Example:
+    >>> sorted(VIEWS)
+    ['dense', 'focus', 'minimap', 'tall']
     >>> write_view(sal, "cat.svg", view="tall")   # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from neuroheat.errors import InputError
 
-VIEWS = ("focus", "minimap", "tall", "dense")
 SUFFIXES = (".svg", ".png", ".pdf", ".html")
+
+
+@dataclass(frozen=True)
+class View:
+    """A static view: ``function`` of ``module`` called as ``function(sal, **options)``."""
+
+    name: str
+    module: str
+    function: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+    help: str = ""
+
+    def render(self, sal: Any) -> Any:
+        """The drawing (with ``save_as``) of this view of ``sal``."""
+        draw = getattr(importlib.import_module(self.module), self.function)
+        return draw(sal, **self.options)
+
+
+VIEWS: dict[str, View] = {
+    v.name: v
+    for v in (
+        View("focus", "neuroheat.viz.saliency.focus", "saliency_svg", {"show_meta": True},
+             "textualheatmap's look, one focus token"),
+        View("minimap", "neuroheat.viz.saliency.views", "saliency_minimap_svg",
+             help="one thumbnail per target"),
+        View("tall", "neuroheat.viz.saliency.views", "saliency_tall_svg",
+             help="input tokens as bars, one row per target"),
+        View("dense", "neuroheat.viz.saliency.dense", "saliency_dense_svg",
+             help="a dense heatmap for long texts"),
+    )
+}
 
 
 def render_view(sal: Any, view: str = "focus") -> Any:
     """The static figure ``view`` of ``sal`` (a drawing with ``save_as``)."""
-    from neuroheat.viz.saliency_dense import saliency_dense_svg
-    from neuroheat.viz.saliency_svg import saliency_svg
-    from neuroheat.viz.saliency_views import saliency_minimap_svg, saliency_tall_svg
-
-    if view == "focus":
-        return saliency_svg(sal, show_meta=True)
-    if view == "minimap":
-        return saliency_minimap_svg(sal)
-    if view == "tall":
-        return saliency_tall_svg(sal)
-    if view == "dense":
-        return saliency_dense_svg(sal)
-    raise InputError(f"unknown view {view!r}; choose one of {', '.join(VIEWS)}")
+    if view not in VIEWS:
+        raise InputError(f"unknown view {view!r}; choose one of {', '.join(VIEWS)}")
+    return VIEWS[view].render(sal)
 
 
 def write_view(sal: Any, path: str | Path, view: str = "focus") -> Path:
@@ -45,7 +75,7 @@ def write_view(sal: Any, path: str | Path, view: str = "focus") -> Path:
                 f"--view {view} is a static figure: write it to .svg, .png or .pdf "
                 "(.html is the interactive page, which has every target)"
             )
-        from neuroheat.viz.saliency_html import saliency_html
+        from neuroheat.viz.saliency.page import saliency_html
 
         return saliency_html(sal).save(path)
     return render_view(sal, view).save_as(path)

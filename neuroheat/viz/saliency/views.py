@@ -3,12 +3,12 @@
 - :func:`saliency_minimap_svg`: one thumbnail per target, the text's shape in small coloured
   blocks, the target's own token outlined, its label below.
 - :func:`saliency_tall_svg`: input tokens as thin bars, one row per target, labelled.
-- :func:`~neuroheat.viz.saliency_dense.saliency_dense_svg`: the same matrix for 100+ targets as one embedded image with
+- :func:`~neuroheat.viz.saliency.dense.saliency_dense_svg`: the same matrix for 100+ targets as one embedded image with
   sparse tick labels (small files, fast viewers).
 - :func:`saliency_continuations_svg`: several generations from one prompt side by side, one
   tall heatmap each, steps aligned row by row.
 
-The diverging comparison of two targets is :func:`neuroheat.viz.saliency_svg.saliency_compare_svg`.
+The diverging comparison of two targets is :func:`neuroheat.viz.saliency.focus.saliency_compare_svg`.
 Colours are textualheatmap's palette by default (``cmap`` picks another sequential map); cells
 a target cannot depend on (tokens after a causal target) are light grey.
 
@@ -26,23 +26,22 @@ from typing import Any
 import numpy as np
 
 from neuroheat.errors import InputError
-from neuroheat.viz import saliency_palette as P
-from neuroheat.viz.layout import layout_tokens
-from neuroheat.viz.saliency_data import TargetMatrix, as_matrix
-from neuroheat.viz.saliency_draw import (
+from neuroheat.viz.color import saliency_palette as P
+from neuroheat.viz.drawing import px
+from neuroheat.viz.saliency.data import TargetMatrix, as_matrix
+from neuroheat.viz.saliency.draw import (
     Canvas,
     SaliencyDrawing,
     draw_colorbar,
     draw_title,
     fit_text,
+    label_width,
     resolve_direction,
 )
+from neuroheat.viz.text.layout import layout_tokens
 
 OUTLINE = "#d62728"  # a target's own token
 
-
-def _r(v: float) -> float:
-    return round(float(v), 2)
 
 
 def _cell_colors(m: TargetMatrix, palette: tuple[str, ...]) -> list[list[str]]:
@@ -109,8 +108,8 @@ def saliency_minimap_svg(
         g = dwg.g(**{"class": "nh-thumb", "data-row": str(r)})
         g.add(
             dwg.rect(
-                insert=(_r(cx), _r(cy)),
-                size=(_r(thumb_width), _r(thumb_h)),
+                insert=(px(cx), px(cy)),
+                size=(px(thumb_width), px(thumb_h)),
                 fill="#ffffff",
                 stroke="#cccccc",
                 stroke_width=1,
@@ -122,8 +121,8 @@ def saliency_minimap_svg(
         for box in lay.boxes:
             bx, by = cx + pad + box.x, cy + pad + box.y
             rect = dwg.rect(
-                insert=(_r(bx), _r(by)),
-                size=(_r(box.width), _r(box.height)),
+                insert=(px(bx), px(by)),
+                size=(px(box.width), px(box.height)),
                 fill=colors[r][box.index],
                 **{"data-index": str(box.index)},
             )
@@ -161,13 +160,6 @@ def _bar_width(
     return 14.0 if n_tokens <= 40 else 8.0 if n_tokens <= 100 else 4.0
 
 
-def _label_width(cv: Canvas, labels: Sequence[str], fs: float) -> float:
-    widths = [
-        layout_tokens([t or " "], font_size=fs, fonts=cv.fonts, pad=0).width for t in labels[:400]
-    ]
-    return min(max(widths, default=0.0), 12 * fs) + 0.6 * fs
-
-
 def _grid(
     cv: Canvas,
     m: TargetMatrix,
@@ -199,7 +191,7 @@ def _grid(
         for k, lay in enumerate(lays):
             j = k * step
             cx = x + label_w + (j + 0.5) * bar_w
-            inner = dwg.g(transform=f"translate({_r(cx)} {_r(y + col_h - 2)}) rotate(-90)")
+            inner = dwg.g(transform=f"translate({px(cx)} {px(y + col_h - 2)}) rotate(-90)")
             for box in lay.boxes:
                 cv.writer.draw(inner, box, 0, -lay.line_height / 2, fill="#333333")
             g.add(inner)
@@ -212,8 +204,8 @@ def _grid(
         for j in range(n_cols):
             row.add(
                 dwg.rect(
-                    insert=(_r(x + label_w + j * bar_w), _r(ry)),
-                    size=(_r(bar_w + 0.02), _r(row_h - 1)),
+                    insert=(px(x + label_w + j * bar_w), px(ry)),
+                    size=(px(bar_w + 0.02), px(row_h - 1)),
                     fill=colors[r][j],
                 )
             )
@@ -221,8 +213,8 @@ def _grid(
         if pos is not None and 0 <= pos < n_cols:
             row.add(
                 dwg.rect(
-                    insert=(_r(x + label_w + pos * bar_w + 0.5), _r(ry + 0.5)),
-                    size=(_r(max(bar_w - 1, 0.5)), _r(row_h - 2)),
+                    insert=(px(x + label_w + pos * bar_w + 0.5), px(ry + 0.5)),
+                    size=(px(max(bar_w - 1, 0.5)), px(row_h - 2)),
                     fill="none",
                     stroke=OUTLINE,
                     stroke_width=1,
@@ -243,8 +235,8 @@ def _grid(
         lx = x + label_w + m.prompt_length * bar_w
         grid.add(
             dwg.line(
-                start=(_r(lx), _r(top)),
-                end=(_r(lx), _r(y + n_rows * row_h)),
+                start=(px(lx), px(top)),
+                end=(px(lx), px(y + n_rows * row_h)),
                 stroke="#000000",
                 stroke_width=1,
                 stroke_dasharray="3,2",
@@ -279,7 +271,7 @@ def saliency_tall_svg(
     if not m.labels:
         raise InputError("nothing to draw: the saliency has no targets")
     cv = Canvas(100, font_size, fonts, text_mode)
-    label_w = _label_width(cv, m.labels, font_size * 0.85)
+    label_w = label_width(cv, m.labels, font_size * 0.85)
     bar_w = _bar_width(len(m.tokens), bar_width, width, label_w + font_size)
     y = draw_title(cv, title, font_size / 2)
     w, h = _grid(cv, m, font_size / 2, y, bar_w, row_height, P.sequential(cmap), label_w)
@@ -325,7 +317,7 @@ def saliency_continuations_svg(
         raise InputError(f"titles must be a list of {len(mats)} strings, got {titles!r}")
     cv = Canvas(100, font_size, fonts, text_mode)
     palette = P.sequential(cmap)
-    label_w = max(_label_width(cv, m.labels, font_size * 0.85) for m in mats)
+    label_w = max(label_width(cv, m.labels, font_size * 0.85) for m in mats)
     n_cols = max(len(m.tokens) for m in mats)
     bar_w = _bar_width(n_cols, bar_width, None, 0)
     panel_w = label_w + n_cols * bar_w

@@ -14,7 +14,7 @@ Two modes:
 
 Example:
     >>> import svgwrite
-    >>> from neuroheat.viz.layout import layout_tokens
+    >>> from neuroheat.viz.text.layout import layout_tokens
     >>> dwg = svgwrite.Drawing(debug=False)
     >>> writer = GlyphWriter(dwg)
     >>> lay = layout_tokens(["hi"])
@@ -36,8 +36,8 @@ import uharfbuzz as hb
 from fontTools.pens.svgPathPen import SVGPathPen
 
 from neuroheat.errors import InputError
-from neuroheat.viz.fonts import FontFace
-from neuroheat.viz.layout import TokenBox
+from neuroheat.viz.text.fonts import FontFace
+from neuroheat.viz.text.layout import TokenBox
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +114,11 @@ class GlyphWriter:
                 g.add(t)
         parent.add(g)
         return g
+
+    def draw_layout(self, parent, lay, x: float, y: float, fill: str = "#000") -> None:
+        """Add every box of the :class:`TextLayout` ``lay``, its origin at (x, y)."""
+        for box in lay.boxes:
+            self.draw(parent, box, x, y, fill=fill)
 
     def finish(self) -> None:
         """Write what the drawn glyphs need (embedded font subsets in "embed" mode)."""

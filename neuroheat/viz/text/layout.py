@@ -1,6 +1,6 @@
 """Text layout: tokens -> positioned boxes whose extents cover their shaped glyphs.
 
-Every token is shaped with HarfBuzz (see :mod:`neuroheat.viz.shaping`), lines are broken in
+Every token is shaped with HarfBuzz (see :mod:`neuroheat.viz.text.shaping`), lines are broken in
 logical order (by pixel width and/or NeuroX's ``char_limit``), tokens of a line are ordered for
 display by the Unicode bidirectional algorithm, and right-to-left paragraphs are right-aligned.
 A token is never split; a token wider than a line gets a line of its own.
@@ -22,8 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from neuroheat.errors import InputError
-from neuroheat.viz.fonts import FontFace, FontStack, default_font_stack, font_stack
-from neuroheat.viz.shaping import ShapedText, bidi_levels, shape_token, visual_order
+from neuroheat.viz.text.fonts import FontFace, FontStack, default_font_stack, font_stack
+from neuroheat.viz.text.shaping import ShapedText, bidi_levels, shape_token, visual_order
 
 _EMPTY_TOKEN_EM = 0.3  # width of the box of an empty token, so its colour still shows
 

@@ -6,7 +6,7 @@ Unicode bidirectional algorithm (python-bidi's reference implementation, rules W
 em units, so the result is independent of the font size and cached.
 
 Example:
-    >>> from neuroheat.viz.fonts import default_font_stack
+    >>> from neuroheat.viz.text.fonts import default_font_stack
     >>> shaped = shape_token("cat", (0, 0, 0), default_font_stack())
     >>> len(shaped.glyphs), round(shaped.advance, 3) > 0
     (3, True)
@@ -21,7 +21,7 @@ from functools import lru_cache
 import uharfbuzz as hb
 from bidi import algorithm as _uba
 
-from neuroheat.viz.fonts import FontStack
+from neuroheat.viz.text.fonts import FontStack
 
 _RTL_TYPES = frozenset({"R", "AL", "AN", "RLE", "RLO", "RLI"})
 _X9_REMOVED = frozenset(_uba.X9_REMOVED)
