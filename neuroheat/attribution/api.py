@@ -9,8 +9,8 @@ from typing import Any
 
 from neuroheat.attribution import batching
 from neuroheat.attribution import targets as T
-from neuroheat.attribution.methods import resolve_method
-from neuroheat.attribution.result import MERGES, NORMALIZATIONS, Saliency, normalize_rows
+from neuroheat.attribution.config import SaliencyConfig
+from neuroheat.attribution.result import Saliency, normalize_rows
 from neuroheat.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -19,23 +19,10 @@ log = logging.getLogger(__name__)
 def saliency(
     model: Any,
     text: str,
-    method: str = "connectivity",
+    method: str | None = None,
     target: Any = "auto",
-    *,
-    normalize: str = "max",
-    batch_targets: int | None = None,
-    steps: int = 32,
-    baseline: Any = "zeros",
-    ig_rule: str = "gausslegendre",
-    reduce: str | None = None,
-    generate: int | None = None,
-    sample: bool | None = None,
-    seed: int | None = None,
-    top_k: int = 3,
-    merge: str | None = None,
-    positions: Sequence[int] | None = None,
-    device: str | None = None,
-    progress: bool | None = None,
+    config: SaliencyConfig | None = None,
+    **options: Any,
 ) -> Saliency:
     """Saliency of every target of ``text`` over its tokens, in one batched pass.
 
@@ -43,47 +30,59 @@ def saliency(
         model: Hub id, local directory, ``(model, tokenizer)`` pair or ``LoadedModel``.
         text: the input text. Texts longer than the model's limit raise an error (windows
             would change what the model sees for each target): split the text first.
-        method: ``connectivity`` (one-hot gradient norm, via the embedding Gram matrix),
-            ``gradient``, ``grad_x_input`` or ``integrated_gradients``.
+        method: ``connectivity`` (default; one-hot gradient norm, via the embedding Gram
+            matrix), ``gradient``, ``grad_x_input`` or ``integrated_gradients``.
         target: ``"auto"`` (masked-LM, causal-LM or predicted class, from the model's head),
             ``"mlm"``, ``"causal"``, ``"classifier"``, a class index or label (or a list),
             a neuron ``(layer, neuron, position)`` / ``(layer, neuron)`` (every position) or a
-            list of them (layer 0 = embeddings), or a callable ``fn(outputs) -> Tensor[batch,
-            n_targets]`` whose column r is target r (outputs include ``hidden_states``).
-        normalize: per row, ``max`` (max |x| = 1), ``sum`` (sum |x| = 1) or ``none``.
-        batch_targets: targets per forward/backward pass (default: as many as fit about
-            2 GiB of activations on CPU, half the free memory on a GPU).
-        steps, baseline, ig_rule: integrated gradients' path points, baseline (``zeros``,
-            ``pad``, ``mask`` or a tensor) and quadrature rule (captum's rules).
-        reduce: ``sum`` (signed) or ``norm`` over the hidden dimensions; default ``norm`` for
-            gradients, ``sum`` for grad_x_input and integrated gradients.
-        generate: with a causal LM, generate this many tokens, then explain each of them over
-            everything before it. ``sample`` (default: True when ``seed`` is given) samples
-            with ``seed`` instead of greedy decoding.
-        top_k: predictions kept per target.
-        merge: merge subwords into words for display (``sum``, ``mean`` or ``max``).
-        positions: explain only these token positions (masked- and causal-LM targets).
-        device: ``None``/``"auto"``, ``"cpu"``, ``"cuda"``.
+            list of them (layer 0 = embeddings; a site name such as ``"mlp.3"`` for other
+            sites), or a callable ``fn(outputs) -> Tensor[batch, n_targets]`` whose column r
+            is target r (outputs include ``hidden_states``).
+        config: a :class:`~neuroheat.attribution.config.SaliencyConfig`; keyword ``options``
+            (its field names: ``normalize``, ``batch_targets``, ``steps``, ``baseline``,
+            ``ig_rule``, ``reduce``, ``generate``, ``sample``, ``seed``, ``top_k``, ``merge``,
+            ``positions``, ``device``, ``progress``) override it.
 
     Example:
         >>> import neuroheat as nh
         >>> sal = nh.saliency("path/to/bert-mlm", "The cat sat on the mat .")  # doctest: +SKIP
         >>> sal.matrix.shape, sal.predictions[0][:1]                          # doctest: +SKIP
     """
-    method = resolve_method(method)
-    if normalize not in NORMALIZATIONS:
-        raise InputError(f"unknown normalize={normalize!r}; choose one of "
-                         f"{', '.join(NORMALIZATIONS)}")
-    if merge is not None and merge not in MERGES:
-        raise InputError(f"unknown merge={merge!r}; choose one of {', '.join(MERGES)}")
+    if method is not None:
+        options["method"] = method
+    cfg = SaliencyConfig.build(config, **options).resolved()
     if not isinstance(text, str):
         raise InputError(f"text must be a string, got {type(text).__name__}")
     if not text.strip():
         raise InputError("text is empty; pass at least one word")
-    if generate is not None and (not isinstance(generate, int) or generate < 1):
-        raise InputError(f"generate must be a positive number of tokens, got {generate!r}")
-    lm, head = _load(model, target, device, generate)
-    kind = _kind(target, head, generate, lm)
+    lm, head = _load(model, target, cfg.device, cfg.generate)
+    kind = _kind(target, head, cfg.generate, lm)
+    tokens, ids, extras, offsets, word_ids, text, prompt_length = _encode(lm, text, cfg)
+    special = [w is None for w in word_ids]
+    targets = _targets(kind, target, lm, ids, tokens, special, cfg.positions, prompt_length,
+                       extras)
+    outcome = batching.run(lm, ids, extras, targets, cfg.method,
+                           batch_targets=cfg.batch_targets, steps=cfg.steps,
+                           baseline=cfg.baseline, ig_rule=cfg.ig_rule, reduce=cfg.reduce,
+                           top_k=cfg.top_k, progress=cfg.progress)
+    _check_completeness(outcome.info)
+    matrix, scale = normalize_rows(outcome.raw, cfg.normalize)
+    display, space_before = _display(lm.tokenizer, tokens, offsets, text, special)
+    info = dict(outcome.info, seed=cfg.seed, generate=cfg.generate, top_k=cfg.top_k)
+    result = Saliency(
+        tokens=tokens, matrix=matrix, target_positions=targets.positions,
+        predictions=outcome.predictions, method=cfg.method, model=_model_name(model, lm),
+        target=targets.kind, normalize=cfg.normalize, labels=targets.labels,
+        display_tokens=display, space_before=space_before,
+        word_ids=[None if s else w for w, s in zip(word_ids, special, strict=True)],
+        special=special, row_scale=scale, prompt_length=prompt_length, info=info,
+    )
+    return result.merge_words(cfg.merge) if cfg.merge else result
+
+
+def _encode(lm: Any, text: str, cfg: SaliencyConfig) -> tuple[Any, ...]:
+    """Tokenize ``text`` (and generate, when asked): tokens, ids, extras, offsets, word ids,
+    the (extended) text and the prompt length."""
     import torch
 
     enc = lm.tokenizer(text, return_offsets_mapping=True, return_tensors="pt")
@@ -91,9 +90,9 @@ def saliency(
     if ids.numel() == 0 or all(w is None for w in enc.word_ids()):
         raise InputError("the text has no tokens for this tokenizer (only control or "
                          "zero-width characters?); pass visible text")
+    generate = cfg.generate
     limit = lm.max_length
-    total = ids.numel() + (generate or 0)
-    if total > limit:
+    if ids.numel() + (generate or 0) > limit:
         raise InputError(
             f"the text is {ids.numel()} tokens{f' + {generate} generated' if generate else ''}, "
             f"more than the model's limit of {limit}; split it into shorter texts (saliency does "
@@ -104,31 +103,14 @@ def saliency(
     word_ids = list(enc.word_ids())
     prompt_length = None
     if generate:
-        ids = batching.generate(lm, ids, generate, sample=seed is not None if sample is None
-                                else sample, seed=seed).cpu()
+        sample = cfg.seed is not None if cfg.sample is None else cfg.sample
+        ids = batching.generate(lm, ids, generate, sample=sample, seed=cfg.seed).cpu()
         prompt_length = len(word_ids)
         offsets, word_ids, text = _extend(lm.tokenizer, text, ids, offsets, word_ids)
         if "token_type_ids" in extras:
             extras["token_type_ids"] = torch.zeros(1, ids.numel(), dtype=torch.long)
     tokens = lm.tokenizer.convert_ids_to_tokens(ids.tolist())
-    special = [w is None for w in word_ids]
-    targets = _targets(kind, target, lm, ids, tokens, special, positions, prompt_length, extras)
-    outcome = batching.run(lm, ids, extras, targets, method, batch_targets=batch_targets,
-                           steps=steps, baseline=baseline, ig_rule=ig_rule, reduce=reduce,
-                           top_k=top_k, progress=progress)
-    _check_completeness(outcome.info)
-    matrix, scale = normalize_rows(outcome.raw, normalize)
-    display, space_before = _display(lm.tokenizer, tokens, offsets, text, special)
-    info = dict(outcome.info, seed=seed, generate=generate, top_k=top_k)
-    result = Saliency(
-        tokens=tokens, matrix=matrix, target_positions=targets.positions,
-        predictions=outcome.predictions, method=method, model=_model_name(model, lm),
-        target=targets.kind, normalize=normalize, labels=targets.labels,
-        display_tokens=display, space_before=space_before,
-        word_ids=[None if s else w for w, s in zip(word_ids, special, strict=True)],
-        special=special, row_scale=scale, prompt_length=prompt_length, info=info,
-    )
-    return result.merge_words(merge) if merge else result
+    return tokens, ids, extras, offsets, word_ids, text, prompt_length
 
 
 def _check_completeness(info: dict[str, Any], tolerance: float = 0.05) -> None:

@@ -17,10 +17,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from neuroheat.cli.config_args import add_config_arguments, config_from_args
+from neuroheat.cli.options import add_overwrite_argument
 from neuroheat.errors import InputError, OutputExistsError
 from neuroheat.viz.saliency.registry import SUFFIXES, VIEWS
-
-METHOD_CHOICES = ("connectivity", "gradient", "grad_x_input", "integrated_gradients", "ig")
 
 
 def _write_json(sal: Any, path: Path, _args: argparse.Namespace) -> None:
@@ -41,6 +41,8 @@ WRITERS: dict[str, Callable[[Any, Path, argparse.Namespace], None]] = {
 
 
 def register(subparsers: Any) -> None:
+    from neuroheat.attribution.config import SaliencyConfig
+
     p = subparsers.add_parser(
         "saliency", help="saliency of every target of a text (one batched pass)",
         description="Which input tokens drove each prediction: masked-LM, next-token, generated, "
@@ -54,27 +56,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--view", default="focus", choices=VIEWS,
                    help="static view for .svg/.png/.pdf: focus (textualheatmap look), minimap, "
                         "tall or dense (default: focus)")
-    p.add_argument("--method", default="connectivity", choices=METHOD_CHOICES,
-                   help="saliency method (default: connectivity)")
     p.add_argument("--target", default="auto",
                    help="auto | mlm | causal | classifier | class:K (index or label) | "
-                        "neuron:LAYER,NEURON[,POSITION] (layer 0 = embeddings)")
-    p.add_argument("--generate", type=int, default=None, metavar="N",
-                   help="causal LM: generate N tokens, then explain each of them")
-    p.add_argument("--seed", type=int, default=None,
-                   help="with --generate: sample with this seed instead of greedy decoding")
-    p.add_argument("--normalize", default="max", choices=("max", "sum", "none"),
-                   help="per-row normalisation (default: max)")
-    p.add_argument("--merge", default=None, choices=("sum", "mean", "max"),
-                   help="merge subwords into words")
-    p.add_argument("--steps", type=int, default=32, help="integrated gradients: path points")
-    p.add_argument("--baseline", default="zeros", choices=("zeros", "pad", "mask"),
-                   help="integrated gradients: baseline embedding")
-    p.add_argument("--batch-targets", type=int, default=None,
-                   help="targets per forward/backward pass (default: fit a memory budget)")
-    p.add_argument("--top-k", type=int, default=3, help="predictions kept per target")
-    p.add_argument("--device", default=None, help="auto (default), cpu, cuda, cuda:1 ...")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+                        "neuron:LAYER,NEURON[,POSITION] (layer 0 = embeddings; LAYER may be a "
+                        "site such as mlp.3)")
+    add_config_arguments(p, SaliencyConfig)
+    add_overwrite_argument(p, help="replace an existing output file")
     p.set_defaults(func=run)
 
 
@@ -91,10 +78,14 @@ def parse_target(text: str) -> Any:
         return int(cls) if cls.lstrip("-").isdigit() else cls
     if lower.startswith("neuron:"):
         parts = [p.strip() for p in value.split(":", 1)[1].split(",")]
-        if len(parts) not in (2, 3) or not all(p.lstrip("-").isdigit() for p in parts):
+        layer_ok = parts and (parts[0].lstrip("-").isdigit() or "." in parts[0])
+        if len(parts) not in (2, 3) or not layer_ok or \
+                not all(p.lstrip("-").isdigit() for p in parts[1:]):
             raise InputError(f"--target {text!r}: write neuron:LAYER,NEURON or "
-                             "neuron:LAYER,NEURON,POSITION with integers")
-        return tuple(int(p) for p in parts)
+                             "neuron:LAYER,NEURON,POSITION with integers (LAYER may be a site "
+                             "such as mlp.3)")
+        layer = int(parts[0]) if parts[0].lstrip("-").isdigit() else parts[0]
+        return (layer, *(int(p) for p in parts[1:]))
     raise InputError(f"--target {text!r} is not understood; use auto, mlm, causal, classifier, "
                      "class:K or neuron:LAYER,NEURON[,POSITION]")
 
@@ -108,13 +99,10 @@ def run(args: argparse.Namespace) -> int:
         raise OutputExistsError(f"{args.output} exists; pass --overwrite to replace it")
     target = parse_target(args.target)
     from neuroheat.attribution import saliency
+    from neuroheat.attribution.config import SaliencyConfig
 
-    sal = saliency(
-        args.model, args.text, method=args.method, target=target, normalize=args.normalize,
-        batch_targets=args.batch_targets, steps=args.steps, baseline=args.baseline,
-        generate=args.generate, seed=args.seed, top_k=args.top_k, merge=args.merge,
-        device=args.device,
-    )
+    sal = saliency(args.model, args.text, target=target,
+                   config=config_from_args(SaliencyConfig, args))
     WRITERS[suffix](sal, args.output, args)
     print(f"wrote {args.output}: {sal.method}, {sal.n_targets} {sal.target} targets x "
           f"{sal.n_tokens} tokens")

@@ -22,9 +22,10 @@ import numpy as np
 
 from neuroheat.errors import InputError, StoreError
 from neuroheat.extract import align
+from neuroheat.extract.config import ExtractConfig
 from neuroheat.extract.corpus import Corpus, corpus_checksum, read_corpus
 from neuroheat.extract.plan import plan_digest, plan_units
-from neuroheat.extract.shard import ShardSpec, auto_device, plan_in_blocks, resolve_shard
+from neuroheat.extract.shard import auto_device, plan_in_blocks, resolve_shard
 from neuroheat.extract.shard import plan_block as _plan_block
 from neuroheat.layerspec import select_layers
 from neuroheat.model.loading import load_model
@@ -43,9 +44,9 @@ DEFAULT_BATCH_TOKENS = {"cpu": 1024, "cuda": 16384}
 def default_batch_tokens(device: Any) -> int:
     """The padded-token budget used when ``batch_tokens`` is None, by device type."""
     return DEFAULT_BATCH_TOKENS.get(getattr(device, "type", str(device)), 4096)
-_SETTINGS = ("model", "aggregation", "component", "dtype", "include_special_tokens",
-             "corpus_sha256", "batch_tokens", "max_length", "random_weights", "seed",
-             "sentence_start", "sentence_stop", "num_sentences_total")
+# What --resume must agree on: the config's match fields plus what the corpus and shard fix.
+_SETTINGS = ("model", *ExtractConfig.fields_where("match"), "corpus_sha256", "sentence_start",
+             "sentence_stop", "num_sentences_total")
 
 
 def _prepare(model: Any, *, device: str | None, random_weights: bool, seed: int,
@@ -122,42 +123,27 @@ def extract_activations(
     model: Any,
     corpus: Corpus,
     output: str | os.PathLike,
-    *,
-    layers: Sequence[int] | str | None = None,
-    aggregation: str = "last",
-    dtype: str = "float16",
-    component: str = "hidden",
-    device: str | None = None,
-    batch_tokens: int | None = None,
-    include_special_tokens: bool = False,
-    resume: bool = False,
-    overwrite: bool = False,
-    shard: ShardSpec = None,
-    random_weights: bool = False,
-    seed: int = 0,
-    max_length: int | None = None,
-    quiet: bool = False,
-    checkpoint_seconds: float = 10.0,
-    revision: str | None = None,
-    trust_remote_code: bool = False,
-    plan_block: int | None = None,
+    config: ExtractConfig | None = None,
+    **options: Any,
 ) -> Path:
     """Extract activations of every word of ``corpus`` into the store ``output``.
 
     Args:
         model: Hub id, local directory or ``(model, tokenizer)``; loaded offline-first.
         corpus: text file (one sentence per line), iterable of strings or of word lists.
-        layers: model layers to keep (0 = embeddings), e.g. ``[0, 6]`` or ``"1-4"``; default all.
-        aggregation: ``first``, ``last`` (NeuroX default), ``average`` of subwords, or ``none``.
-        dtype: storage dtype, ``float16`` (default) or ``float32``.
-        component: ``hidden`` (residual stream) or ``mlp`` (feed-forward neurons).
-        batch_tokens: padded-token budget of one forward pass (default 1024 on CPU, 16384 on
-            CUDA; longer windows always fit).
-        resume: continue an interrupted run (same settings) instead of refusing.
-        shard: ``(index, count)``, ``"I/N"`` or ``"auto"`` (torchrun / SLURM variables).
-        checkpoint_seconds: how often progress is made durable for ``resume``.
-        plan_block: sentences per plan block (batches never cross blocks; shard ranges snap
-            to them); default from the corpus size, see :mod:`neuroheat.extract.shard`.
+        config: an :class:`~neuroheat.extract.config.ExtractConfig`; keyword ``options``
+            (its field names) override it. The main ones:
+
+            - ``layers``: layers to keep (0 = embeddings), e.g. ``[0, 6]`` or ``"1-4"``;
+            - ``aggregation``: ``first``, ``last`` (NeuroX default), ``average`` or ``none``;
+            - ``dtype``: ``float16`` (default) or ``float32``;
+            - ``component``: a site kind, ``hidden`` (residual stream) or ``mlp``;
+            - ``batch_tokens``: padded-token budget of one forward pass (default 1024 on CPU,
+              16384 on CUDA; longer windows always fit);
+            - ``resume`` / ``overwrite``: continue an interrupted run / replace the output;
+            - ``shard``: ``(index, count)``, ``"I/N"`` or ``"auto"`` (torchrun / SLURM);
+            - ``plan_block``: sentences per plan block (batches never cross blocks; shard
+              ranges snap to them), see :mod:`neuroheat.extract.shard`.
 
     Returns:
         The path of the complete store.
@@ -165,55 +151,55 @@ def extract_activations(
     Example:
         >>> extract_activations("bert-base-cased", "corpus.txt", "acts.h5", layers="0-4")  # doctest: +SKIP
     """
+    cfg = ExtractConfig.build(config, **options)
     output = Path(output)
-    if dtype not in ("float16", "float32"):
-        raise InputError(f"dtype {dtype!r} is not supported; choose float16 or float32")
-    if aggregation not in align.AGGREGATIONS:
-        raise InputError(f"unknown aggregation {aggregation!r}; choose one of "
-                         f"{', '.join(align.AGGREGATIONS)}")
     all_words = read_corpus(corpus)
-    block = _plan_block(len(all_words), plan_block)
-    spec = resolve_shard(shard, len(all_words), block=block)
+    block = _plan_block(len(all_words), cfg.plan_block)
+    spec = resolve_shard(cfg.shard, len(all_words), block=block)
     output = spec.output_path(output)
     words = all_words[spec.start:spec.stop]
-    if output.exists() and not (resume or overwrite):
+    if output.exists() and not (cfg.resume or cfg.overwrite):
         raise InputError(f"{output} exists; pass --overwrite to replace it or --resume to "
                          "continue an interrupted extraction")
-    loaded = _prepare(model, device=auto_device(device), random_weights=random_weights, seed=seed,
-                      revision=revision, trust_remote_code=trust_remote_code)
-    comp = get_site_kind(component)
-    chosen = select_layers(comp.layers(loaded.model), layers)
-    runner, units, encoded = _build(loaded, comp, chosen, words, aggregation,
-                                    include_special_tokens, batch_tokens, dtype, max_length,
-                                    first_line=spec.start + 1, block=block)
+    loaded = _prepare(model, device=auto_device(cfg.device), random_weights=cfg.random_weights,
+                      seed=cfg.seed, revision=cfg.revision,
+                      trust_remote_code=cfg.trust_remote_code)
+    comp = get_site_kind(cfg.component)
+    chosen = select_layers(comp.layers(loaded.model), cfg.layers)
+    runner, units, encoded = _build(loaded, comp, chosen, words, cfg.aggregation,
+                                    cfg.include_special_tokens, cfg.batch_tokens, cfg.dtype,
+                                    cfg.max_length, first_line=spec.start + 1, block=block)
+    used = ExtractConfig.build(
+        cfg, include_special_tokens=bool(cfg.include_special_tokens),
+        batch_tokens=int(cfg.batch_tokens or default_batch_tokens(loaded.device)),
+        max_length=int(min(cfg.max_length or loaded.max_length, loaded.max_length)),
+        random_weights=bool(cfg.random_weights), seed=int(cfg.seed), plan_block=block,
+        revision=cfg.revision or "")
     settings = {
-        "model": loaded.name, "aggregation": aggregation, "component": component,
-        "dtype": dtype, "include_special_tokens": bool(include_special_tokens),
+        "model": loaded.name, **{k: getattr(used, k) for k in ExtractConfig.fields_where("record")},
         "corpus_sha256": corpus_checksum(all_words),
-        "batch_tokens": int(batch_tokens or default_batch_tokens(loaded.device)),
-        "max_length": int(min(max_length or loaded.max_length, loaded.max_length)),
-        "random_weights": bool(random_weights), "seed": int(seed),
         "sentence_start": spec.start, "sentence_stop": spec.stop,
         "num_sentences_total": len(all_words), "shard_index": spec.index,
-        "num_shards": spec.count, "revision": revision or "",
-        "tokenizer": type(loaded.tokenizer).__name__, "model_type": loaded.config.model_type,
-        "num_model_layers": loaded.num_layers, "plan_block": block,
+        "num_shards": spec.count, "tokenizer": type(loaded.tokenizer).__name__,
+        "model_type": loaded.config.model_type, "num_model_layers": loaded.num_layers,
+        "sites": ",".join(str(comp.site(loaded.model, lay)) for lay in chosen),
     }
-    writer = _open_writer(output, encoded, chosen, comp.width(loaded.model), dtype, settings,
-                          resume=resume, overwrite=overwrite)
+    width = comp.width(loaded.model)
+    writer = _open_writer(output, encoded, chosen, width, cfg.dtype, settings,
+                          resume=cfg.resume, overwrite=cfg.overwrite)
     if writer is None:
         return output
     digest = plan_digest(units)
-    state = writer.load_checkpoint() if resume else None
-    done, stats = 0, RunningStats.empty((len(chosen), comp.width(loaded.model)))
+    state = writer.load_checkpoint() if cfg.resume else None
+    done, stats = 0, RunningStats.empty((len(chosen), width))
     if state is not None and str(state.get("plan_digest")) == digest:
         done = int(state["units_done"])
         stats = RunningStats.from_dict(state)
         log.info("resuming %s: %d of %d batches already written", output, done, len(units))
     elif state is not None:
         log.warning("progress file of %s does not match this plan; starting over", output)
-    _run(runner, units, done, stats, writer, digest, quiet=quiet,
-         checkpoint_seconds=checkpoint_seconds)
+    _run(runner, units, done, stats, writer, digest, quiet=cfg.quiet,
+         checkpoint_seconds=cfg.checkpoint_seconds)
     log.info("wrote %s: %d sentences, %d rows, layers %s", output, len(words),
              sum(len(e.rows) for e in encoded), chosen)
     return output

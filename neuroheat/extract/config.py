@@ -1,0 +1,69 @@
+"""``ExtractConfig``: every setting of an extraction, for the Python API and ``neuroheat extract``.
+
+Fields with ``match=True`` are recorded in the store's attributes (with the values actually
+used, e.g. the resolved batch budget) and must agree for ``--resume`` and for merging shards;
+``record=True`` fields are recorded for provenance only.
+
+Example:
+    >>> cfg = ExtractConfig(layers="0,6", aggregation="first")
+    >>> cfg.aggregation, "aggregation" in ExtractConfig.fields_where("match")
+    ('first', True)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from neuroheat.config import Config, option
+from neuroheat.extract.align import AGGREGATIONS
+
+DTYPES = ("float16", "float32")
+
+
+@dataclass(frozen=True)
+class ExtractConfig(Config):
+    """Settings of :func:`neuroheat.extract_activations` (see each field's help)."""
+
+    layers: Any = option(None, 'layers to keep, e.g. "0,6" or "1-4" (0 = embeddings; default '
+                         "all)", metavar="SPEC")
+    aggregation: str = option("last", "how subwords become one row per word (default last, "
+                              "like NeuroX)", choices=AGGREGATIONS, match=True)
+    dtype: str = option("float16", "storage dtype", choices=DTYPES, match=True)
+    component: str = option("hidden", "site kind to store: hidden (default) or mlp",
+                            match=True)
+    include_special_tokens: bool = option(False, "also store rows for [CLS]/[SEP]-like tokens",
+                                          match=True)
+    random_weights: bool = option(False, "random weights from the model's config (control "
+                                  "baseline)", match=True)
+    seed: int = option(0, "seed for --random-weights", match=True)
+    device: str | None = option("auto", "auto (default: CUDA when available), cpu, cuda, cuda:N")
+    batch_tokens: int | None = option(None, "padded tokens per forward pass (default 1024 on "
+                                      "CPU, 16384 on GPU)", type=int, match=True)
+    max_length: int | None = option(None, "window length in tokens (default: the model's "
+                                    "limit)", type=int, match=True)
+    shard: Any = option(None, 'process shard I of N ("I/N"), or "auto" from torchrun/SLURM '
+                        "variables")
+    plan_block: int | None = option(None, "sentences per plan block: batches never cross "
+                                    "blocks and shard ranges snap to them (default from the "
+                                    "corpus size; env NEUROHEAT_PLAN_BLOCK)", type=int,
+                                    record=True)
+    resume: bool = option(False, "continue an interrupted run", cli=False)
+    overwrite: bool = option(False, "replace an existing OUTPUT", cli=False)
+    quiet: bool = option(False, "no progress bar or info messages")
+    checkpoint_seconds: float = option(10.0, "how often progress is made durable for resume",
+                                       cli=False)
+    revision: str | None = option(None, "model revision (branch, tag or commit) in the local "
+                                  "cache", record=True)
+    trust_remote_code: bool = option(False, "allow model code from the model directory (off "
+                                     "by default)")
+
+    def check(self) -> None:
+        from neuroheat.errors import InputError
+
+        if self.dtype not in DTYPES:
+            raise InputError(f"dtype {self.dtype!r} is not supported; choose float16 or float32")
+        if self.aggregation not in AGGREGATIONS:
+            raise InputError(f"unknown aggregation {self.aggregation!r}; choose one of "
+                             f"{', '.join(AGGREGATIONS)}")
+        super().check()
