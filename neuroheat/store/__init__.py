@@ -1,5 +1,13 @@
 """The activation store: writer, lazy reader, statistics. The only code that knows the layout.
 
+Modules: :mod:`~neuroheat.store.layout` (the HDF5 layout), :mod:`~neuroheat.store.writer`,
+:mod:`~neuroheat.store.reader` (one file), :mod:`~neuroheat.store.sharded` (several shard files
+read as one corpus, the only multi-file reader), :mod:`~neuroheat.store.base` (what both
+readers offer), :mod:`~neuroheat.store.merge` and :mod:`~neuroheat.store.virtual` (merging
+shards), :mod:`~neuroheat.store.summary` (``neuroheat info``), :mod:`~neuroheat.store.interop`
+(NeuroX files). Imports only go down that list's dependency order: no module imports this
+package back.
+
 Example:
     >>> import neuroheat as nh
     >>> with nh.open_store("acts.h5") as store:   # doctest: +SKIP
@@ -8,41 +16,18 @@ Example:
 
 from __future__ import annotations
 
-import glob
-import os
-from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
-
-from neuroheat.errors import StoreError
+from neuroheat.store.base import DEFAULT_CHUNK_MB, StoreBase
+from neuroheat.store.paths import PathsArg, expand_paths
 from neuroheat.store.reader import Store
+from neuroheat.store.sharded import ShardedStore
 from neuroheat.store.stats import RunningStats
 from neuroheat.store.writer import StoreWriter, write_store
 
-__all__ = ["Store", "StoreWriter", "RunningStats", "open_store", "write_store", "expand_paths"]
+__all__ = ["DEFAULT_CHUNK_MB", "RunningStats", "ShardedStore", "Store", "StoreBase",
+           "StoreWriter", "expand_paths", "open_store", "write_store"]
 
 
-def expand_paths(source: str | os.PathLike | Sequence[str | os.PathLike]) -> list[Path]:
-    """Expand a path, a glob pattern, or a list of them, into existing store paths."""
-    items = [source] if isinstance(source, str | os.PathLike) else list(source)
-    paths: list[Path] = []
-    for item in items:
-        text = str(item)
-        if any(ch in text for ch in "*?[") and not Path(text).exists():
-            matches = sorted(glob.glob(text))
-            if not matches:
-                raise StoreError(f"no store matches {text!r}")
-            paths.extend(Path(m) for m in matches)
-        else:
-            paths.append(Path(text))
-    if not paths:
-        raise StoreError("no store path given")
-    return paths
-
-
-def open_store(
-    source: str | os.PathLike | Sequence[str | os.PathLike], *, allow_incomplete: bool = False
-) -> Any:
+def open_store(source: PathsArg, *, allow_incomplete: bool = False) -> Store | ShardedStore:
     """Open a store read-only: a path, or several shards (list or glob) read as one corpus.
 
     Example:
@@ -52,6 +37,4 @@ def open_store(
     paths = expand_paths(source)
     if len(paths) == 1:
         return Store(paths[0], allow_incomplete=allow_incomplete)
-    from neuroheat.store.sharded import ShardedStore
-
     return ShardedStore(paths, allow_incomplete=allow_incomplete)

@@ -10,7 +10,7 @@ run's within float64 rounding, ~1e-12 relative).
 the merge takes seconds whatever the corpus size. The shard paths are stored relative to the
 merged file (HDF5 looks them up next to it first), so move the folder as a whole. Opening a
 virtual store checks that every shard it maps is still there (see
-:func:`check_virtual_sources`); a missing one is an error, never silent fill values.
+:func:`neuroheat.store.virtual.check_virtual_sources`); a missing one is an error, never silent fill values.
 
 Example:
     >>> merge_stores("acts.h5", ["acts-shard0of2.h5", "acts-shard1of2.h5"])  # doctest: +SKIP
@@ -21,15 +21,15 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from neuroheat.errors import OutputExistsError, StoreError
-from neuroheat.store import layout as L
+from neuroheat.store.base import DEFAULT_CHUNK_MB
+from neuroheat.store.paths import PathArg, PathsArg, expand_paths
+from neuroheat.store.sharded import ShardedStore
+from neuroheat.store.virtual import write_virtual
+from neuroheat.store.writer import StoreWriter
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +37,8 @@ _CREATED_ATTRS = ("format", "format_version", "neuroheat_version", "complete", "
                   "dtype")
 
 
-def _merged_attrs(sharded: Any, names: list[str], virtual: bool) -> dict[str, Any]:
-    attrs = {k: v for k, v in sharded.shards[0].meta.items() if k not in _CREATED_ATTRS}
+def _merged_attrs(sharded: ShardedStore, names: list[str], virtual: bool) -> dict[str, Any]:
+    attrs = {k: v for k, v in sharded.parts[0].meta.items() if k not in _CREATED_ATTRS}
     if "sentence_start" in attrs:
         total = sharded.num_sentences
         attrs.update(sentence_start=0, sentence_stop=total, num_sentences_total=total,
@@ -48,9 +48,9 @@ def _merged_attrs(sharded: Any, names: list[str], virtual: bool) -> dict[str, An
     return attrs
 
 
-def _sentences(sharded: Any) -> tuple[list[list[str]], list[int]]:
+def _sentences(sharded: ShardedStore) -> tuple[list[list[str]], list[int]]:
     sentences: list[list[str]] = []
-    for s in sharded.shards:
+    for s in sharded.parts:
         words = s.all_words()
         offs = s.offsets
         sentences.extend(words[offs[i]:offs[i + 1]] for i in range(s.num_sentences))
@@ -58,12 +58,12 @@ def _sentences(sharded: Any) -> tuple[list[list[str]], list[int]]:
 
 
 def merge_stores(
-    output: str | os.PathLike,
-    shards: str | os.PathLike | Sequence[str | os.PathLike],
+    output: PathArg,
+    shards: PathsArg,
     *,
     virtual: bool = False,
     overwrite: bool = False,
-    chunk_mb: float = 64,
+    chunk_mb: float = DEFAULT_CHUNK_MB,
 ) -> Path:
     """Merge complete shard stores (paths, or a glob) into the store ``output``.
 
@@ -77,10 +77,6 @@ def merge_stores(
     Example:
         >>> merge_stores("all.h5", "acts-shard*of8.h5", virtual=True)  # doctest: +SKIP
     """
-    from neuroheat.store import expand_paths
-    from neuroheat.store.sharded import ShardedStore
-    from neuroheat.store.writer import StoreWriter
-
     output = Path(output)
     paths = expand_paths(shards)
     if any(p.resolve() == output.resolve() for p in paths if p.exists()):
@@ -97,85 +93,19 @@ def merge_stores(
         stats = sharded.merged_stats()
         layers, width, dtype = sharded.layers, sharded.hidden_size, str(sharded.meta["dtype"])
         if virtual:
-            _write_virtual(output, sharded, sentences, untokenized, attrs, rel, stats)
+            write_virtual(output, sharded, sentences, untokenized, attrs, rel, stats)
             log.info("wrote virtual store %s over %d shards", output, len(rel))
             return output
         writer = StoreWriter.create(output, sentences, layers=layers, width=width, dtype=dtype,
                                     attrs=attrs, untokenized=untokenized, overwrite=overwrite)
         try:
-            step = max(1, int(chunk_mb * 2**20) // max(1, width * np.dtype(dtype).itemsize))
             for pos, layer in enumerate(layers):
-                for shard, base in zip(sharded.shards, sharded._row_starts, strict=False):
-                    ds = shard._dataset(layer)
-                    for a in range(0, shard.num_words, step):
-                        raw = ds[a:a + step]  # stored dtype: the bytes are copied unchanged
+                for shard, base in zip(sharded.parts, sharded.row_starts, strict=False):
+                    # stored dtype: the bytes are copied unchanged
+                    for a, raw in shard.iter_stored_rows(layer, chunk_mb=chunk_mb):
                         writer.write(pos, int(base) + a, raw)
             writer.finalize(stats)
         finally:
             writer.close()
     log.info("merged %d shards into %s", len(rel), output)
     return output
-
-
-def _write_virtual(output: Path, sharded: Any, sentences: list[list[str]],
-                   untokenized: list[int], attrs: dict[str, Any], rel: list[str],
-                   stats: Any) -> None:
-    import h5py
-
-    from neuroheat.store.writer import StoreWriter
-
-    tmp = output.with_name(output.name + ".merging")
-    width, dtype = sharded.hidden_size, np.dtype(str(sharded.meta["dtype"])).newbyteorder("<")
-    StoreWriter.create(tmp, sentences, layers=[], width=width, dtype=str(sharded.meta["dtype"]),
-                       attrs=attrs, untokenized=untokenized, overwrite=True).close()
-    with h5py.File(tmp, "r+") as f:
-        f.attrs["layers"] = np.asarray(sharded.layers, dtype=np.int64)
-        group = f[L.ACTIVATIONS]
-        for layer in sharded.layers:
-            layout = h5py.VirtualLayout(shape=(sharded.num_words, width), dtype=dtype)
-            for k in range(len(sharded.shards)):
-                a, b = int(sharded._row_starts[k]), int(sharded._row_starts[k + 1])
-                if a < b:
-                    layout[a:b] = h5py.VirtualSource(
-                        rel[k], f"{L.ACTIVATIONS}/{L.layer_name(layer)}", shape=(b - a, width),
-                        dtype=dtype)
-            group.create_virtual_dataset(L.layer_name(layer), layout, fillvalue=np.nan)
-        sg = f[L.STATS]
-        for name, value in stats.as_dict().items():
-            del sg[name]
-            sg.create_dataset(name, data=np.asarray(value, dtype=np.float64))
-        f.flush()
-        f.attrs["complete"] = True
-    os.replace(tmp, output)
-
-
-def check_virtual_sources(path: Path, name: str, ds: Any) -> None:
-    """Raise StoreError unless every shard a virtual layer maps exists and is long enough."""
-    for src in ds.virtual_sources():
-        file_name = src.file_name
-        if file_name == ".":
-            continue
-        source = Path(file_name)
-        if not source.is_absolute():
-            source = path.resolve().parent / source
-        if not source.exists():
-            raise StoreError(f"{path} is a virtual merge whose layer {name} maps {file_name}, "
-                             f"which is missing (looked for {source}); keep the shards next to "
-                             "the merged file, or merge them again (without --virtual to copy)")
-        rows = _source_rows(str(source), src.dset_name, source.stat().st_mtime_ns)
-        (lo, _), (hi, _) = src.vspace.get_select_bounds()
-        if rows is None or rows < hi - lo + 1:
-            raise StoreError(f"{path}: shard {source} does not hold the {hi - lo + 1} rows of "
-                             f"layer {name} the merge maps (it was replaced or damaged since); "
-                             "merge again")
-
-
-@lru_cache(maxsize=1024)
-def _source_rows(source: str, dset_name: str, mtime_ns: int) -> int | None:
-    import h5py
-
-    try:
-        with h5py.File(source, "r") as f:
-            return int(f[dset_name].shape[0])
-    except (OSError, KeyError):
-        return None

@@ -20,6 +20,8 @@ import numpy as np
 
 from neuroheat.errors import IncompleteStoreError, StoreError
 from neuroheat.store import layout as L
+from neuroheat.store.base import DEFAULT_CHUNK_MB, StoreBase
+from neuroheat.store.virtual import check_virtual_sources
 
 log = logging.getLogger(__name__)
 
@@ -39,36 +41,7 @@ def _decode(value: Any) -> Any:
     return value
 
 
-class StoreProtocol:
-    """Context manager and container protocol shared by :class:`Store` and ``ShardedStore``:
-    ``with``, ``len`` (sentences), ``store[i]`` (a sentence) and ``layer in store``."""
-
-    num_sentences: int
-    layers: list[int]
-
-    def close(self) -> None:  # pragma: no cover - overridden
-        raise NotImplementedError
-
-    def sentence(self, i: int, layer: int | None = None) -> np.ndarray:  # pragma: no cover
-        raise NotImplementedError
-
-    def __enter__(self):  # noqa: ANN204 - returns the subclass
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __len__(self) -> int:
-        return self.num_sentences
-
-    def __getitem__(self, i: int) -> np.ndarray:
-        return self.sentence(i)
-
-    def __contains__(self, layer: object) -> bool:
-        return isinstance(layer, int | np.integer) and int(layer) in self.layers
-
-
-class Store(StoreProtocol):
+class Store(StoreBase):
     """One store file. Use :func:`neuroheat.open_store` to open it (also shards, globs)."""
 
     def __init__(self, path: str | os.PathLike, *, allow_incomplete: bool = False):
@@ -101,8 +74,6 @@ class Store(StoreProtocol):
         for name in f[L.ACTIVATIONS]:
             ds = f[L.ACTIVATIONS][name]
             if ds.is_virtual:  # a `neuroheat merge --virtual` view: its shards must be there
-                from neuroheat.store.merge import check_virtual_sources
-
                 check_virtual_sources(self.path, name, ds)
                 continue
             off = ds.id.get_offset()
@@ -160,23 +131,13 @@ class Store(StoreProtocol):
 
     def layer_index(self, layer: int) -> int:
         """Position of model layer ``layer`` on the stored layer axis."""
-        try:
-            return self.layers.index(int(layer))
-        except (ValueError, TypeError):
-            raise StoreError(f"layer {layer} is not in this store; stored layers: "
-                             f"{_ranges(self.layers)}") from None
+        return self.layers.index(self.check_layer(layer))
 
     def _check_sentence(self, i: int) -> int:
         if not -self.num_sentences <= int(i) < self.num_sentences:
             raise StoreError(f"sentence {i} is out of range: the store has "
                              f"{self.num_sentences} sentences (0..{self.num_sentences - 1})")
         return int(i) % max(self.num_sentences, 1)
-
-    def _check_neuron(self, index: int) -> int:
-        if not 0 <= int(index) < self.hidden_size:
-            raise StoreError(f"neuron {index} is out of range: valid neurons are "
-                             f"0..{self.hidden_size - 1}")
-        return int(index)
 
     # -- data -------------------------------------------------------------------------------
     def _dataset(self, layer: int) -> h5py.Dataset:
@@ -211,20 +172,21 @@ class Store(StoreProtocol):
 
     def neuron(self, layer: int, index: int) -> np.ndarray:
         """One neuron over every row of the corpus, float32 ``[num_words]``."""
-        index = self._check_neuron(index)
+        index = self.check_neuron(index)
         out = np.empty(self.num_words, dtype=np.float32)
         for start, chunk in self.iter_rows(layer):
             out[start:start + len(chunk)] = chunk[:, index]
         return out
 
-    def iter_rows(self, layer: int, chunk_mb: float = 64) -> Iterator[tuple[int, np.ndarray]]:
+    def iter_rows(self, layer: int, chunk_mb: float = DEFAULT_CHUNK_MB
+                  ) -> Iterator[tuple[int, np.ndarray]]:
         """Yield ``(start_row, float32 rows)`` of one layer, about ``chunk_mb`` MiB at a time."""
         ds = self._dataset(layer)
         step = max(1, int(chunk_mb * 2**20) // max(1, self.hidden_size * 4))
         for start in range(0, self.num_words, step):
             yield start, ds[start:start + step].astype(np.float32, copy=False)
 
-    def iter_stored_rows(self, layer: int, chunk_mb: float = 64
+    def iter_stored_rows(self, layer: int, chunk_mb: float = DEFAULT_CHUNK_MB
                          ) -> Iterator[tuple[int, np.ndarray]]:
         """Like :meth:`iter_rows` but in the STORED dtype (float16 stays float16), zero-copy.
 
@@ -270,8 +232,3 @@ class Store(StoreProtocol):
         pos = self.layer_index(layer)
         return {k: g[k][pos] for k in L.STAT_NAMES}
 
-
-def _ranges(values: list[int]) -> str:
-    if values and values == list(range(values[0], values[-1] + 1)):
-        return f"{values[0]}..{values[-1]}"
-    return ", ".join(map(str, values))

@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 
 from neuroheat.errors import StoreError
-from neuroheat.store.reader import Store, StoreProtocol, _ranges
+from neuroheat.store.base import DEFAULT_CHUNK_MB, StoreBase, format_ranges
+from neuroheat.store.reader import Store
 from neuroheat.store.stats import RunningStats
 
 # Attributes that must agree between shards of one corpus (when present).
@@ -93,15 +94,15 @@ def _check_same(a: Any, b: Any) -> None:
             raise StoreError(f"{b.path.name} and {a.path.name} are not shards of one corpus "
                              f"and model: {key} is {vb!r} vs {va!r}")
     if list(a.layers) != list(b.layers):
-        raise StoreError(f"{b.path.name} stores layers {_ranges(list(b.layers))} but "
-                         f"{a.path.name} stores {_ranges(list(a.layers))}; extract every shard "
+        raise StoreError(f"{b.path.name} stores layers {format_ranges(list(b.layers))} but "
+                         f"{a.path.name} stores {format_ranges(list(a.layers))}; extract every shard "
                          "with the same --layers")
     if a.hidden_size != b.hidden_size:
         raise StoreError(f"{b.path.name} has width {b.hidden_size} but {a.path.name} has "
                          f"{a.hidden_size}; shards must come from the same model and component")
 
 
-class ShardedStore(StoreProtocol):
+class ShardedStore(StoreBase):
     """Shard files read as one store (same reader interface as :class:`Store`)."""
 
     def __init__(self, paths: Sequence[str | os.PathLike], *, allow_incomplete: bool = False):
@@ -120,16 +121,16 @@ class ShardedStore(StoreProtocol):
             for s in opened:
                 s.close()
             raise
-        self.paths = [s.path for s in self.shards]
-        self.path = self.paths[0]
-        counts = np.array([s.num_sentences for s in self.shards], dtype=np.int64)
-        rows = np.array([s.num_words for s in self.shards], dtype=np.int64)
-        self._sent_starts = np.concatenate([[0], np.cumsum(counts)])
-        self._row_starts = np.concatenate([[0], np.cumsum(rows)])
+        self.path = self.shards[0].path
 
     def close(self) -> None:
         for s in self.shards:
             s.close()
+
+    @property
+    def parts(self) -> list[Store]:
+        """The shard stores, in sentence order."""
+        return self.shards
 
     def __repr__(self) -> str:
         return (f"<neuroheat ShardedStore of {len(self.shards)} shards ({self.path.name}, ...): "
@@ -165,17 +166,17 @@ class ShardedStore(StoreProtocol):
     @cached_property
     def offsets(self) -> np.ndarray:
         parts = [self.shards[0].offsets[:1]]
-        for s, base in zip(self.shards, self._row_starts, strict=False):
+        for s, base in zip(self.shards, self.row_starts, strict=False):
             parts.append(s.offsets[1:] + base)
         return np.concatenate(parts).astype(np.int64)
 
     @property
     def num_sentences(self) -> int:
-        return int(self._sent_starts[-1])
+        return int(self.sentence_starts[-1])
 
     @property
     def num_words(self) -> int:
-        return int(self._row_starts[-1])
+        return int(self.row_starts[-1])
 
     @property
     def complete(self) -> bool:
@@ -190,8 +191,8 @@ class ShardedStore(StoreProtocol):
             raise StoreError(f"sentence {i} is out of range: the store has {n} sentences "
                              f"(0..{n - 1})")
         i = int(i) % n
-        k = int(np.searchsorted(self._sent_starts, i, side="right") - 1)
-        return self.shards[k], i - int(self._sent_starts[k])
+        k = int(np.searchsorted(self.sentence_starts, i, side="right") - 1)
+        return self.shards[k], i - int(self.sentence_starts[k])
 
     # -- data -------------------------------------------------------------------------------
     def words(self, i: int) -> list[str]:
@@ -211,7 +212,7 @@ class ShardedStore(StoreProtocol):
         start, stop, _ = slice(start, stop).indices(self.num_words)
         parts = []
         for k, s in enumerate(self.shards):
-            a, b = int(self._row_starts[k]), int(self._row_starts[k + 1])
+            a, b = int(self.row_starts[k]), int(self.row_starts[k + 1])
             lo, hi = max(start, a), min(stop, b)
             if lo < hi:
                 parts.append(s.rows(layer, lo - a, hi - a))
@@ -223,44 +224,50 @@ class ShardedStore(StoreProtocol):
         return np.concatenate([s.neuron(layer, index) for s in self.shards]
                               or [np.zeros(0, np.float32)])
 
-    def iter_rows(self, layer: int, chunk_mb: float = 64) -> Iterator[tuple[int, np.ndarray]]:
+    def iter_rows(self, layer: int, chunk_mb: float = DEFAULT_CHUNK_MB) -> Iterator[tuple[int, np.ndarray]]:
         """Yield ``(global start_row, float32 rows)``; chunks never span two shards."""
         self.layer_index(layer)
-        for base, s in zip(self._row_starts, self.shards, strict=False):
+        for base, s in zip(self.row_starts, self.shards, strict=False):
             for start, chunk in s.iter_rows(layer, chunk_mb=chunk_mb):
                 yield int(base) + start, chunk
 
-    def iter_stored_rows(self, layer: int, chunk_mb: float = 64
+    def iter_stored_rows(self, layer: int, chunk_mb: float = DEFAULT_CHUNK_MB
                          ) -> Iterator[tuple[int, np.ndarray]]:
         """Like :meth:`iter_rows` in the stored dtype (see ``Store.iter_stored_rows``)."""
         self.layer_index(layer)
-        for base, s in zip(self._row_starts, self.shards, strict=False):
+        for base, s in zip(self.row_starts, self.shards, strict=False):
             for start, chunk in s.iter_stored_rows(layer, chunk_mb=chunk_mb):
                 yield int(base) + start, chunk
 
     @cached_property
-    def _vocab_and_ids(self) -> tuple[list[str], np.ndarray]:
+    def _type_maps(self) -> tuple[list[str], list[np.ndarray]]:
         index: dict[str, int] = {}
-        ids = []
+        maps = []
         for s in self.shards:  # local vocabularies are first-seen ordered, so is the union
-            local = np.fromiter((index.setdefault(w, len(index)) for w in s.vocab),
-                                dtype=np.int32, count=len(s.vocab))
-            ids.append(local[s.word_ids] if len(s.word_ids) else np.zeros(0, np.int32))
-        return list(index), np.concatenate(ids).astype(np.int32)
+            maps.append(np.fromiter((index.setdefault(w, len(index)) for w in s.vocab),
+                                    dtype=np.int64, count=len(s.vocab)))
+        return list(index), maps
+
+    def type_map(self, part: int) -> np.ndarray:
+        """int64 array mapping shard ``part``'s local word ids to global type ids."""
+        return self._type_maps[1][part]
+
+    @cached_property
+    def word_ids(self) -> np.ndarray:
+        """int32 ``[num_words]``: each row's index into :attr:`vocab`."""
+        ids = [self.type_map(k)[s.word_ids] if len(s.word_ids) else np.zeros(0, np.int64)
+               for k, s in enumerate(self.shards)]
+        return np.concatenate(ids).astype(np.int32)
 
     @property
     def vocab(self) -> list[str]:
         """Word types of the whole corpus, in first-seen order (as a single run has them)."""
-        return self._vocab_and_ids[0]
-
-    @property
-    def word_ids(self) -> np.ndarray:
-        return self._vocab_and_ids[1]
+        return self._type_maps[0]
 
     @cached_property
     def untokenized(self) -> np.ndarray:
         return np.concatenate([s.untokenized.astype(np.int64) + base
-                               for s, base in zip(self.shards, self._row_starts, strict=False)])
+                               for s, base in zip(self.shards, self.row_starts, strict=False)])
 
     def merged_stats(self) -> RunningStats:
         """Statistics of all shards combined with Chan's formula."""

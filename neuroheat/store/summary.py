@@ -3,6 +3,8 @@
 Example:
     >>> summarize("acts.h5")["sentences"]   # doctest: +SKIP
     1000
+    >>> [s["shard"] for s in summarize_all("acts-shard*of2.h5")]   # doctest: +SKIP
+    ['0/2', '1/2']
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import os
 from typing import Any
 
 from neuroheat.errors import IncompleteStoreError
+from neuroheat.store.paths import PathsArg, expand_paths
 from neuroheat.store.reader import Store
 
 
@@ -41,6 +44,11 @@ def summarize(path: str | os.PathLike) -> dict[str, Any]:
                                meta.get("sentence_stop", store.num_sentences)],
             "size_bytes": os.path.getsize(store.path),
         }
+
+
+def summarize_all(source: PathsArg) -> list[dict[str, Any]]:
+    """One :func:`summarize` per store file of ``source`` (paths, or globs), in that order."""
+    return [summarize(path) for path in expand_paths(source)]
 
 
 def format_summary(info: dict[str, Any]) -> str:
