@@ -197,6 +197,114 @@ def _baseline(kind: Any, base: Any, embedding: Any, tokenizer: Any) -> Any:
                      "or pass a tensor")
 
 
+@dataclass
+class _Pass:
+    """What every chunk of one saliency computation shares."""
+
+    model: Any
+    tokenizer: Any
+    embedding: Any
+    targets: Targets
+    method: str
+    reduce: str
+    ids_row: Any
+    extras: dict[str, Any]
+    read_all: Any
+    state: dict[str, Any]
+    gram: Any = None
+    baseline: Any = "zeros"
+    alphas: Any = None
+    weights: Any = None
+
+    @property
+    def copies(self) -> int:
+        return 1 if self.alphas is None else len(self.alphas)
+
+
+def _embedded(p: _Pass, chunk: list[int]) -> Any:
+    """Input embeddings of one copy per target row, each with its own mask position."""
+    import torch
+
+    ids = p.ids_row.repeat(len(chunk), 1)
+    for b, r in enumerate(chunk):
+        mp = p.targets.mask_positions[r] if p.targets.mask_positions else None
+        if mp is not None:
+            ids[b, mp] = p.tokenizer.mask_token_id
+    with torch.no_grad():
+        return p.embedding(ids)
+
+
+def _chunk(p: _Pass, chunk: list[int]) -> tuple[Any, Any, list[float], list[float]]:
+    """``(scores [rows, tokens], logits or None, completeness deltas, f differences)``."""
+    import torch
+
+    device = p.ids_row.device
+    n = p.ids_row.shape[-1]
+    rows = torch.as_tensor(chunk, device=device)
+    base = _embedded(p, chunk)
+    if p.method == "integrated_gradients":
+        bl = _baseline(p.baseline, base, p.embedding, p.tokenizer)
+        a = torch.as_tensor(p.alphas, dtype=base.dtype, device=device)
+        x = (bl[:, None] + a[None, :, None, None] * (base - bl)[:, None]).reshape(
+            -1, n, base.shape[-1])
+        copy_rows = rows.repeat_interleave(p.copies)
+    else:
+        x, copy_rows = base, rows
+    x = x.detach().requires_grad_(True)
+    p.state["read"] = p.read_all[copy_rows]
+    out = _forward(p.model, x, p.extras, p.targets)
+    scalars, logits = p.targets.scalars(out, copy_rows, n)
+    if not scalars.requires_grad:
+        raise InputError("the target does not depend on the input embeddings; check "
+                         "the target (a callable must compute from the model outputs)")
+    (grad,) = torch.autograd.grad(scalars.sum(), x)
+    del out
+    if p.method == "connectivity":
+        return M.connectivity(grad, p.gram), logits, [], []
+    if p.method == "gradient":
+        return M.reduce_tokens(grad, p.reduce), logits, [], []
+    if p.method == "grad_x_input":
+        return M.reduce_tokens(grad * base, p.reduce), logits, [], []
+    w = torch.as_tensor(p.weights, dtype=grad.dtype, device=device)
+    avg = (grad.reshape(len(chunk), p.copies, n, -1) * w[None, :, None, None]).sum(1)
+    attr = avg * (base - bl)
+    with torch.no_grad():  # completeness: f(x) - f(baseline) at the path's two ends
+        p.state["read"] = p.read_all[torch.cat([rows, rows])]
+        ends = _forward(p.model, torch.cat([base, bl]), p.extras, p.targets)
+        f_end, end_logits = p.targets.scalars(ends, torch.cat([rows, rows]), n)
+    fx, fb = f_end[: len(chunk)], f_end[len(chunk):]
+    logits = None if end_logits is None else end_logits[: len(chunk)]
+    return (M.reduce_tokens(attr, p.reduce), logits, (attr.sum((1, 2)) - (fx - fb)).tolist(),
+            (fx - fb).tolist())
+
+
+def _prepare(lm: Any, input_ids: Any, extras: dict[str, Any], targets: Targets, method: str,
+             reduce: str | None, baseline: Any, steps: int, ig_rule: str) -> _Pass:
+    import torch
+
+    model, tokenizer = lm.model, lm.tokenizer
+    embedding = model.get_input_embeddings()
+    if embedding is None:
+        raise UnsupportedModelError(f"{type(model).__name__} exposes no input embeddings "
+                                    "(get_input_embeddings()), which saliency needs")
+    device = embedding.weight.device
+    reduce = reduce or M.default_reduce(method)
+    if reduce not in M.REDUCTIONS:
+        raise InputError(f"unknown reduce={reduce!r}; choose one of {', '.join(M.REDUCTIONS)}")
+    n, n_rows = int(input_ids.shape[-1]), len(targets)
+    read_all = torch.as_tensor([-1 if p is None else p for p in targets.read_positions]
+                               or [-1] * n_rows, device=device)
+    p = _Pass(model, tokenizer, embedding, targets, method, reduce,
+              input_ids.reshape(1, n).to(device),
+              {k: v.reshape(1, n).to(device) for k, v in extras.items()}, read_all, {},
+              baseline=baseline)
+    if method == "integrated_gradients":
+        p.alphas, p.weights = M.ig_alphas(steps, ig_rule)
+    if method == "connectivity":
+        p.gram = M.gram_matrix(embedding)
+    return p
+
+
 def run(
     lm: Any,
     input_ids: Any,
@@ -220,91 +328,31 @@ def run(
     import torch
     from tqdm.auto import tqdm
 
-    model, tokenizer = lm.model, lm.tokenizer
-    embedding = model.get_input_embeddings()
-    if embedding is None:
-        raise UnsupportedModelError(f"{type(model).__name__} exposes no input embeddings "
-                                    "(get_input_embeddings()), which saliency needs")
-    device = embedding.weight.device
-    reduce = reduce or M.default_reduce(method)
-    if reduce not in M.REDUCTIONS:
-        raise InputError(f"unknown reduce={reduce!r}; choose one of {', '.join(M.REDUCTIONS)}")
+    p = _prepare(lm, input_ids, extras, targets, method, reduce, baseline, steps, ig_rule)
     n, n_rows = int(input_ids.shape[-1]), len(targets)
-    ids_row = input_ids.reshape(1, n).to(device)
-    extras = {k: v.reshape(1, n).to(device) for k, v in extras.items()}
-    copies = 1
-    if method == "integrated_gradients":
-        alphas, weights = M.ig_alphas(steps, ig_rule)
-        copies = len(alphas)
     if batch_targets is None:
-        batch_targets = auto_batch_targets(lm, n, copies, device)
+        batch_targets = auto_batch_targets(lm, n, p.copies, p.ids_row.device)
     if not isinstance(batch_targets, int) or batch_targets < 1:
         raise InputError(f"batch_targets must be a positive integer, got {batch_targets!r}")
-    gram = M.gram_matrix(embedding) if method == "connectivity" else None
-    mask_id = tokenizer.mask_token_id
-    read_all = torch.as_tensor([-1 if p is None else p for p in targets.read_positions]
-                               or [-1] * n_rows, device=device)
+    model, tokenizer = lm.model, lm.tokenizer
     names = (lambda i: str(model.config.id2label.get(i, i))) if targets.kind == "classifier" \
         else (lambda i: tokenizer.convert_ids_to_tokens(i))
-
     raw = np.zeros((n_rows, n), dtype=np.float64)
     predictions: list[list[tuple[str, float]]] = []
     deltas: list[float] = []
     f_diffs: list[float] = []
-    state: dict[str, Any] = {}
     chunks = [list(range(s, min(s + batch_targets, n_rows))) for s in range(0, n_rows, batch_targets)]
     show = progress if progress is not None else (len(chunks) > 1 and sys.stderr.isatty())
-    with frozen(model), gathered(model, state, targets.gathers), torch.enable_grad():
+    with frozen(model), gathered(model, p.state, targets.gathers), torch.enable_grad():
         for chunk in tqdm(chunks, desc="saliency", unit="chunk", disable=not show):
-            rows = torch.as_tensor(chunk, device=device)
-            ids = ids_row.repeat(len(chunk), 1)
-            for b, r in enumerate(chunk):
-                mp = targets.mask_positions[r] if targets.mask_positions else None
-                if mp is not None:
-                    ids[b, mp] = mask_id
-            with torch.no_grad():
-                base = embedding(ids)
-            if method == "integrated_gradients":
-                bl = _baseline(baseline, base, embedding, tokenizer)
-                a = torch.as_tensor(alphas, dtype=base.dtype, device=device)
-                x = (bl[:, None] + a[None, :, None, None] * (base - bl)[:, None]).reshape(
-                    -1, n, base.shape[-1])
-                copy_rows = rows.repeat_interleave(copies)
-            else:
-                x, copy_rows = base, rows
-            x = x.detach().requires_grad_(True)
-            state["read"] = read_all[copy_rows]
-            out = _forward(model, x, extras, targets)
-            scalars, logits = targets.scalars(out, copy_rows, n)
-            if not scalars.requires_grad:
-                raise InputError("the target does not depend on the input embeddings; check "
-                                 "the target (a callable must compute from the model outputs)")
-            (grad,) = torch.autograd.grad(scalars.sum(), x)
-            del out
-            if method == "integrated_gradients":
-                w = torch.as_tensor(weights, dtype=grad.dtype, device=device)
-                avg = (grad.reshape(len(chunk), copies, n, -1) * w[None, :, None, None]).sum(1)
-                attr = avg * (base - bl)
-                with torch.no_grad():
-                    state["read"] = read_all[torch.cat([rows, rows])]
-                    ends = _forward(model, torch.cat([base, bl]), extras, targets)
-                    f_end, end_logits = targets.scalars(ends, torch.cat([rows, rows]), n)
-                fx, fb = f_end[: len(chunk)], f_end[len(chunk):]
-                deltas += (attr.sum((1, 2)) - (fx - fb)).tolist()
-                f_diffs += (fx - fb).tolist()
-                logits = None if end_logits is None else end_logits[: len(chunk)]
-                score = M.reduce_tokens(attr, reduce)
-            elif method == "connectivity":
-                score = M.connectivity(grad, gram)
-            elif method == "gradient":
-                score = M.reduce_tokens(grad, reduce)
-            else:
-                score = M.reduce_tokens(grad * base, reduce)
+            score, logits, delta, f_diff = _chunk(p, chunk)
             raw[chunk] = score.detach().double().cpu().numpy()
             predictions += _top_k(logits, top_k, names) if logits is not None else \
                 [[] for _ in chunk]
+            deltas += delta
+            f_diffs += f_diff
     info: dict[str, Any] = {"batch_targets": batch_targets, "chunks": len(chunks),
-                            "reduce": reduce if method != "connectivity" else "norm"}
+                            "reduce": p.reduce if method != "connectivity" else "norm"}
     if method == "integrated_gradients":
         info.update(steps=steps, ig_rule=ig_rule, completeness_delta=deltas,
                     f_difference=f_diffs,
