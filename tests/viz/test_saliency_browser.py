@@ -314,3 +314,37 @@ def test_two_views_in_one_document_like_a_notebook(browser):
         assert not pg.errors and not pg.requests
     finally:
         pg.close()
+
+
+@pytest.mark.parametrize("rotate", [False, True])
+def test_facet_titles_break_only_between_words(browser, tmp_path, rotate):
+    """A title wider than its 60 px column shrinks instead of breaking inside a word
+    ("connec / tivity" was the bug), and stays inside its column, rotated or not."""
+    titles = ["connectivity", "grad \u00d7 input", "integrated gradients"]
+    path = saliency_html(
+        [word_facet(WORDS, seed) for seed in range(3)], facet_titles=titles,
+        rotate_facet_titles=rotate,
+    ).save(tmp_path / "titles.html")
+    pg = Page(browser).open(path)
+    try:
+        got = pg.eval("""() => [...document.querySelectorAll('.nh-facet-title span')].map(sp => {
+            const t = sp.firstChild, words = [];
+            let pos = 0;
+            for (const w of t.textContent.split(' ')) {
+              const r = document.createRange();
+              r.setStart(t, pos); r.setEnd(t, pos + w.length);
+              words.push([w, [...r.getClientRects()].filter(x => x.width > 0).length]);
+              pos += w.length + 1;
+            }
+            const box = sp.parentElement.getBoundingClientRect();
+            const b = sp.getBoundingClientRect();
+            return {text: t.textContent, words,
+                    inside: b.left >= box.left - 0.5 && b.right <= box.right + 0.5 &&
+                            b.top >= box.top - 0.5 && b.bottom <= box.bottom + 0.5}; })""")
+        assert [g["text"] for g in got] == titles
+        for g in got:
+            assert all(n == 1 for _, n in g["words"]), g  # every word on one line
+            assert g["inside"], g
+        assert not pg.errors
+    finally:
+        pg.close()

@@ -186,8 +186,8 @@ def test_control_and_invisible_characters_make_valid_svg(mode):
 
 
 def test_custom_font_goes_first_and_missing_fonts_say_how_to_install(monkeypatch):
-    from neuroheat.viz.text import fonts as fonts_mod
     from neuroheat.viz import layout_tokens
+    from neuroheat.viz.text import fonts as fonts_mod
 
     default = fonts_mod.default_font_stack()
     arabic = next(f.path for f in default.faces if f.name == "Noto Sans Arabic")

@@ -114,7 +114,7 @@ def test_transformers_visualizer_loads_once_and_matches_extractor(bert, monkeypa
         calls.append(args[0])
         return real(*args, **kwargs)
 
-    monkeypatch.setattr("neuroheat.extract.load_model", counting)
+    monkeypatch.setattr("neuroheat.model.load_model", counting)
     vis = TransformersVisualizer(str(bert))
     words = ["the", "quick", "brown", "fox"]
     d1 = vis(words, 2, 5)

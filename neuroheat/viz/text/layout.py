@@ -26,6 +26,7 @@ from neuroheat.viz.text.fonts import FontFace, FontStack, default_font_stack, fo
 from neuroheat.viz.text.shaping import ShapedText, bidi_levels, shape_token, visual_order
 
 _EMPTY_TOKEN_EM = 0.3  # width of the box of an empty token, so its colour still shows
+_VPAD = 0.05  # em above the ascent and below the descent of every box
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,10 @@ def layout_tokens(
 ) -> TextLayout:
     """Lay out ``tokens`` as words separated by spaces; one box per token.
 
+    Three steps: shape and measure every token (:func:`shape_tokens`, :func:`measure_tokens`),
+    break lines in logical order (:func:`break_lines`), place the boxes of each line in visual
+    order (:func:`place_line`).
+
     Args:
         tokens: token strings (any script; empty strings get a narrow box).
         font_size: em size in pixels.
@@ -180,6 +185,41 @@ def layout_tokens(
         line_gap: vertical pixels between lines (default 0.2 em).
     """
     tokens = _check_tokens(tokens)
+    rtl = _resolve_direction(tokens, direction) == "rtl"
+    _check_sizes(font_size, char_limit, max_width)
+    stack = _resolve_stack(fonts)
+    s = float(font_size)
+    pad = 0.15 * s if pad is None else float(pad)
+    line_gap = 0.2 * s if line_gap is None else float(line_gap)
+
+    shaped, seps = shape_tokens(tokens, rtl=rtl, fonts=stack)
+    m = measure_tokens(shaped, stack, s, pad)
+    pitch = m.box_height + line_gap
+    lines = break_lines(tokens, m.widths, max_width=max_width, char_limit=char_limit, gap=gap)
+
+    line_widths = [sum(m.widths[i] for i in ln) + gap * (len(ln) - 1) for ln in lines]
+    content_w = max(line_widths, default=0.0)
+    if max_width is not None:
+        content_w = max(content_w, float(max_width))
+    boxes: list[TokenBox] = []
+    for li, ln in enumerate(lines):
+        x = content_w - line_widths[li] if rtl else 0.0
+        boxes += place_line(tokens, shaped, seps, m, stack, ln, li, x, li * pitch, gap)
+    height = len(lines) * pitch - line_gap if lines else 0.0
+    return TextLayout(
+        boxes=tuple(sorted(boxes, key=lambda b: b.index)),
+        width=content_w,
+        height=max(height, 0.0),
+        line_height=m.box_height,
+        line_pitch=pitch,
+        lines=len(lines),
+        font_size=s,
+        rtl=rtl,
+        stack=stack,
+    )
+
+
+def _resolve_direction(tokens: list[str], direction: str) -> str:
     direction = str(direction).lower()
     if direction not in ("ltr", "rtl", "auto"):
         raise InputError(f"text_direction must be 'ltr', 'rtl' or 'auto', not {direction!r}")
@@ -187,19 +227,39 @@ def layout_tokens(
         from bidi import get_base_level
 
         direction = "rtl" if tokens and get_base_level(" ".join(tokens)) == 1 else "ltr"
+    return direction
+
+
+def _check_sizes(font_size: float, char_limit: int | None, max_width: float | None) -> None:
     if not font_size or font_size <= 0:
         raise InputError(f"font_size must be a positive number of pixels, not {font_size!r}")
     if char_limit is not None and char_limit < 1:
         raise InputError(f"char_limit must be at least 1 (or None), not {char_limit!r}")
     if max_width is not None and max_width <= 0:
         raise InputError(f"width must be a positive number of pixels, not {max_width!r}")
-    rtl = direction == "rtl"
-    stack = _resolve_stack(fonts)
-    s = float(font_size)
-    pad = 0.15 * s if pad is None else float(pad)
-    line_gap = 0.2 * s if line_gap is None else float(line_gap)
-    shaped, seps = shape_tokens(tokens, rtl=rtl, fonts=stack)
 
+
+@dataclass(frozen=True)
+class TokenMetrics:
+    """Pixel extents of shaped tokens: each box's span around its pen start and its width,
+    and the vertical metrics (in em) shared by all boxes."""
+
+    spans: list[tuple[float, float]]
+    widths: list[float]
+    ascent: float
+    descent: float
+    vpad: float  # above the ascent and below the descent
+    scale: float  # pixels per em
+
+    @property
+    def box_height(self) -> float:
+        """Height of every box, pixels."""
+        return (self.ascent + self.descent + 2 * self.vpad) * self.scale
+
+
+def measure_tokens(shaped: Sequence[ShapedText], stack: FontStack, s: float,
+                   pad: float) -> TokenMetrics:
+    """Box extents of ``shaped`` tokens at ``s`` pixels per em with ``pad`` pixels each side."""
     # Horizontal extent of each token's box relative to its pen start.
     spans = []
     for sh in shaped:
@@ -218,11 +278,25 @@ def layout_tokens(
     for sh in shaped:
         if sh.ink is not None:
             asc, desc = max(asc, -sh.ink[1]), max(desc, sh.ink[3])
-    vpad = 0.05
-    box_h = (asc + desc + 2 * vpad) * s
-    pitch = box_h + line_gap
+    return TokenMetrics(spans, widths, asc, desc, _VPAD, s)
 
-    # Line breaking in logical order.
+
+def break_lines(
+    tokens: Sequence[str],
+    widths: Sequence[float],
+    *,
+    max_width: float | None = None,
+    char_limit: int | None = None,
+    gap: float = 0.0,
+) -> list[list[int]]:
+    """Token indices of each line, in logical order: a line ends before the token that would
+    make it wider than ``max_width`` pixels or longer than ``char_limit`` characters (one
+    space between tokens, NeuroX's rule). A token wider than the limit gets a line of its own.
+
+    Example:
+        >>> break_lines(["ab", "cd", "ef"], [10, 10, 10], max_width=25)
+        [[0, 1], [2]]
+    """
     lines: list[list[int]] = []
     cur: list[int] = []
     cur_w = 0.0
@@ -240,73 +314,71 @@ def layout_tokens(
         cur.append(i)
     if cur:
         lines.append(cur)
+    return lines
 
-    line_widths = [sum(widths[i] for i in ln) + gap * (len(ln) - 1) for ln in lines]
-    content_w = max(line_widths, default=0.0)
-    if max_width is not None:
-        content_w = max(content_w, float(max_width))
 
-    boxes: list[TokenBox | None] = [None] * len(tokens)
-    for li, ln in enumerate(lines):
-        # Reorder tokens and the spaces between them (rule L2), then drop the spaces.
-        items, item_levels = [], []
-        for k, i in enumerate(ln):
-            if k:
-                items.append(-1)
-                item_levels.append(seps[ln[k - 1]])
-            items.append(i)
-            item_levels.append(shaped[i].level)
-        order = [items[k] for k in visual_order(item_levels) if items[k] >= 0]
-        x = content_w - line_widths[li] if rtl else 0.0
-        top = li * pitch
-        baseline = top + (vpad + asc) * s
-        for slot, i in enumerate(order):
-            sh = shaped[i]
-            pen = x - spans[i][0]
-            glyphs = tuple(
-                PlacedGlyph(
-                    stack.faces[g.face],
-                    g.gid,
-                    pen + g.x * s,
-                    baseline + g.y * s,
-                    s / stack.faces[g.face].upem,
-                )
-                for g in sh.glyphs
+def place_line(
+    tokens: Sequence[str],
+    shaped: Sequence[ShapedText],
+    seps: Sequence[int],
+    m: TokenMetrics,
+    stack: FontStack,
+    line: Sequence[int],
+    li: int,
+    x: float,
+    top: float,
+    gap: float,
+) -> list[TokenBox]:
+    """The boxes of the tokens of ``line`` (line number ``li``), placed from ``x`` in visual
+    order: the tokens and the spaces between them (``seps``: the bidi level of the space after
+    each token) are reordered by rule L2, then the spaces are dropped."""
+    items, item_levels = [], []
+    for k, i in enumerate(line):
+        if k:
+            items.append(-1)
+            item_levels.append(seps[line[k - 1]])
+        items.append(i)
+        item_levels.append(shaped[i].level)
+    order = [items[k] for k in visual_order(item_levels) if items[k] >= 0]
+    s = m.scale
+    baseline = top + (m.vpad + m.ascent) * s
+    boxes = []
+    for slot, i in enumerate(order):
+        sh = shaped[i]
+        pen = x - m.spans[i][0]
+        glyphs = tuple(
+            PlacedGlyph(
+                stack.faces[g.face],
+                g.gid,
+                pen + g.x * s,
+                baseline + g.y * s,
+                s / stack.faces[g.face].upem,
             )
-            ink = None
-            if sh.ink is not None:
-                ink = (
-                    pen + sh.ink[0] * s,
-                    baseline + sh.ink[1] * s,
-                    pen + sh.ink[2] * s,
-                    baseline + sh.ink[3] * s,
-                )
-            boxes[i] = TokenBox(
-                index=i,
-                text=tokens[i],
-                line=li,
-                slot=slot,
-                x=x,
-                y=top,
-                width=widths[i],
-                height=box_h,
-                baseline=baseline,
-                pen_x=pen,
-                advance=sh.advance * s,
-                ink=ink,
-                glyphs=glyphs,
-                rtl=bool(sh.level % 2),
+            for g in sh.glyphs
+        )
+        ink = None
+        if sh.ink is not None:
+            ink = (
+                pen + sh.ink[0] * s,
+                baseline + sh.ink[1] * s,
+                pen + sh.ink[2] * s,
+                baseline + sh.ink[3] * s,
             )
-            x += widths[i] + gap
-    height = len(lines) * pitch - line_gap if lines else 0.0
-    return TextLayout(
-        boxes=tuple(b for b in boxes if b is not None),
-        width=content_w,
-        height=max(height, 0.0),
-        line_height=box_h,
-        line_pitch=pitch,
-        lines=len(lines),
-        font_size=s,
-        rtl=rtl,
-        stack=stack,
-    )
+        boxes.append(TokenBox(
+            index=i,
+            text=tokens[i],
+            line=li,
+            slot=slot,
+            x=x,
+            y=top,
+            width=m.widths[i],
+            height=m.box_height,
+            baseline=baseline,
+            pen_x=pen,
+            advance=sh.advance * s,
+            ink=ink,
+            glyphs=glyphs,
+            rtl=bool(sh.level % 2),
+        ))
+        x += m.widths[i] + gap
+    return boxes

@@ -5,7 +5,7 @@
  * textualheatmap, floor(h * 96), is exactly v >> 8. */
 (function () {
   'use strict';
-  var SCALE = 24576, LEVELS = 96, DIV_LEVELS = 64;
+  var SCALE = 24576, LEVELS = 96, DIV_LEVELS = 64, MIN_TITLE_PX = 6;
 
   function decode(b64) {
     var bin = atob(b64), n = bin.length >> 1, out = new Uint16Array(n);
@@ -20,6 +20,24 @@
     if (cls) { node.className = cls; }
     if (text !== undefined) { node.textContent = text; }
     return node;
+  }
+
+  /* A facet title breaks only between words: shrink its font until the longest word fits
+     the column (rotated: until its lines fit along the facet's height and across the column). */
+  function fitTitle(span, rotated) {
+    var box = span.parentNode, along, across;
+    along = rotated ? box.clientHeight : box.clientWidth;
+    across = rotated ? box.clientWidth : box.clientHeight;
+    if (!along || !across) { return; }  /* not displayed: nothing to measure */
+    if (rotated) { span.style.width = along + 'px'; }
+    var fs = parseFloat(window.getComputedStyle(span).fontSize) || 14;
+    for (var n = 0; n < 40 && fs > MIN_TITLE_PX; n++) {
+      var wide = span.scrollWidth > span.clientWidth + 0.5;
+      var tall = rotated && span.offsetHeight > across + 0.5;  /* unrotated: the row grows */
+      if (!wide && !tall) { break; }
+      fs = Math.max(MIN_TITLE_PX, fs * 0.92);
+      span.style.fontSize = fs + 'px';
+    }
   }
 
   function Viewer(root, data) {
@@ -51,7 +69,8 @@
         j++;
       });
       var title = el('div', 'nh-facet-title');
-      title.appendChild(el('span', '', fd.title));
+      f.title = el('span', '', fd.title);
+      title.appendChild(f.title);
       box.appendChild(f.meta_el); box.appendChild(content); box.appendChild(title);
       root.appendChild(box);
       if (s.interactive) {
@@ -63,6 +82,7 @@
       }
       self.facets.push(f);
     });
+    this.facets.forEach(function (f) { fitTitle(f.title, s.rotateFacetTitles); });
     this.status = el('div', 'nh-status');
     root.appendChild(this.status);
     if (s.interactive) {
