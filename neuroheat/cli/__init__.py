@@ -57,7 +57,9 @@ def main(argv: list[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
-    except (NeuroheatError, ValueError, FileNotFoundError, PermissionError, OSError) as exc:
+    except (NeuroheatError, OSError) as exc:  # user input and the file system: one line
+        # A plain ValueError/TypeError is a bug in neuroheat, not bad input (user-input errors
+        # are NeuroheatError subclasses), so it keeps its traceback.
         if args.verbose:
             log.exception("failed")
         msg = " ".join(str(exc).split()) or type(exc).__name__

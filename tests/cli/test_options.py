@@ -29,3 +29,19 @@ def test_old_spellings_warn_and_still_work(caplog):
     with pytest.warns(DeprecationWarning, match="--layer is deprecated.*--layers SPEC"):
         args = _parser().parse_args(["--layer", "1", "--layer", "3"])
     assert layers_of(args) == [1, 3]
+
+
+def test_cli_bug_keeps_its_traceback(monkeypatch, capsys):
+    """Bad input is one line and exit 2; a plain ValueError is a bug and is not hidden."""
+    import neuroheat.cli.cmd_info as info
+    from neuroheat.cli import main
+
+    assert main(["info", "/nonexistent/store.h5"]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+    def broken(args):
+        raise ValueError("internal invariant")
+
+    monkeypatch.setattr(info, "run", broken)
+    with pytest.raises(ValueError, match="internal invariant"):
+        main(["info", "x.h5"])
