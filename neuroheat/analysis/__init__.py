@@ -12,11 +12,14 @@ Example:
 
 from __future__ import annotations
 
-from neuroheat.analysis.contexts import Context, top_contexts
+from neuroheat.analysis.contexts import Context, Contexts, top_contexts
 from neuroheat.analysis.neuron_stats import NeuronStats, neuron_stats
-from neuroheat.analysis.source import Source, open_source
+from neuroheat.analysis.options import RunOptions
+from neuroheat.analysis.results import TableResult
+from neuroheat.analysis.source import open_source
 from neuroheat.analysis.top_words import (
     NeuronScore,
+    NeuronScores,
     TopWords,
     TopWordsTable,
     top_neurons,
@@ -26,9 +29,12 @@ from neuroheat.analysis.top_words import (
 
 __all__ = [
     "Context",
+    "Contexts",
     "NeuronScore",
+    "NeuronScores",
     "NeuronStats",
-    "Source",
+    "RunOptions",
+    "TableResult",
     "TopWords",
     "TopWordsTable",
     "neuron_stats",

@@ -2,7 +2,8 @@
 
 A streaming top-k merge over row chunks: each chunk contributes its k best rows, merged with
 the running best k, so memory is one chunk plus k rows. Shards are searched separately (in
-parallel if asked) and merged exactly on (value, global row).
+parallel if asked, through :func:`~neuroheat.analysis.parallel.map_parts`) and merged exactly
+on (value, global row).
 
 Example:
     >>> for c in top_contexts("acts.h5", layer=3, neuron=17, k=3):   # doctest: +SKIP
@@ -11,14 +12,23 @@ Example:
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
-from neuroheat.analysis.parallel import ordered_map, use_pool
-from neuroheat.analysis.source import SourceArg, StoreLike, open_source
+from neuroheat.analysis.options import DEFAULT_CHUNK_MB, RunOptions
+from neuroheat.analysis.parallel import map_parts
+from neuroheat.analysis.results import TableResult
+from neuroheat.analysis.source import SourceArg, open_source
 from neuroheat.errors import InputError
+from neuroheat.store import StoreBase
+
+__all__ = ["Context", "Contexts", "context_candidates", "top_contexts"]
+
+_FIELDS = ("sentence", "position", "word", "value", "words")
 
 
 @dataclass
@@ -33,7 +43,47 @@ class Context:
     words: list[str]
 
     def to_dict(self) -> dict[str, Any]:
+        """The fields as a JSON-ready dict."""
         return asdict(self)
+
+
+class Contexts(TableResult, list):
+    """A list of :class:`Context` (the result of :func:`top_contexts`), best first, that is
+    also a table result. Its CSV has one row per context, ``words`` as a JSON list; the
+    ``layer``, ``neuron`` and ``lowest`` it was computed for are kept in JSON only."""
+
+    kind = "neuroheat.Contexts"
+
+    def __init__(self, contexts: Iterable[Context] = (), layer: int | None = None,
+                 neuron: int | None = None, lowest: bool | None = None):
+        super().__init__(contexts)
+        self.layer, self.neuron, self.lowest = layer, neuron, lowest
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """``[{"sentence", "position", "word", "value", "words"}, ...]``."""
+        return [c.to_dict() for c in self]
+
+    def csv_header(self) -> list[str]:
+        return list(_FIELDS)
+
+    def csv_rows(self) -> Iterator[list[Any]]:
+        for c in self:
+            yield [c.sentence, c.position, c.word, c.value,
+                   json.dumps(c.words, ensure_ascii=False)]
+
+    def settings(self) -> dict[str, Any]:
+        return {"layer": self.layer, "neuron": self.neuron, "lowest": self.lowest}
+
+    @classmethod
+    def from_records(cls, records: list[dict[str, Any]], settings: dict[str, Any]) -> Contexts:
+        return cls((Context(int(r["sentence"]), int(r["position"]), str(r["word"]),
+                            float(r["value"]), [str(w) for w in r["words"]]) for r in records),
+                   settings.get("layer"), settings.get("neuron"), settings.get("lowest"))
+
+    @classmethod
+    def from_csv_rows(cls, rows: list[dict[str, str]]) -> Contexts:
+        return cls(Context(int(r["sentence"]), int(r["position"]), r["word"], float(r["value"]),
+                           json.loads(r["words"])) for r in rows)
 
 
 def _best(keys: np.ndarray, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -46,8 +96,8 @@ def _best(keys: np.ndarray, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.nd
     return keys[order], rows[order]
 
 
-def context_candidates(part: StoreLike, layer: int, neuron: int, k: int, lowest: bool,
-                       chunk_mb: float = 64) -> tuple[np.ndarray, np.ndarray]:
+def context_candidates(part: StoreBase, layer: int, neuron: int, k: int, lowest: bool,
+                       chunk_mb: float = DEFAULT_CHUNK_MB) -> tuple[np.ndarray, np.ndarray]:
     """The k best (value, local row) of one part, best first (NaN values are skipped)."""
     keys = np.zeros(0, dtype=np.float64)
     rows = np.zeros(0, dtype=np.int64)
@@ -61,15 +111,6 @@ def context_candidates(part: StoreLike, layer: int, neuron: int, k: int, lowest:
     return (keys if lowest else -keys), rows
 
 
-def context_candidates_task(path: str, layer: int, neuron: int, k: int, lowest: bool,
-                            chunk_mb: float) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`context_candidates` on one store file opened here (pool / Dask task)."""
-    from neuroheat.store import Store
-
-    with Store(path) as part:
-        return context_candidates(part, layer, neuron, k, lowest, chunk_mb)
-
-
 def top_contexts(
     store: SourceArg,
     layer: int,
@@ -77,12 +118,15 @@ def top_contexts(
     k: int = 10,
     lowest: bool = False,
     *,
-    chunk_mb: float = 64,
-    workers: int | None = 1,
-    scheduler: object = None,
-) -> list[Context]:
+    options: RunOptions | None = None,
+    **run: Any,
+) -> Contexts:
     """The k rows where neuron ``neuron`` of model layer ``layer`` is highest (``lowest=True``:
     lowest), best first; ties go to the earlier row of the corpus.
+
+    ``options`` / ``**run``: :class:`~neuroheat.analysis.options.RunOptions` settings
+    (``chunk_mb``, ``threads``, ``workers``, ``scheduler``); shards are searched in parallel.
+    Returns a :class:`Contexts` list.
 
     Example:
         >>> top_contexts("acts.h5", layer=3, neuron=17, k=1)   # doctest: +SKIP
@@ -90,24 +134,18 @@ def top_contexts(
     """
     if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
         raise InputError(f"k must be a positive integer, got {k!r}")
-    k = int(k)
+    k, lowest = int(k), bool(lowest)
+    options = RunOptions.build(options, **run)
     with open_source(store) as src:
         layer, neuron = src.check_layer(layer), src.check_neuron(neuron)
-        pool = use_pool(src, workers, scheduler)
-        if pool:
-            calls = [(str(p.resolve()), layer, neuron, k, bool(lowest), chunk_mb)
-                     for p in src.paths]
-            results = ordered_map(context_candidates_task, calls, workers=workers,
-                                  scheduler=scheduler)
-        else:
-            results = (context_candidates(p, layer, neuron, k, bool(lowest), chunk_mb)
-                       for p in src.parts)
+        chunk_mb = options.chunk_mb / options.local_tasks
+        calls = [(i, layer, neuron, k, lowest, chunk_mb) for i in range(len(src.parts))]
         keys, rows = np.zeros(0), np.zeros(0, dtype=np.int64)
-        for i, (values, local) in enumerate(results):
+        for i, (values, local) in enumerate(map_parts(context_candidates, src, calls, options)):
             keys = np.concatenate([keys, values if lowest else -values])
             rows = np.concatenate([rows, local + src.row_starts[i]])
         keys, rows = _best(keys, rows, k)
-        out = []
+        out = Contexts(layer=layer, neuron=neuron, lowest=lowest)
         for key, row in zip(keys, rows, strict=True):
             part_i, local = src.locate_row(int(row))
             part = src.parts[part_i]

@@ -11,28 +11,31 @@ Example:
 
 from __future__ import annotations
 
-import csv
-import io
 import math
-import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from neuroheat.analysis.parallel import ordered_map, use_pool
-from neuroheat.analysis.source import SourceArg, StoreLike, open_source
+from neuroheat.analysis.options import DEFAULT_CHUNK_MB, RunOptions
+from neuroheat.analysis.parallel import map_parts
+from neuroheat.analysis.results import TableResult
+from neuroheat.analysis.source import SourceArg, open_source
 from neuroheat.errors import InputError
+from neuroheat.store import StoreBase
+
+__all__ = ["NeuronStats", "count_above", "neuron_stats"]
 
 _FIELDS = ("layer", "neuron", "count", "mean", "std", "min", "max")
 
 
 @dataclass
-class NeuronStats:
+class NeuronStats(TableResult):
     """One row per neuron: arrays ``layer, neuron, count, mean, std, min, max`` and, when a
     threshold was given, ``frac_above`` (fraction of words with activation > ``threshold``).
-    ``std`` is the population standard deviation."""
+    ``std`` is the population standard deviation. A table result: its CSV has every column
+    but not the ``threshold`` value (kept in JSON; ``None`` when loaded from CSV)."""
 
     layer: np.ndarray
     neuron: np.ndarray
@@ -43,6 +46,8 @@ class NeuronStats:
     max: np.ndarray
     threshold: float | None = None
     frac_above: np.ndarray | None = None
+
+    kind = "neuroheat.NeuronStats"
 
     def __len__(self) -> int:
         return len(self.layer)
@@ -62,22 +67,38 @@ class NeuronStats:
         """One JSON-ready dict per neuron."""
         return list(self)
 
-    def to_csv(self, path: str | os.PathLike | None = None) -> str | None:
-        """CSV with a header row; writes ``path`` when given, else returns the text."""
-        out = io.StringIO() if path is None else open(path, "w", newline="", encoding="utf-8")
-        try:
-            writer = csv.writer(out, lineterminator="\n")
-            writer.writerow(self.columns)
-            for row in self:
-                writer.writerow([repr(v) if isinstance(v, float) else v for v in row.values()])
-            return out.getvalue() if path is None else None
-        finally:
-            if path is not None:
-                out.close()
+    def csv_header(self) -> list[str]:
+        return self.columns
+
+    def csv_rows(self) -> Iterator[list[Any]]:
+        for row in self:
+            yield list(row.values())
+
+    def settings(self) -> dict[str, Any]:
+        return {"threshold": self.threshold}
+
+    @classmethod
+    def from_records(cls, records: list[dict[str, Any]],
+                     settings: dict[str, Any]) -> NeuronStats:
+        def col(name: str, dtype: type) -> np.ndarray:
+            return np.array([r[name] for r in records], dtype=dtype)
+
+        ints = {"layer", "neuron"}
+        above = bool(records) and "frac_above" in records[0] or \
+            settings.get("threshold") is not None
+        names = [*_FIELDS, "frac_above"] if above else list(_FIELDS)
+        cols = {c: col(c, np.int64 if c in ints else np.float64) for c in names}
+        return cls(**cols, threshold=settings.get("threshold"))
+
+    @classmethod
+    def from_csv_rows(cls, rows: list[dict[str, str]]) -> NeuronStats:
+        records = [{k: (int(v) if k in ("layer", "neuron") else float(v)) for k, v in r.items()}
+                   for r in rows]
+        return cls.from_records(records, {})
 
 
-def count_above(part: StoreLike, layer: int, threshold: float,
-                chunk_mb: float = 64) -> np.ndarray:
+def count_above(part: StoreBase, layer: int, threshold: float,
+                chunk_mb: float = DEFAULT_CHUNK_MB) -> np.ndarray:
     """int64 ``[width]``: rows of ``part`` where each neuron of ``layer`` is > threshold."""
     total = np.zeros(int(part.hidden_size), dtype=np.int64)
     # float32 rows: v > threshold  <=>  v > t32, the largest float32 <= threshold
@@ -90,24 +111,18 @@ def count_above(part: StoreLike, layer: int, threshold: float,
     return total
 
 
-def count_above_task(path: str, layer: int, threshold: float, chunk_mb: float) -> np.ndarray:
-    """:func:`count_above` on one store file opened here (pool / Dask task)."""
-    from neuroheat.store import Store
-
-    with Store(path) as part:
-        return count_above(part, layer, threshold, chunk_mb)
-
-
 def neuron_stats(
     store: SourceArg,
-    layers: int | Sequence[int] | None = None,
+    layers: int | Sequence[int] | str | None = None,
     threshold: float | None = None,
     *,
-    chunk_mb: float = 64,
-    workers: int | None = 1,
-    scheduler: object = None,
+    options: RunOptions | None = None,
+    **run: Any,
 ) -> NeuronStats:
     """Statistics of every neuron of ``layers`` (model layer numbers; default all stored).
+
+    ``options`` / ``**run``: :class:`~neuroheat.analysis.options.RunOptions` settings for the
+    pass that ``threshold`` needs (``chunk_mb``, ``threads``, ``workers``, ``scheduler``).
 
     Example:
         >>> neuron_stats("acts.h5", layers=0).mean[:3]      # doctest: +SKIP
@@ -120,10 +135,11 @@ def neuron_stats(
             raise InputError(f"threshold must be a number, got {threshold!r}") from None
         if math.isnan(threshold):
             raise InputError("threshold must be a number, got NaN")
+    options = RunOptions.build(options, **run)
     with open_source(store) as src:
         layers = src.check_layers(layers)
         width = src.hidden_size
-        merged = [src.stats(layer) for layer in layers]
+        merged = [src.running_stats(layer) for layer in layers]
 
         def cat(field: str) -> np.ndarray:
             return np.concatenate([getattr(s, field) for s in merged])
@@ -135,15 +151,10 @@ def neuron_stats(
             max=cat("max"), threshold=threshold,
         )
         if threshold is not None:
-            pool = use_pool(src, workers, scheduler)
-            if pool:
-                calls = [(str(p.resolve()), layer, threshold, chunk_mb)
-                         for layer in layers for p in src.paths]
-                results = ordered_map(count_above_task, calls, workers=workers,
-                                      scheduler=scheduler)
-            else:
-                results = (count_above(p, layer, threshold, chunk_mb)
-                           for layer in layers for p in src.parts)
+            chunk_mb = options.chunk_mb / options.local_tasks
+            calls = [(i, layer, threshold, chunk_mb)
+                     for layer in layers for i in range(len(src.parts))]
+            results = map_parts(count_above, src, calls, options)
             above = np.zeros(len(layers) * width, dtype=np.int64)
             for li in range(len(layers)):
                 for _ in src.parts:

@@ -1,4 +1,10 @@
-"""Run per-shard analysis tasks in this process, a local process pool, or on a Dask cluster.
+"""The one parallel map of analysis: per-part (shard) tasks in threads, processes or on Dask.
+
+:func:`map_parts` is what every analysis function uses: it calls ``fn(part, *args)`` for each
+``(part index, *args)``, on the part objects of an open store in this process (one after
+another, or in threads: numpy and the memory-mapped reads release the GIL), or on store files
+opened by :func:`run_on_file` in a process pool or on Dask workers, as
+:class:`~neuroheat.analysis.options.RunOptions` says. :func:`ordered_map` is the engine.
 
 Results always come back in submission order, so callers merge partial results in the same
 order whatever runs them: a pool or a cluster gives the same numbers, bit for bit, as one
@@ -11,49 +17,50 @@ path, so the workers must see the same file system (a cluster's shared storage).
 Example:
     >>> list(ordered_map(pow, [(2, 3), (3, 2)], workers=2))   # doctest: +SKIP
     [8, 9]
+    >>> sums = map_parts(column_sums, store, [(i, 3) for i in range(len(store.parts))],
+    ...                  RunOptions(workers=2))                  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import logging
 import multiprocessing
-import os
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from neuroheat.analysis.options import RunOptions, resolve_threads, resolve_workers
 from neuroheat.errors import InputError
+from neuroheat.store import Store, StoreBase
+
+__all__ = ["map_parts", "ordered_map", "resolve_threads", "resolve_workers", "run_on_file"]
 
 log = logging.getLogger(__name__)
 
 
-def resolve_workers(workers: int | None) -> int:
-    """``None``/1 -> 1 (this process), 0 -> every CPU, n -> n processes."""
-    if workers is None:
-        return 1
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
-        raise InputError(f"workers must be an integer >= 0 (0 = one per CPU), got {workers!r}")
-    return workers if workers > 0 else (os.cpu_count() or 1)
+def run_on_file(fn: Callable[..., Any], path: str, *args: Any) -> Any:
+    """``fn(Store(path), *args)``: the task a process pool or a Dask worker runs."""
+    with Store(path) as part:
+        return fn(part, *args)
 
 
-def resolve_threads(threads: int | None) -> int:
-    """``None`` -> up to 4 threads (one per CPU), n -> n threads."""
-    if threads is None:
-        return max(1, min(4, os.cpu_count() or 1))
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-        raise InputError(f"threads must be a positive integer (or None for one per CPU, at "
-                         f"most 4), got {threads!r}")
-    return threads
+def map_parts(fn: Callable[..., Any], store: StoreBase, calls: Sequence[tuple],
+              options: RunOptions, *, threads: int | None = None) -> Iterator[Any]:
+    """Yield ``fn(store.parts[i], *args)`` for each ``(i, *args)`` of ``calls``, in order.
 
-
-def use_pool(src: Any, workers: int | None, scheduler: object) -> bool:
-    """Whether tasks go to other processes; they need every part to be a file on disk."""
-    if scheduler is None and resolve_workers(workers) <= 1:
-        return False
-    if src.paths is None:
-        log.warning("this store object has no file path; analysing it in this process")
-        return False
-    return True
+    Runs where ``options`` says: a Dask cluster (``scheduler``), a process pool
+    (``workers > 1``; each task opens its part's file by absolute path), or this process
+    in ``threads`` threads (default: ``options.local_tasks``). ``fn`` must be a
+    module-level function when it runs in other processes.
+    """
+    if options.uses_pool:
+        paths = [str(p.resolve()) for p in store.paths]
+        jobs = [(fn, paths[i], *args) for i, *args in calls]
+        return ordered_map(run_on_file, jobs, workers=options.workers,
+                           scheduler=options.scheduler)
+    parts = store.parts
+    jobs = [(parts[i], *args) for i, *args in calls]
+    return ordered_map(fn, jobs, threads=options.local_tasks if threads is None else threads)
 
 
 def _client(scheduler: object) -> tuple[Any, bool]:

@@ -25,8 +25,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from neuroheat.analysis.parallel import ordered_map, resolve_threads, use_pool
-from neuroheat.analysis.source import Source, StoreLike
+from neuroheat.analysis.options import DEFAULT_BLOCK_MB, DEFAULT_CHUNK_MB, RunOptions
+from neuroheat.analysis.parallel import map_parts
+from neuroheat.store import StoreBase
 
 try:  # scipy's CSR x dense kernel, accumulating Y += A @ X in place (private, so optional)
     from scipy.sparse._sparsetools import csr_matvecs as _csr_matvecs
@@ -76,37 +77,23 @@ def _add_segments(S: np.ndarray, ids: np.ndarray, d: np.ndarray, method: str) ->
     S[uniq] += indicator @ d
 
 
-def stored_rows(part: StoreLike, layer: int,
-                chunk_mb: float = 64) -> Iterator[tuple[int, np.ndarray]]:
-    """Row chunks of one layer in the STORED dtype (float16 stays float16), about chunk_mb MiB.
-
-    Converting float16 to float64 inside the subtraction, one cache-sized block at a time, is
-    about 2x faster than the reader's whole-chunk float32 copy (numpy's float16 cast is
-    scalar) and halves the memory of a chunk. A contiguous dataset (the store's layout) is
-    mapped chunk by chunk instead of copied (``Store.iter_stored_rows``), so resident memory
-    stays one chunk. Falls back to ``iter_rows`` (float32) for store objects without it.
-    """
-    stored = getattr(part, "iter_stored_rows", None)
-    if stored is None:
-        yield from part.iter_rows(layer, chunk_mb=chunk_mb)
-        return
-    yield from stored(layer, chunk_mb=chunk_mb)
-
-
 def dev_sums(
-    part: StoreLike,
+    part: StoreBase,
     layer: int,
     c0: int,
     c1: int,
     mu: np.ndarray,
-    *,
-    chunk_mb: float = 64,
+    chunk_mb: float = DEFAULT_CHUNK_MB,
     method: str = "inplace",
 ) -> np.ndarray:
     """float64 ``[num_local_types, c1 - c0]``: per word type of ``part``, the sum of |a - mu|.
 
-    ``mu`` holds the (global) means of neurons ``c0:c1``. One pass over ``layer``'s rows.
-    ``method`` is ``"inplace"`` (default), ``"sparse"`` or ``"bincount"``: same result.
+    ``mu`` holds the (global) means of neurons ``c0:c1``. One pass over ``layer``'s rows, in
+    the stored dtype (``iter_stored_rows``): converting float16 to float64 inside the
+    subtraction, one cache-sized block at a time, is about 2x faster than a whole-chunk
+    float32 copy (numpy's float16 cast is scalar), and a contiguous layer is mapped chunk by
+    chunk, so resident memory stays one chunk. ``method`` is ``"inplace"`` (default),
+    ``"sparse"`` or ``"bincount"``: same result.
     """
     ids_all = np.asarray(part.word_ids)
     n_types = len(part.vocab)
@@ -115,7 +102,7 @@ def dev_sums(
     S = np.zeros((n_types, width))
     step = max(64, _BUFFER_BYTES // (8 * max(width, 1)))
     buf = np.empty((step, width))
-    for start, chunk in stored_rows(part, layer, chunk_mb):
+    for start, chunk in part.iter_stored_rows(layer, chunk_mb=chunk_mb):
         block = chunk[:, c0:c1]
         for a in range(0, len(block), step):
             rows = block[a:a + step]
@@ -125,15 +112,6 @@ def dev_sums(
             _add_segments(S, ids_all[start + a:start + a + len(rows)], d, method)
         del chunk, block, rows  # free this chunk before the next one is read
     return S
-
-
-def dev_sums_task(path: str, layer: int, c0: int, c1: int, mu: np.ndarray,
-                  chunk_mb: float) -> np.ndarray:
-    """:func:`dev_sums` on one store file, opened here (process pool / Dask worker task)."""
-    from neuroheat.store import Store
-
-    with Store(path) as part:
-        return dev_sums(part, layer, c0, c1, mu, chunk_mb=chunk_mb)
 
 
 @dataclass
@@ -158,48 +136,38 @@ def block_width(num_types: int, hidden: int, block_mb: float) -> int:
 
 
 def scan_blocks(
-    src: Source,
+    store: StoreBase,
     layers: list[int],
     *,
     neurons: tuple[int, int] | None = None,
-    chunk_mb: float = 64,
-    block_mb: float = 256,
-    workers: int | None = 1,
-    scheduler: object = None,
-    threads: int | None = 1,
-    progress: bool | None = None,
+    block_mb: float = DEFAULT_BLOCK_MB,
+    options: RunOptions | None = None,
 ) -> Iterator[Block]:
     """Yield the :class:`Block` of every (layer, block of neurons), in order.
 
-    Each part (shard) fills its own local-type sums; they are merged by word string into the
+    Each part (shard) fills its own local-type sums (:func:`dev_sums`, run by
+    :func:`~neuroheat.analysis.parallel.map_parts`); they are merged by word string into the
     global vocabulary in part order, so the result is the same, bit for bit, whether parts
-    run in this process, in a process pool (``workers > 1``) or on a Dask cluster
-    (``scheduler``: address or ``distributed.Client``), or in ``threads`` threads.
+    run in this process, in threads, in a process pool or on a Dask cluster.
     """
-    lo, hi = neurons if neurons is not None else (0, src.hidden_size)
-    n_types = len(src.vocab)
-    counts = src.type_counts.astype(np.float64)
-    pool = use_pool(src, workers, scheduler)
+    options = options or RunOptions()
+    lo, hi = neurons if neurons is not None else (0, store.hidden_size)
+    parts = store.parts
+    n_types = len(store.vocab)
+    counts = store.type_counts.astype(np.float64)
     # chunk_mb and block_mb are budgets of this process: concurrent tasks share them
     # (the merged accumulator of a block counts as one more task)
-    n_tasks = 1 if pool else resolve_threads(threads)
-    chunk_mb = chunk_mb / n_tasks
-    width = block_width(n_types, hi - lo, block_mb / (n_tasks + (len(src.parts) > 1)))
+    n_tasks = options.local_tasks
+    chunk_mb = options.chunk_mb / n_tasks
+    width = block_width(n_types, hi - lo, block_mb / (n_tasks + (len(parts) > 1)))
     groups = [(layer, c0, min(hi, c0 + width)) for layer in layers for c0 in range(lo, hi, width)]
-    stats = {layer: src.stats(layer) for layer in layers}
-    paths = [str(p.resolve()) for p in src.paths] if pool else []
+    stats = {layer: store.running_stats(layer) for layer in layers}
     calls = []
     for layer, c0, c1 in groups:
         mu = np.ascontiguousarray(stats[layer].mean[c0:c1])
-        for i in range(len(src.parts)):
-            calls.append((paths[i] if pool else i, layer, c0, c1, mu, chunk_mb))
-
-    def local(i: int, layer: int, c0: int, c1: int, mu: np.ndarray, cmb: float) -> np.ndarray:
-        return dev_sums(src.parts[i], layer, c0, c1, mu, chunk_mb=cmb)
-
-    results = ordered_map(dev_sums_task if pool else local, calls, workers=workers,
-                          scheduler=scheduler if pool else None, threads=n_tasks)
-    identity = len(src.parts) == 1 and np.array_equal(src.type_map(0), np.arange(n_types))
+        calls.extend((i, layer, c0, c1, mu, chunk_mb) for i in range(len(parts)))
+    results = map_parts(dev_sums, store, calls, options, threads=n_tasks)
+    identity = len(parts) == 1 and np.array_equal(store.type_map(0), np.arange(n_types))
     per_layer = -(-(hi - lo) // width)
     if per_layer > 1:
         log.info("%d word types: %d neurons per pass (block_mb=%g), %d passes per layer",
@@ -207,14 +175,14 @@ def scan_blocks(
     from tqdm.auto import tqdm
 
     bar = tqdm(total=len(groups), desc="top words", unit="block", leave=False,
-               disable=None if progress is None else not progress)
+               disable=None if options.progress is None else not options.progress)
     for layer, c0, c1 in groups:
         if identity:
             total = next(results)
         else:
             total = np.zeros((n_types, c1 - c0))
-            for i in range(len(src.parts)):
-                total[src.type_map(i)] += next(results)
+            for i in range(len(parts)):
+                total[store.type_map(i)] += next(results)
         np.divide(total, np.maximum(counts, 1)[:, None], out=total)
         st = stats[layer]
         lo_, hi_ = st.min[c0:c1], st.max[c0:c1]

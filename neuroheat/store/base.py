@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from neuroheat.errors import InputError, StoreError
+from neuroheat.layerspec import parse_layers
 from neuroheat.store.stats import RunningStats
 
 #: MiB of activations a reader reads at once unless told otherwise (bounds memory)
@@ -152,8 +153,11 @@ class StoreBase:
                              "0 = embeddings)")
         return int(layer)
 
-    def check_layers(self, layers: int | Sequence[int] | None) -> list[int]:
-        """Checked model layer numbers, in the order given (``None``: every stored layer)."""
+    def check_layers(self, layers: int | Sequence[int] | str | None) -> list[int]:
+        """Checked model layer numbers, in the order given (``None`` or ``"all"``: every
+        stored layer; a string is a layer spec such as ``"0,6"`` or ``"1-4"``)."""
+        if isinstance(layers, str):
+            layers = parse_layers(layers)
         if layers is None:
             return list(self.layers)
         if isinstance(layers, int | np.integer):

@@ -1,0 +1,105 @@
+"""How an analysis runs: :class:`RunOptions` (chunk size, threads, workers, scheduler, progress).
+
+Every analysis function takes ``options=RunOptions(...)``; the same settings given as keyword
+arguments (``chunk_mb=``, ``threads=``, ``workers=``, ``scheduler=``, ``progress=``) still work
+and override ``options``. How a run is split never changes a result: every mode gives the same
+numbers, bit for bit.
+
+Example:
+    >>> opts = RunOptions(workers=4)
+    >>> RunOptions.build(opts, chunk_mb=16)
+    RunOptions(chunk_mb=16, threads=None, workers=4, scheduler=None, progress=None)
+    >>> nh.analysis.top_words_all("acts.h5", options=opts)      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from neuroheat.errors import InputError
+from neuroheat.store.base import DEFAULT_CHUNK_MB
+
+__all__ = ["DEFAULT_BLOCK_MB", "DEFAULT_CHUNK_MB", "RunOptions", "resolve_threads",
+           "resolve_workers"]
+
+#: MiB of the float64 ``[word types x neurons]`` accumulator of a top-words pass
+DEFAULT_BLOCK_MB = 256.0
+
+
+def resolve_workers(workers: int | None) -> int:
+    """``None``/1 -> 1 (this process), 0 -> every CPU, n -> n processes."""
+    if workers is None:
+        return 1
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
+        raise InputError(f"workers must be an integer >= 0 (0 = one per CPU), got {workers!r}")
+    return workers if workers > 0 else (os.cpu_count() or 1)
+
+
+def resolve_threads(threads: int | None) -> int:
+    """``None`` -> up to 4 threads (one per CPU), n -> n threads."""
+    if threads is None:
+        return max(1, min(4, os.cpu_count() or 1))
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise InputError(f"threads must be a positive integer (or None for one per CPU, at "
+                         f"most 4), got {threads!r}")
+    return threads
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Settings of a run, not of the result.
+
+    Attributes:
+        chunk_mb: MiB of activations read at once by this process (shared by its threads).
+        threads: threads of this process (``None``: one per CPU, at most 4).
+        workers: local worker processes (1: none; 0: one per CPU).
+        scheduler: a Dask scheduler address (``tcp://host:8786``) or a ``distributed.Client``;
+            store files must be visible to its workers.
+        progress: show a progress bar (``None``: only on a terminal).
+    """
+
+    chunk_mb: float = DEFAULT_CHUNK_MB
+    threads: int | None = None
+    workers: int | None = 1
+    scheduler: Any = None
+    progress: bool | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.chunk_mb, bool) or not isinstance(self.chunk_mb, int | float) \
+                or not self.chunk_mb > 0:
+            raise InputError(f"chunk_mb must be a positive number of MiB, got {self.chunk_mb!r}")
+        resolve_workers(self.workers)
+        if self.threads is not None:
+            resolve_threads(self.threads)
+
+    @classmethod
+    def field_names(cls) -> list[str]:
+        """The names of the settings."""
+        return [f.name for f in dataclasses.fields(cls)]
+
+    @classmethod
+    def build(cls, options: RunOptions | None = None, **overrides: Any) -> RunOptions:
+        """``options`` (or the defaults) with keyword ``overrides``; unknown names raise
+        TypeError, as an unknown keyword argument does."""
+        names = cls.field_names()
+        unknown = sorted(set(overrides) - set(names))
+        if unknown:
+            raise TypeError(f"unexpected keyword argument {unknown[0]!r}; run options are "
+                            f"{', '.join(names)}")
+        if options is not None and not isinstance(options, RunOptions):
+            raise InputError(f"options must be a RunOptions, got {type(options).__name__}")
+        base = options if options is not None else cls()
+        return dataclasses.replace(base, **overrides) if overrides else base
+
+    @property
+    def uses_pool(self) -> bool:
+        """Whether tasks run in other processes (a process pool or a Dask cluster)."""
+        return self.scheduler is not None or resolve_workers(self.workers) > 1
+
+    @property
+    def local_tasks(self) -> int:
+        """Tasks that run at once in this process, sharing its memory budgets."""
+        return 1 if self.uses_pool else resolve_threads(self.threads)

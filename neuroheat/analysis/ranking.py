@@ -1,0 +1,72 @@
+"""Ranking word types per neuron from their mean |a - mu| (the last step of top words).
+
+Example:
+    >>> import numpy as np
+    >>> types, scores = rank_block(np.array([[1.0], [3.0], [2.0]]), k=2, min_threshold=0.1)
+    >>> types.tolist(), scores.round(3).tolist()
+    ([[1, 2]], [[1.0, 0.667]])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["DECIMALS", "rank_block", "stack_padded"]
+
+#: decimals kept in scores, so that exact ties are found whatever the summation order
+DECIMALS = 12
+_COLUMNS_PER_RANK = 64  # neurons ranked at once (bounds the temporary copies)
+
+
+def rank_block(means: np.ndarray, k: int | None,
+               min_threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """Top types of every column of ``means`` [types x neurons] (mean |a - mu| per type).
+
+    Returns ``(types, scores)``, both ``[neurons, kmax]``, padded with -1 / NaN. Score =
+    column / column max, rounded to :data:`DECIMALS`; order: score descending, then type id
+    ascending (first occurrence); scores must be > ``min_threshold``. Only candidates at or
+    above the k-th largest value (less a rounding slack) are divided, rounded and sorted.
+    """
+    n_types, width = means.shape
+    top = means.max(axis=0) if n_types else np.zeros(width)
+    type_parts, score_parts = [], []
+    for j0 in range(0, width, _COLUMNS_PER_RANK):
+        sub = np.ascontiguousarray(means[:, j0:j0 + _COLUMNS_PER_RANK].T)  # [neurons x types]
+        mx = top[j0:j0 + _COLUMNS_PER_RANK]
+        safe = np.where(mx > 0, mx, 1.0)
+        lim = min_threshold * safe
+        if k is not None and k < n_types:
+            lim = np.maximum(lim, np.partition(sub, n_types - k, axis=1)[:, n_types - k])
+        # rounding to DECIMALS moves a score by at most 0.5e-12: keep a 2e-12 slack
+        lim = np.where(mx > 0, lim - 2 * 10.0**-DECIMALS * safe, np.inf)
+        rows, cols = np.nonzero(sub >= lim[:, None])
+        vals = np.round(sub[rows, cols] / safe[rows], DECIMALS)
+        keep = vals > min_threshold
+        rows, cols, vals = rows[keep], cols[keep], vals[keep]
+        order = np.lexsort((cols, -vals, rows))
+        rows, cols, vals = rows[order], cols[order], vals[order]
+        rank = np.arange(len(rows)) - np.searchsorted(rows, rows, side="left")
+        if k is not None:
+            keep = rank < k
+            rows, cols, vals, rank = rows[keep], cols[keep], vals[keep], rank[keep]
+        kmax = int(rank.max()) + 1 if len(rank) else 0
+        types = np.full((len(sub), kmax), -1, dtype=np.int64)
+        scores = np.full((len(sub), kmax), np.nan)
+        types[rows, rank] = cols
+        scores[rows, rank] = vals
+        type_parts.append(types)
+        score_parts.append(scores)
+    return stack_padded(type_parts, -1, np.int64), stack_padded(score_parts, np.nan, np.float64)
+
+
+def stack_padded(parts: list[np.ndarray], fill: float, dtype: type) -> np.ndarray:
+    """Stack ``[n_i, k_i]`` arrays into ``[sum n_i, max k_i]``, padding with ``fill``."""
+    kmax = max((p.shape[1] for p in parts), default=0)
+    out = np.full((sum(len(p) for p in parts), kmax), fill, dtype=dtype)
+    row = 0
+    for p in parts:
+        out[row:row + len(p), :p.shape[1]] = p
+        row += len(p)
+    return out
+
+
