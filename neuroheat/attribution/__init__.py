@@ -22,7 +22,7 @@ _LAZY = {
     "saliency": "neuroheat.attribution.api",
     "gradcam": "neuroheat.attribution.grad_cam",
     "Saliency": "neuroheat.attribution.result",
-    "validate_textualheatmap": "neuroheat.attribution.result",
+    "validate_textualheatmap": "neuroheat.formats.textualheatmap",
 }
 
 

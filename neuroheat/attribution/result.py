@@ -23,8 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from neuroheat.attribution.textualheatmap import validate_textualheatmap
 from neuroheat.errors import InputError
+from neuroheat.formats.textualheatmap import validate_textualheatmap
+from neuroheat.formats.tokens import display_token
 
 __all__ = ["Saliency", "display_token", "normalize_rows", "validate_textualheatmap"]
 
@@ -32,20 +33,6 @@ FORMAT_NAME = "neuroheat.saliency"
 FORMAT_VERSION = 1
 NORMALIZATIONS = ("max", "sum", "none")
 MERGES = ("sum", "mean", "max")
-_MARKERS = ("##", "\u0120", "\u2581")  # WordPiece continuation, byte-level BPE space, SentencePiece
-
-
-def display_token(token: str) -> str:
-    """A token as a reader should see it: ``##``/``Ġ``/``▁`` markers stripped.
-
-    Example:
-        >>> display_token("##ing"), display_token("\u0120fox"), display_token("\u2581the")
-        ('ing', 'fox', 'the')
-    """
-    for marker in _MARKERS:
-        if token.startswith(marker) and len(token) > len(marker):
-            return token[len(marker):]
-    return token
 
 
 def normalize_rows(raw: np.ndarray, mode: str) -> tuple[np.ndarray, np.ndarray]:
@@ -362,6 +349,33 @@ class Saliency:
                         encoding="utf-8")
         return path
 
+    def show(self, view: str = "focus", **options: Any) -> Any:
+        """Draw this result as an SVG figure, displayed inline in a notebook.
+
+        ``view`` is one of the static saliency views (``focus``, ``minimap``, ``tall``,
+        ``dense``); ``options`` go to its drawing function (e.g. ``focus=2`` for the focus
+        view). Returns the figure (it has ``save_as`` and ``_repr_svg_``).
+
+        Example:
+            >>> sal.show(focus=2)                    # doctest: +SKIP
+        """
+        import importlib
+
+        from neuroheat.viz.saliency.registry import VIEWS
+
+        if view not in VIEWS:
+            raise InputError(f"unknown view {view!r}; choose one of {', '.join(VIEWS)}")
+        spec = VIEWS[view]
+        draw = getattr(importlib.import_module(spec.module), spec.function)
+        figure = draw(self, **{**spec.options, **options})
+        try:
+            from IPython.display import display  # type: ignore[import-not-found]
+        except ImportError:
+            return figure
+        if _in_notebook():
+            display(figure)
+        return figure
+
     @classmethod
     def load(cls, path: str | Path) -> Saliency:
         """Read a result written by :meth:`save`."""
@@ -371,3 +385,12 @@ class Saliency:
         except json.JSONDecodeError as exc:
             raise InputError(f"{path}: not a JSON saliency file ({exc})") from exc
         return cls.from_dict(data)
+
+
+def _in_notebook() -> bool:
+    try:
+        from IPython import get_ipython  # type: ignore[import-not-found]
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and type(shell).__name__ != "TerminalInteractiveShell"

@@ -159,3 +159,15 @@ def test_cli_writes_json(mlm, gpt, tmp_path, capsys):
     assert "neuron:LAYER,NEURON" in capsys.readouterr().err
     assert main(["saliency", str(mlm), "", "-o", str(tmp_path / "e.json")]) == 2
     assert "empty" in capsys.readouterr().err
+
+
+def test_show_draws_every_static_view():
+    sal = Saliency(["[CLS]", "the", "cat", "[SEP]"], np.array([[0.1, 0.9, 0.3, 0.0],
+                                                               [0.2, 0.4, 1.0, 0.0]]),
+                   [1, 2], [[], []], "gradient", "m", special=[True, False, False, True])
+    fig = sal.show(focus=2)
+    assert "<svg" in fig._repr_svg_()
+    for view in ("minimap", "tall", "dense"):
+        assert "<svg" in sal.show(view)._repr_svg_()
+    with pytest.raises(InputError, match="choose one of focus, minimap, tall, dense"):
+        sal.show("pie")

@@ -85,7 +85,7 @@ def _is_saliency(obj: Any) -> bool:
 
 
 def _fmt_prediction(token: str, p: float) -> str:
-    from neuroheat.attribution.result import display_token
+    from neuroheat.formats.tokens import display_token
 
     return f"{display_token(token)} {p:.0%}" if 0.0 <= p <= 1.0 else display_token(token)
 
@@ -144,7 +144,7 @@ def facet_from_saliency(sal: Any, title: str | None = None, meta_k: int = 3) -> 
 
 def facet_from_textualheatmap(facet: Sequence[dict], title: str) -> HeatFacet:
     """A facet of textualheatmap data (validated first)."""
-    from neuroheat.attribution.result import validate_textualheatmap
+    from neuroheat.formats.textualheatmap import validate_textualheatmap
 
     validate_textualheatmap([list(facet)])
     items = [(str(t["token"]), bool(t.get("format", False))) for t in facet]
@@ -240,7 +240,7 @@ def as_matrix(data: Any) -> TargetMatrix:
             for r, pos in enumerate(sal.target_positions):
                 if pos is not None:
                     valid[r, pos:] = False
-        from neuroheat.attribution.result import display_token
+        from neuroheat.formats.tokens import display_token
 
         preds = [[display_token(t) for t, _ in row[:3]] for row in sal.predictions]
         return TargetMatrix(
