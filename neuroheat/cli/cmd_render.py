@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from neuroheat.cli.options import add_device_argument, add_overwrite_argument
 from neuroheat.errors import InputError
 
 
@@ -39,7 +40,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--neuron", type=int, required=True, help="neuron index in the layer")
     p.add_argument("-o", "--output", required=True, help="output file: .svg, .png or .pdf")
     p.add_argument("--rtl", action="store_true", help="right-to-left paragraph direction")
-    p.add_argument("--filter", choices=["top_tokens"], help="keep only |a| > 0.8 max |a|")
+    p.add_argument("--filter", choices=["top_tokens"],
+                   help="keep only |a| > 0.8 max |a| (NeuroX's top_tokens)")
     p.add_argument("--char-limit", type=int, default=60, help="characters per line (60)")
     p.add_argument("--width", type=float, help="wrap lines wider than this many pixels")
     p.add_argument("--font-size", type=float, default=20, help="font size in pixels (20)")
@@ -54,8 +56,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scale", type=float, default=2.0, help="PNG pixels per SVG pixel (2)")
     p.add_argument("--k-words", type=int, default=10, help="top words on a card (10)")
     p.add_argument("--k-contexts", type=int, default=5, help="contexts on a card (5)")
-    p.add_argument("--device", help="device for a model target (cpu, cuda, ...)")
-    p.add_argument("--force", action="store_true", help="overwrite the output file")
+    add_device_argument(p)
+    add_overwrite_argument(p, help="overwrite the output file")
     p.set_defaults(func=run)
 
 
@@ -121,7 +123,8 @@ def _from_model(args: argparse.Namespace):
     return [words], [acts[:, args.neuron] if words else acts[:, :0].ravel()], None
 
 
-def _style(args: argparse.Namespace) -> dict:
+def _options(args: argparse.Namespace) -> dict:
+    """The figure options the command line sets (those it leaves unset keep their defaults)."""
     title = args.title
     if title == "auto":
         title = f"layer {args.layer}, neuron {args.neuron}"
@@ -132,14 +135,21 @@ def _style(args: argparse.Namespace) -> dict:
     return {k: v for k, v in options.items() if v is not None}
 
 
+def _neurox(args: argparse.Namespace) -> dict:
+    """NeuroX's arguments of :func:`~neuroheat.viz.visualize_activations` from the CLI."""
+    return dict(
+        darken=args.darken, text_direction="rtl" if args.rtl else "ltr",
+        char_limit=args.char_limit if args.char_limit and args.char_limit > 0 else None,
+        font_size=args.font_size,
+    )
+
+
 def _card(args: argparse.Namespace, target: Path, out: Path) -> int:
     from neuroheat.viz import neuron_card, save
 
     dwg = neuron_card(
         str(target), args.layer, args.neuron, k_words=args.k_words, k_contexts=args.k_contexts,
-        darken=args.darken, text_direction="rtl" if args.rtl else "ltr",
-        char_limit=args.char_limit if args.char_limit and args.char_limit > 0 else None,
-        font_size=args.font_size, **_style(args),
+        **_neurox(args), **_options(args),
     )
     save(dwg, out, scale=args.scale)
     print(out)
@@ -147,14 +157,15 @@ def _card(args: argparse.Namespace, target: Path, out: Path) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from neuroheat.viz import visualize_sentences
+    from neuroheat.viz.activations.figure import render_sentences
+    from neuroheat.viz.activations.style import RenderStyle
     from neuroheat.viz.export import FORMATS, save
 
     out = Path(args.output)
     if out.suffix.lower() not in FORMATS:
         raise InputError(f"-o {out.name}: the output must end in {', '.join(FORMATS)}")
-    if out.exists() and not args.force:
-        raise InputError(f"{out} exists; pass --force to overwrite it")
+    if out.exists() and not args.overwrite:
+        raise InputError(f"{out} exists; pass --overwrite to replace it (old spelling: --force)")
     target = Path(args.target)
     if args.card:
         if not _is_hdf5(target):
@@ -168,21 +179,11 @@ def run(args: argparse.Namespace) -> int:
         if args.text is None and target.suffix.lower() in (".h5", ".hdf5"):
             raise InputError(f"store {target} does not exist or is not an HDF5 file")
         sentences, acts, labels = _from_model(args)
-    options = _style(args)
+    options = _options(args)
     if args.colorbar:
         options["colorbar"] = True
-    if labels is not None:
-        options["labels"] = labels
-    dwg = visualize_sentences(
-        sentences,
-        acts,
-        darken=args.darken,
-        text_direction="rtl" if args.rtl else "ltr",
-        char_limit=args.char_limit if args.char_limit and args.char_limit > 0 else None,
-        font_size=args.font_size,
-        filter_fn=args.filter,
-        **options,
-    )
+    style = RenderStyle.from_options(options, filter_fn=args.filter, **_neurox(args))
+    dwg = render_sentences(sentences, acts, style, labels=labels)
     save(dwg, out, scale=args.scale)
     print(out)
     return 0

@@ -10,6 +10,7 @@ Example:
     >>> print(result["summary"])                          # doctest: +SKIP
 """
 
-from neuroheat.demo.pipeline import DEMO_SENTENCES, run_demo
+from neuroheat.demo.inputs import DEMO_SENTENCES
+from neuroheat.demo.pipeline import run_demo
 
 __all__ = ["DEMO_SENTENCES", "run_demo"]

