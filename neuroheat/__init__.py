@@ -24,13 +24,17 @@ _LAZY = {
     "extract_activations": ("neuroheat.extract.activations", "extract_activations"),
     "load_model": ("neuroheat.model.loading", "load_model"),
     "merge_stores": ("neuroheat.store.merge", "merge_stores"),
-    "import_neurox": ("neuroheat.store.neurox", "import_neurox"),
-    "export_neurox": ("neuroheat.store.neurox", "export_neurox"),
+    "import_neurox": ("neuroheat.store.interop.neurox", "import_neurox"),
+    "export_neurox": ("neuroheat.store.interop.neurox", "export_neurox"),
     "saliency": ("neuroheat.attribution", "saliency"),
     "gradcam": ("neuroheat.attribution", "gradcam"),
     "Saliency": ("neuroheat.attribution.result", "Saliency"),
+    "ExtractConfig": ("neuroheat.extract.config", "ExtractConfig"),
+    "SaliencyConfig": ("neuroheat.attribution.config", "SaliencyConfig"),
+    "Site": ("neuroheat.model.sites.base", "Site"),
 }
-_SUBMODULES = ("analysis", "viz", "store", "extract", "model", "attribution", "errors")
+_SUBMODULES = ("analysis", "viz", "store", "extract", "model", "attribution", "compat", "demo",
+               "errors")
 
 __all__ = ["__version__", *_LAZY, *_SUBMODULES]
 
