@@ -145,18 +145,37 @@ def gradcam(
     Example:
         >>> heat = gradcam(cnn, cnn.conv, torch.tensor([4, 8, 15, 16]))   # doctest: +SKIP
     """
-    import numpy as np
-    import torch
-
     if variant not in VARIANTS:
         raise InputError(f"unknown Grad-CAM variant {variant!r}; choose one of "
                          f"{', '.join(VARIANTS)}")
-    if isinstance(layer, str):
-        try:
-            layer = model.get_submodule(layer)
-        except AttributeError as exc:
-            raise InputError(f"model has no layer {layer!r}; pass a module or a name from "
-                             "model.named_modules()") from exc
+    layer = _layer(model, layer)
+    x, single = _inputs(model, inputs)
+    n_tokens = x.shape[1]
+    seen, handles = _watch(model)
+    act, grad = _activation_and_gradient(model, layer, x, target, handles)
+    cam = _cam(act, grad, variant)
+    fields = list(receptive_fields) if receptive_fields is not None else \
+        _receptive_fields(layer, seen, n_tokens)
+    heat = _to_tokens(cam, fields, n_tokens)
+    if single:
+        heat, cam = heat[0], cam[0]
+    return (heat, cam) if return_positions else heat
+
+
+def _layer(model: Any, layer: Any) -> Any:
+    if not isinstance(layer, str):
+        return layer
+    try:
+        return model.get_submodule(layer)
+    except AttributeError as exc:
+        raise InputError(f"model has no layer {layer!r}; pass a module or a name from "
+                         "model.named_modules()") from exc
+
+
+def _inputs(model: Any, inputs: Any) -> tuple[Any, bool]:
+    """``(inputs [batch, tokens, ...] on the model's device, whether one sequence was given)``."""
+    import torch
+
     x = torch.as_tensor(inputs)
     single = x.dim() == 1  # one sequence of token ids
     if single:
@@ -164,14 +183,33 @@ def gradcam(
     if x.dim() < 2 or x.shape[1] == 0:
         raise InputError("inputs are empty; pass at least one token")
     device = next(iter(model.parameters()), torch.empty(0)).device
-    x = x.to(device)
-    n_tokens = x.shape[1]
+    return x.to(device), single
+
+
+def _classes(scores: Any, target: Any) -> Any:
+    import torch
+
+    if target is None:
+        return scores.argmax(-1)
+    classes = torch.as_tensor(target, device=scores.device).reshape(-1)
+    classes = classes.expand(scores.shape[0]) if classes.numel() == 1 else classes
+    if classes.numel() != scores.shape[0] or int(classes.max()) >= scores.shape[-1] \
+            or int(classes.min()) < 0:
+        raise InputError(f"target must be a class in 0..{scores.shape[-1] - 1} "
+                         "(one, or one per example)")
+    return classes
+
+
+def _activation_and_gradient(model: Any, layer: Any, x: Any, target: Any,
+                             handles: list[Any]) -> tuple[Any, Any]:
+    """The layer's output ``[batch, filters, length]`` and d(class score)/d(that output)."""
+    import torch
+
     captured: dict[str, Any] = {}
 
     def keep(_module: Any, _args: Any, output: Any) -> None:
         captured["a"] = output
 
-    seen, handles = _watch(model)
     handles.append(layer.register_forward_hook(keep))
     was_training = model.training
     model.eval()
@@ -188,15 +226,7 @@ def gradcam(
             if not isinstance(act, torch.Tensor) or act.dim() != 3:
                 raise InputError("the layer's output must be [batch, filters, length]; got "
                                  f"{getattr(act, 'shape', type(act).__name__)}")
-            if target is None:
-                classes = scores.argmax(-1)
-            else:
-                classes = torch.as_tensor(target, device=scores.device).reshape(-1)
-                classes = classes.expand(scores.shape[0]) if classes.numel() == 1 else classes
-                if classes.numel() != scores.shape[0] or int(classes.max()) >= scores.shape[-1] \
-                        or int(classes.min()) < 0:
-                    raise InputError(f"target must be a class in 0..{scores.shape[-1] - 1} "
-                                     "(one, or one per example)")
+            classes = _classes(scores, target)
             picked = scores[torch.arange(scores.shape[0], device=scores.device), classes]
             (grad,) = torch.autograd.grad(picked.sum(), act)
     finally:
@@ -205,7 +235,13 @@ def gradcam(
         for p, flag in flags:
             p.requires_grad_(flag)
         model.train(was_training)
-    act = act.detach()
+    return act.detach(), grad
+
+
+def _cam(act: Any, grad: Any, variant: str) -> Any:
+    """Per-position map ``[batch, length]`` in [0, 1] (numpy float64)."""
+    import torch
+
     if variant == "filters":
         cam = (grad.mean(-1, keepdim=True) * act).sum(1)
     else:
@@ -213,17 +249,19 @@ def gradcam(
     cam = torch.relu(cam)
     top = cam.amax(-1, keepdim=True)
     cam = torch.where(top > 0, cam / torch.where(top > 0, top, torch.ones_like(top)), cam)
-    cam_np = cam.double().cpu().numpy()
-    fields = list(receptive_fields) if receptive_fields is not None else \
-        _receptive_fields(layer, seen, n_tokens)
-    if len(fields) != cam_np.shape[1]:
+    return cam.double().cpu().numpy()
+
+
+def _to_tokens(cam: Any, fields: Sequence[tuple[int, int]], n_tokens: int) -> Any:
+    """Each token takes the largest value of the layer positions whose field covers it."""
+    import numpy as np
+
+    if len(fields) != cam.shape[1]:
         raise InputError(f"receptive_fields has {len(fields)} ranges but the layer has "
-                         f"{cam_np.shape[1]} positions")
-    heat = np.zeros((cam_np.shape[0], n_tokens))
+                         f"{cam.shape[1]} positions")
+    heat = np.zeros((cam.shape[0], n_tokens))
     for pos, (lo, hi) in enumerate(fields):
         lo, hi = max(0, int(lo)), min(n_tokens - 1, int(hi))
         if lo <= hi:
-            heat[:, lo:hi + 1] = np.maximum(heat[:, lo:hi + 1], cam_np[:, pos:pos + 1])
-    if single:
-        heat, cam_np = heat[0], cam_np[0]
-    return (heat, cam_np) if return_positions else heat
+            heat[:, lo:hi + 1] = np.maximum(heat[:, lo:hi + 1], cam[:, pos:pos + 1])
+    return heat
