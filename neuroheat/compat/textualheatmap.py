@@ -4,7 +4,7 @@ Change one import::
 
     from neuroheat.viz import TextualHeatmap      # was: from textualheatmap import TextualHeatmap
 
-and the same calls work: ``TextualHeatmap(show_meta=True, facet_titles=["LSTM", "GRU"])``,
+and the same calls work (``neuroheat.compat.TextualHeatmap`` is the same class): ``TextualHeatmap(show_meta=True, facet_titles=["LSTM", "GRU"])``,
 ``set_data(data)``, ``highlight(i)``. Inside a notebook the view displays on ``set_data`` and
 updates in place on later calls (IPython display handles); everywhere it saves a standalone
 page or a vector figure: ``save("fig.html")``, ``save("fig.svg" | ".png" | ".pdf")``.

@@ -1,6 +1,6 @@
 """Regenerate the reference figures under docs/figures/ (run from the repository root).
 
-    python tests/viz/make_reference.py            # reference PNGs used by test_viz_reference.py
+    python tests/viz/make_reference.py            # reference PNGs used by activations/test_activations_reference.py
     python tests/viz/make_reference.py --readme   # also the README figure (needs MiniLM)
 
 Reference PNGs are rasterized by rsvg-convert at scale 1; the test compares with a tolerance
