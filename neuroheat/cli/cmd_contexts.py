@@ -2,6 +2,7 @@
 
 Example:
     $ neuroheat contexts acts.h5 --layer 3 --neuron 17 -k 5
+    $ neuroheat contexts 'acts-shard*.h5' --layer 3 --neuron 17 --json
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ import sys
 from neuroheat.cli.options import (
     add_run_arguments,
     add_store_argument,
-    check_chunk_mb,
-    run_options,
+    analysis_options,
     store_source,
     write_json,
 )
@@ -30,20 +30,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--neuron", type=int, required=True, metavar="N", help="neuron index")
     p.add_argument("-k", type=int, default=10, metavar="K", help="contexts (default 10)")
     p.add_argument("--lowest", action="store_true", help="lowest activations instead")
-    p.add_argument("--json", action="store_true",
-                   help='print [{"sentence", "position", "word", "value", "words"}, ...]')
-    add_run_arguments(p)
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true",
+                     help='print [{"sentence", "position", "word", "value", "words"}, ...]')
+    fmt.add_argument("--csv", action="store_true",
+                     help="print sentence,position,word,value,words (words as a JSON list)")
+    add_run_arguments(p, threads=True)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from neuroheat.analysis import top_contexts
 
-    check_chunk_mb(args.chunk_mb)
     found = top_contexts(store_source(args), args.layer, args.neuron, k=args.k,
-                         lowest=args.lowest, **run_options(args))
+                         lowest=args.lowest, options=analysis_options(args))
     if args.json:
-        write_json([c.to_dict() for c in found])
+        write_json(found.to_records())
+        return 0
+    if args.csv:
+        sys.stdout.write(found.to_csv() or "")
         return 0
     for c in found:
         marked = " ".join(f"[[{w}]]" if i == c.position else w for i, w in enumerate(c.words))

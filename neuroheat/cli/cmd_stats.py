@@ -1,7 +1,8 @@
 """``neuroheat stats``: per-neuron count, mean, std, min, max (and fraction above a threshold).
 
 Example:
-    $ neuroheat stats acts.h5 --layer 3 --csv --threshold 0.5 > stats.csv
+    $ neuroheat stats acts.h5 --layers 3 --csv --threshold 0.5 > stats.csv
+    $ neuroheat stats 'acts-shard*.h5' --layers 0,6 --json
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ import argparse
 import sys
 
 from neuroheat.cli.options import (
+    add_layers_argument,
     add_run_arguments,
     add_store_argument,
-    check_chunk_mb,
-    run_options,
+    analysis_options,
+    layers_of,
     store_source,
     write_json,
 )
@@ -26,23 +28,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "store's statistics; --threshold T adds the fraction of words above T "
                     "(one pass over each layer).")
     add_store_argument(p)
-    p.add_argument("--layer", type=int, action="append", metavar="L",
-                   help="only this model layer (repeatable; default every stored layer)")
+    add_layers_argument(p, legacy_layer=True,
+                        help='only these model layers, e.g. "0,6", "1-4" (default all)')
     p.add_argument("--threshold", type=float, default=None, metavar="T",
                    help="also report the fraction of words with activation > T")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--csv", action="store_true", help="print CSV with a header row")
     fmt.add_argument("--json", action="store_true", help="print one JSON object per neuron")
-    add_run_arguments(p)
+    add_run_arguments(p, threads=True)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from neuroheat.analysis import neuron_stats
 
-    check_chunk_mb(args.chunk_mb)
-    table = neuron_stats(store_source(args), layers=args.layer, threshold=args.threshold,
-                         **run_options(args))
+    table = neuron_stats(store_source(args), layers=layers_of(args), threshold=args.threshold,
+                         options=analysis_options(args))
     if args.csv:
         sys.stdout.write(table.to_csv() or "")
     elif args.json:

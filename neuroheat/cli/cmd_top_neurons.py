@@ -2,6 +2,7 @@
 
 Example:
     $ neuroheat top-neurons acts.h5 Paris -k 5
+    $ neuroheat top-neurons 'acts-shard*.h5' Paris --layers 4-6 --json
 """
 
 from __future__ import annotations
@@ -10,10 +11,13 @@ import argparse
 import sys
 
 from neuroheat.cli.options import (
+    add_layers_argument,
+    add_quiet_argument,
     add_run_arguments,
     add_store_argument,
-    check_chunk_mb,
-    run_options,
+    analysis_options,
+    apply_quiet,
+    layers_of,
     store_source,
     write_json,
 )
@@ -27,22 +31,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_store_argument(p)
     p.add_argument("word", metavar="WORD", help="word type, matched exactly")
     p.add_argument("-k", type=int, default=10, metavar="K", help="neurons to list (default 10)")
-    p.add_argument("--layer", type=int, action="append", metavar="L",
-                   help="only this model layer (repeatable; default every stored layer)")
-    p.add_argument("--json", action="store_true",
-                   help='print [{"layer": L, "neuron": N, "score": S}, ...]')
+    add_layers_argument(p, legacy_layer=True,
+                        help='only these model layers, e.g. "0,6", "1-4" (default all)')
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true",
+                     help='print [{"layer": L, "neuron": N, "score": S}, ...]')
+    fmt.add_argument("--csv", action="store_true", help="print layer,neuron,score")
     add_run_arguments(p, threads=True)
+    add_quiet_argument(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from neuroheat.analysis import top_neurons
 
-    check_chunk_mb(args.chunk_mb)
-    found = top_neurons(store_source(args), args.word, k=args.k, layers=args.layer,
-                        **run_options(args, threads=True))
+    apply_quiet(args)
+    found = top_neurons(store_source(args), args.word, k=args.k, layers=layers_of(args),
+                        options=analysis_options(args))
     if args.json:
-        write_json([f._asdict() for f in found])
+        write_json(found.to_records())
+    elif args.csv:
+        sys.stdout.write(found.to_csv() or "")
     else:
         for f in found:
             sys.stdout.write(f"layer {f.layer} neuron {f.neuron}: {f.score:.3f}\n")

@@ -139,3 +139,26 @@ def write_json(data: list[Any]) -> None:
     """A JSON list, one item per line."""
     items = [json.dumps(item, ensure_ascii=False) for item in data]
     sys.stdout.write("[\n" + ",\n".join(items) + "\n]\n" if items else "[]\n")
+
+
+def warn_deprecated(old: str, new: str) -> None:
+    """Warn (DeprecationWarning and a log line) that spelling ``old`` is replaced by ``new``."""
+    msg = f"{old} is deprecated and will be removed; use {new}"
+    warnings.warn(msg, DeprecationWarning, stacklevel=2)
+    log.warning("%s", msg)
+
+
+def analysis_options(args: argparse.Namespace) -> Any:
+    """The :class:`~neuroheat.analysis.options.RunOptions` of an analysis command's
+    ``--chunk-mb``, ``--threads``, ``--workers``, ``--scheduler`` and ``--quiet``."""
+    from neuroheat.analysis.options import RunOptions
+
+    check_chunk_mb(args.chunk_mb)
+    return RunOptions(chunk_mb=args.chunk_mb, threads=getattr(args, "threads", None),
+                      workers=args.workers, scheduler=args.scheduler,
+                      progress=False if getattr(args, "quiet", False) else None)
+
+
+def write_json_value(data: Any) -> None:
+    """One JSON value, indented (a summary object rather than a list of rows)."""
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
