@@ -41,3 +41,7 @@ class IncompleteStoreError(StoreError):
 
 class OutputExistsError(InputError):
     """The output exists and neither overwrite nor resume was asked for."""
+
+
+class ExportError(NeuroheatError):
+    """A figure cannot be converted: no converter is available, or the converter failed."""

@@ -18,13 +18,11 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from neuroheat.errors import InputError, NeuroheatError
+from neuroheat.errors import ExportError, InputError
+
+__all__ = ["FORMATS", "ExportError", "backend", "convert", "save"]
 
 FORMATS = (".svg", ".png", ".pdf")
-
-
-class ExportError(NeuroheatError):
-    """No converter is available, or the converter failed."""
 
 
 def _svg_bytes(figure: Any) -> bytes:
