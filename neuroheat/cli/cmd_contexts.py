@@ -11,9 +11,11 @@ import argparse
 import sys
 
 from neuroheat.cli.options import (
+    add_quiet_argument,
     add_run_arguments,
     add_store_argument,
     analysis_options,
+    apply_quiet,
     store_source,
     write_json,
 )
@@ -36,12 +38,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fmt.add_argument("--csv", action="store_true",
                      help="print sentence,position,word,value,words (words as a JSON list)")
     add_run_arguments(p, threads=True)
+    add_quiet_argument(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from neuroheat.analysis import top_contexts
 
+    apply_quiet(args)
     found = top_contexts(store_source(args), args.layer, args.neuron, k=args.k,
                          lowest=args.lowest, options=analysis_options(args))
     if args.json:

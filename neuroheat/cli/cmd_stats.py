@@ -12,9 +12,11 @@ import sys
 
 from neuroheat.cli.options import (
     add_layers_argument,
+    add_quiet_argument,
     add_run_arguments,
     add_store_argument,
     analysis_options,
+    apply_quiet,
     layers_of,
     store_source,
     write_json,
@@ -36,12 +38,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fmt.add_argument("--csv", action="store_true", help="print CSV with a header row")
     fmt.add_argument("--json", action="store_true", help="print one JSON object per neuron")
     add_run_arguments(p, threads=True)
+    add_quiet_argument(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from neuroheat.analysis import neuron_stats
 
+    apply_quiet(args)
     table = neuron_stats(store_source(args), layers=layers_of(args), threshold=args.threshold,
                          options=analysis_options(args))
     if args.csv:
