@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from neuroheat.errors import ModelNotFoundError
-from neuroheat.model.loading import bundled_minilm_path
+from neuroheat.model import bundled_minilm_path
 
 DEMO_SENTENCES = 400  # pydoc sentences in the demo corpus
 DEMO_SENTENCE = "The interpreter reads the source file and executes each statement in order ."

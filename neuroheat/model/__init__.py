@@ -8,6 +8,6 @@ Example:
     >>> loaded = load_model("all-MiniLM-L6-v2", device="cpu")   # doctest: +SKIP
 """
 
-from neuroheat.model.loading import LoadedModel, load_model
+from neuroheat.model.loading import LoadedModel, bundled_minilm_path, load_model
 
-__all__ = ["LoadedModel", "load_model"]
+__all__ = ["LoadedModel", "bundled_minilm_path", "load_model"]
