@@ -64,24 +64,29 @@ class Contexts(TableResult, list):
         return [c.to_dict() for c in self]
 
     def csv_header(self) -> list[str]:
+        """``sentence, position, word, value, words``."""
         return list(_FIELDS)
 
     def csv_rows(self) -> Iterator[list[Any]]:
+        """One row per context, ``words`` as a JSON list."""
         for c in self:
             yield [c.sentence, c.position, c.word, c.value,
                    json.dumps(c.words, ensure_ascii=False)]
 
     def settings(self) -> dict[str, Any]:
+        """The ``layer``, ``neuron`` and ``lowest`` of the search."""
         return {"layer": self.layer, "neuron": self.neuron, "lowest": self.lowest}
 
     @classmethod
     def from_records(cls, records: list[dict[str, Any]], settings: dict[str, Any]) -> Contexts:
+        """Contexts from :meth:`to_records` and :meth:`settings`."""
         return cls((Context(int(r["sentence"]), int(r["position"]), str(r["word"]),
                             float(r["value"]), [str(w) for w in r["words"]]) for r in records),
                    settings.get("layer"), settings.get("neuron"), settings.get("lowest"))
 
     @classmethod
     def from_csv_rows(cls, rows: list[dict[str, str]]) -> Contexts:
+        """Contexts from the rows of their CSV."""
         return cls(Context(int(r["sentence"]), int(r["position"]), r["word"], float(r["value"]),
                            json.loads(r["words"])) for r in rows)
 

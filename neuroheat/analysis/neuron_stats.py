@@ -54,6 +54,7 @@ class NeuronStats(TableResult):
 
     @property
     def columns(self) -> list[str]:
+        """The column names (``frac_above`` only with a threshold)."""
         return [*_FIELDS, "frac_above"] if self.frac_above is not None else list(_FIELDS)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
@@ -68,18 +69,22 @@ class NeuronStats(TableResult):
         return list(self)
 
     def csv_header(self) -> list[str]:
+        """The column names, as :attr:`columns`."""
         return self.columns
 
     def csv_rows(self) -> Iterator[list[Any]]:
+        """One row per neuron (``count`` as an int)."""
         for row in self:
             yield list(row.values())
 
     def settings(self) -> dict[str, Any]:
+        """The ``threshold`` of ``frac_above`` (None without one)."""
         return {"threshold": self.threshold}
 
     @classmethod
     def from_records(cls, records: list[dict[str, Any]],
                      settings: dict[str, Any]) -> NeuronStats:
+        """A table from :meth:`to_records` and :meth:`settings`."""
         def col(name: str, dtype: type) -> np.ndarray:
             return np.array([r[name] for r in records], dtype=dtype)
 
@@ -92,6 +97,7 @@ class NeuronStats(TableResult):
 
     @classmethod
     def from_csv_rows(cls, rows: list[dict[str, str]]) -> NeuronStats:
+        """A table from the rows of its CSV (``threshold`` is None)."""
         records = [{k: (int(v) if k in ("layer", "neuron") else float(v)) for k, v in r.items()}
                    for r in rows]
         return cls.from_records(records, {})

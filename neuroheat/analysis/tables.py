@@ -105,6 +105,7 @@ class TopWordsTable(TableResult):
                 for r in self]
 
     def csv_header(self) -> list[str]:
+        """``layer, neuron, rank, word, score``."""
         return ["layer", "neuron", "rank", "word", "score"]
 
     def csv_rows(self) -> Iterator[list[Any]]:
@@ -114,17 +115,20 @@ class TopWordsTable(TableResult):
                 yield [r.layer, r.neuron, rank, word, score]
 
     def settings(self) -> dict[str, Any]:
+        """The ``k`` and ``min_threshold`` of the ranking."""
         return {"k": self.k, "min_threshold": self.min_threshold}
 
     @classmethod
     def from_records(cls, records: list[dict[str, Any]],
                      settings: dict[str, Any]) -> TopWordsTable:
+        """A table from :meth:`to_records` and :meth:`settings`."""
         rows = [TopWords(int(r["layer"]), int(r["neuron"]),
                          [(str(w), float(s)) for w, s in r["words"]]) for r in records]
         return cls.from_rows(rows, settings.get("k"), settings.get("min_threshold"))
 
     @classmethod
     def from_csv_rows(cls, rows: list[dict[str, str]]) -> TopWordsTable:
+        """A table from the rows of its CSV (``k`` and ``min_threshold`` None)."""
         grouped: dict[tuple[int, int], list[tuple[str, float]]] = {}
         for row in rows:
             key = (int(row["layer"]), int(row["neuron"]))
@@ -156,22 +160,27 @@ class NeuronScores(TableResult, list):
         return [s._asdict() for s in self]
 
     def csv_header(self) -> list[str]:
+        """``layer, neuron, score``."""
         return list(NeuronScore._fields)
 
     def csv_rows(self) -> Iterator[list[Any]]:
+        """One row per neuron."""
         for s in self:
             yield list(s)
 
     def settings(self) -> dict[str, Any]:
+        """The ``word`` that was scored."""
         return {"word": self.word}
 
     @classmethod
     def from_records(cls, records: list[dict[str, Any]],
                      settings: dict[str, Any]) -> NeuronScores:
+        """Scores from :meth:`to_records` and :meth:`settings`."""
         return cls((NeuronScore(int(r["layer"]), int(r["neuron"]), float(r["score"]))
                     for r in records), settings.get("word"))
 
     @classmethod
     def from_csv_rows(cls, rows: list[dict[str, str]]) -> NeuronScores:
+        """Scores from the rows of their CSV."""
         return cls(NeuronScore(int(r["layer"]), int(r["neuron"]), float(r["score"]))
                    for r in rows)

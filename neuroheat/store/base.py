@@ -53,12 +53,15 @@ class StoreBase:
 
     # -- to be provided by the readers ------------------------------------------------------
     def close(self) -> None:  # pragma: no cover - overridden
+        """Close the file(s)."""
         raise NotImplementedError
 
     def sentence(self, i: int, layer: int | None = None) -> np.ndarray:  # pragma: no cover
+        """float32 ``[n_words, num_layers, width]`` of sentence ``i``, or ``[n_words, width]``."""
         raise NotImplementedError
 
     def stats(self, layer: int | None = None) -> dict[str, np.ndarray]:  # pragma: no cover
+        """Per-neuron ``count, mean, M2, min, max`` (float64) of one layer, or of all."""
         raise NotImplementedError
 
     @property

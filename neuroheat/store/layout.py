@@ -19,6 +19,10 @@ first), so each is allocated at creation and extraction writes raw rows at fixed
 (``np.memmap``) without touching HDF5 metadata. A run killed at any moment therefore cannot
 corrupt the file's structure, and ``--resume`` rewrites the same bytes at the same places.
 A chunked layout would add a chunk index that every write updates (and a crash can tear).
+
+Example:
+    >>> f"{ACTIVATIONS}/{layer_name(6)}"
+    'activations/6'
 """
 
 from __future__ import annotations

@@ -10,7 +10,8 @@ run's within float64 rounding, ~1e-12 relative).
 the merge takes seconds whatever the corpus size. The shard paths are stored relative to the
 merged file (HDF5 looks them up next to it first), so move the folder as a whole. Opening a
 virtual store checks that every shard it maps is still there (see
-:func:`neuroheat.store.virtual.check_virtual_sources`); a missing one is an error, never silent fill values.
+:func:`neuroheat.store.virtual.check_virtual_sources`); a missing one is an error, never
+silent fill values.
 
 Example:
     >>> merge_stores("acts.h5", ["acts-shard0of2.h5", "acts-shard1of2.h5"])  # doctest: +SKIP

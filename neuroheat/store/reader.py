@@ -88,6 +88,7 @@ class Store(StoreBase):
             log.warning(msg)
 
     def close(self) -> None:
+        """Close the file."""
         self._file.close()
 
     def __repr__(self) -> str:
@@ -102,10 +103,12 @@ class Store(StoreBase):
 
     @cached_property
     def layers(self) -> list[int]:
+        """Model layer numbers of the stored layers, in stored order."""
         return [int(x) for x in self._file.attrs["layers"]]
 
     @property
     def num_layers(self) -> int:
+        """Number of stored layers."""
         return len(self.layers)
 
     @cached_property
@@ -115,18 +118,22 @@ class Store(StoreBase):
 
     @cached_property
     def offsets(self) -> np.ndarray:
+        """int64 ``[num_sentences + 1]``: rows of sentence i are ``offsets[i]:offsets[i+1]``."""
         return self._file[L.OFFSETS][...]
 
     @property
     def num_sentences(self) -> int:
+        """Number of sentences."""
         return len(self.offsets) - 1
 
     @property
     def num_words(self) -> int:
+        """Number of rows (words) of the corpus."""
         return int(self.offsets[-1])
 
     @property
     def complete(self) -> bool:
+        """Whether the extraction finished (statistics are written last)."""
         return bool(self._file.attrs.get("complete", False))
 
     def layer_index(self, layer: int) -> int:

@@ -95,8 +95,8 @@ def _check_same(a: Any, b: Any) -> None:
                              f"and model: {key} is {vb!r} vs {va!r}")
     if list(a.layers) != list(b.layers):
         raise StoreError(f"{b.path.name} stores layers {format_ranges(list(b.layers))} but "
-                         f"{a.path.name} stores {format_ranges(list(a.layers))}; extract every shard "
-                         "with the same --layers")
+                         f"{a.path.name} stores {format_ranges(list(a.layers))}; extract every "
+                         "shard with the same --layers")
     if a.hidden_size != b.hidden_size:
         raise StoreError(f"{b.path.name} has width {b.hidden_size} but {a.path.name} has "
                          f"{a.hidden_size}; shards must come from the same model and component")
@@ -124,6 +124,7 @@ class ShardedStore(StoreBase):
         self.path = self.shards[0].path
 
     def close(self) -> None:
+        """Close every shard file."""
         for s in self.shards:
             s.close()
 
@@ -153,18 +154,22 @@ class ShardedStore(StoreBase):
 
     @property
     def layers(self) -> list[int]:
+        """Model layer numbers of the stored layers (the same in every shard)."""
         return self.shards[0].layers
 
     @property
     def num_layers(self) -> int:
+        """Number of stored layers."""
         return len(self.layers)
 
     @property
     def hidden_size(self) -> int:
+        """Width of a stored vector (the same in every shard)."""
         return self.shards[0].hidden_size
 
     @cached_property
     def offsets(self) -> np.ndarray:
+        """int64 ``[num_sentences + 1]`` row offsets of the whole corpus."""
         parts = [self.shards[0].offsets[:1]]
         for s, base in zip(self.shards, self.row_starts, strict=False):
             parts.append(s.offsets[1:] + base)
@@ -172,17 +177,21 @@ class ShardedStore(StoreBase):
 
     @property
     def num_sentences(self) -> int:
+        """Number of sentences of all shards."""
         return int(self.sentence_starts[-1])
 
     @property
     def num_words(self) -> int:
+        """Number of rows (words) of all shards."""
         return int(self.row_starts[-1])
 
     @property
     def complete(self) -> bool:
+        """Whether every shard's extraction finished."""
         return all(s.complete for s in self.shards)
 
     def layer_index(self, layer: int) -> int:
+        """Position of model layer ``layer`` on the stored layer axis."""
         return self.shards[0].layer_index(layer)
 
     def _locate(self, i: int) -> tuple[Store, int]:
@@ -196,13 +205,16 @@ class ShardedStore(StoreBase):
 
     # -- data -------------------------------------------------------------------------------
     def words(self, i: int) -> list[str]:
+        """The stored words of (global) sentence ``i``."""
         shard, local = self._locate(i)
         return shard.words(local)
 
     def all_words(self) -> list[str]:
+        """Every row's word, in corpus order."""
         return [w for s in self.shards for w in s.all_words()]
 
     def sentence(self, i: int, layer: int | None = None) -> np.ndarray:
+        """float32 ``[n_words, num_layers, width]`` of sentence ``i``, or ``[n_words, width]``."""
         shard, local = self._locate(i)
         return shard.sentence(local, layer=layer)
 
@@ -221,10 +233,12 @@ class ShardedStore(StoreBase):
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
     def neuron(self, layer: int, index: int) -> np.ndarray:
+        """One neuron over every row of the corpus, float32 ``[num_words]``."""
         return np.concatenate([s.neuron(layer, index) for s in self.shards]
                               or [np.zeros(0, np.float32)])
 
-    def iter_rows(self, layer: int, chunk_mb: float = DEFAULT_CHUNK_MB) -> Iterator[tuple[int, np.ndarray]]:
+    def iter_rows(self, layer: int, chunk_mb: float = DEFAULT_CHUNK_MB
+                  ) -> Iterator[tuple[int, np.ndarray]]:
         """Yield ``(global start_row, float32 rows)``; chunks never span two shards."""
         self.layer_index(layer)
         for base, s in zip(self.row_starts, self.shards, strict=False):
@@ -266,6 +280,7 @@ class ShardedStore(StoreBase):
 
     @cached_property
     def untokenized(self) -> np.ndarray:
+        """Global rows of words that tokenized to nothing."""
         return np.concatenate([s.untokenized.astype(np.int64) + base
                                for s, base in zip(self.shards, self.row_starts, strict=False)])
 
@@ -281,6 +296,7 @@ class ShardedStore(StoreBase):
         return self.merged_stats().as_dict()
 
     def stats(self, layer: int | None = None) -> dict[str, np.ndarray]:
+        """Per-neuron ``count, mean, M2, min, max`` of all shards (Chan's formula)."""
         if layer is None:
             return {k: v.copy() for k, v in self._stats.items()}
         pos = self.layer_index(layer)

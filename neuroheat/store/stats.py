@@ -27,6 +27,7 @@ class RunningStats:
 
     @classmethod
     def empty(cls, shape: tuple[int, ...]) -> RunningStats:
+        """Statistics of no rows: count 0, min +inf, max -inf."""
         return cls(
             np.zeros(shape), np.zeros(shape), np.zeros(shape),
             np.full(shape, np.inf), np.full(shape, -np.inf),
@@ -69,13 +70,16 @@ class RunningStats:
 
     @property
     def std(self) -> np.ndarray:
+        """Population standard deviation."""
         return np.sqrt(self.variance)
 
     def as_dict(self) -> dict[str, np.ndarray]:
+        """The five arrays by name (``count, mean, M2, min, max``)."""
         return {"count": self.count, "mean": self.mean, "M2": self.M2, "min": self.min,
                 "max": self.max}
 
     @classmethod
     def from_dict(cls, d: dict[str, np.ndarray]) -> RunningStats:
+        """Statistics from :meth:`as_dict` arrays (as float64)."""
         return cls(*(np.asarray(d[k], dtype=np.float64) for k in ("count", "mean", "M2", "min",
                                                                   "max")))

@@ -7,7 +7,7 @@ that every mapped shard is still there and long enough (:func:`check_virtual_sou
 missing one is an error, never silent fill values.
 
 Example:
-    >>> write_virtual("all.h5", sharded, sentences, untokenized, attrs, rel, stats)  # doctest: +SKIP
+    >>> write_virtual(out, sharded, sentences, untokenized, attrs, rel, stats)  # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -138,6 +138,7 @@ class StoreWriter:
 
     @property
     def progress_path(self) -> Path:
+        """The checkpoint file next to the store (removed when it is finalized)."""
         return Path(str(self.path) + L.PROGRESS_SUFFIX)
 
     def checkpoint(self, state: dict[str, np.ndarray]) -> None:
@@ -179,6 +180,7 @@ class StoreWriter:
             self.progress_path.unlink()
 
     def close(self) -> None:
+        """Flush written rows and release the maps, without finalizing."""
         for mm in self._maps:
             if mm is not None:
                 mm.flush()
