@@ -2,8 +2,9 @@
 
 Every analysis function takes ``options=RunOptions(...)``; the same settings given as keyword
 arguments (``chunk_mb=``, ``threads=``, ``workers=``, ``scheduler=``, ``progress=``) still work
-and override ``options``. How a run is split never changes a result: every mode gives the same
-numbers, bit for bit.
+and override ``options`` (:meth:`~neuroheat.config.Config.build`); the analysis commands' CLI
+options are made from the same fields. How a run is split never changes a result: every mode
+gives the same numbers, bit for bit.
 
 Example:
     >>> opts = RunOptions(workers=4)
@@ -14,11 +15,11 @@ Example:
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from dataclasses import dataclass
 from typing import Any
 
+from neuroheat.config import Config, option
 from neuroheat.errors import InputError
 from neuroheat.store.base import DEFAULT_CHUNK_MB
 
@@ -49,8 +50,9 @@ def resolve_threads(threads: int | None) -> int:
 
 
 @dataclass(frozen=True)
-class RunOptions:
-    """Settings of a run, not of the result.
+class RunOptions(Config):
+    """Settings of a run, not of the result (the analysis commands' options come from these
+    fields).
 
     Attributes:
         chunk_mb: MiB of activations read at once by this process (shared by its threads).
@@ -58,14 +60,21 @@ class RunOptions:
         workers: local worker processes (1: none; 0: one per CPU).
         scheduler: a Dask scheduler address (``tcp://host:8786``) or a ``distributed.Client``;
             store files must be visible to its workers.
-        progress: show a progress bar (``None``: only on a terminal).
+        progress: show a progress bar (``None``: only on a terminal; the CLI's ``--quiet``
+            turns it off).
     """
 
-    chunk_mb: float = DEFAULT_CHUNK_MB
-    threads: int | None = None
-    workers: int | None = 1
-    scheduler: Any = None
-    progress: bool | None = None
+    chunk_mb: float = option(DEFAULT_CHUNK_MB, "MiB of activations read at once (bounds "
+                             "memory; default 64)", type=float, metavar="M")
+    threads: int | None = option(None, "threads of this process (default: one per CPU, at "
+                                 "most 4)", type=int, metavar="T")
+    workers: int | None = option(1, "local worker processes over shards/layers (0 = one per "
+                                 "CPU; default 1)", type=int, metavar="W")
+    scheduler: Any = option(None, "run on a Dask cluster (e.g. tcp://host:8786; needs "
+                            "neuroheat[cluster] and store files visible to the workers)",
+                            metavar="ADDRESS")
+    progress: bool | None = option(None, "show a progress bar (default: on a terminal)",
+                                   cli=False)
 
     def __post_init__(self) -> None:
         if isinstance(self.chunk_mb, bool) or not isinstance(self.chunk_mb, int | float) \
@@ -74,25 +83,6 @@ class RunOptions:
         resolve_workers(self.workers)
         if self.threads is not None:
             resolve_threads(self.threads)
-
-    @classmethod
-    def field_names(cls) -> list[str]:
-        """The names of the settings."""
-        return [f.name for f in dataclasses.fields(cls)]
-
-    @classmethod
-    def build(cls, options: RunOptions | None = None, **overrides: Any) -> RunOptions:
-        """``options`` (or the defaults) with keyword ``overrides``; unknown names raise
-        TypeError, as an unknown keyword argument does."""
-        names = cls.field_names()
-        unknown = sorted(set(overrides) - set(names))
-        if unknown:
-            raise TypeError(f"unexpected keyword argument {unknown[0]!r}; run options are "
-                            f"{', '.join(names)}")
-        if options is not None and not isinstance(options, RunOptions):
-            raise InputError(f"options must be a RunOptions, got {type(options).__name__}")
-        base = options if options is not None else cls()
-        return dataclasses.replace(base, **overrides) if overrides else base
 
     @property
     def uses_pool(self) -> bool:

@@ -22,6 +22,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -29,15 +31,21 @@ from neuroheat.analysis.options import DEFAULT_BLOCK_MB, DEFAULT_CHUNK_MB, RunOp
 from neuroheat.analysis.parallel import map_parts
 from neuroheat.store import StoreBase
 
-try:  # scipy's CSR x dense kernel, accumulating Y += A @ X in place (private, so optional)
-    from scipy.sparse._sparsetools import csr_matvecs as _csr_matvecs
-except ImportError:  # pragma: no cover - depends on the scipy version
-    _csr_matvecs = None
-
 log = logging.getLogger(__name__)
 
 #: rows per float64 |a - mu| buffer: about 3 MiB keeps it in cache (fastest when measured)
 _BUFFER_BYTES = 3 * 2**20
+
+
+@lru_cache(maxsize=1)
+def _matvecs() -> Any:
+    """scipy's CSR x dense kernel accumulating ``Y += A @ X`` in place (private, so optional;
+    imported on first use, so that importing analysis does not load scipy)."""
+    try:
+        from scipy.sparse._sparsetools import csr_matvecs
+    except ImportError:  # pragma: no cover - depends on the scipy version
+        return None
+    return csr_matvecs
 
 
 def _add_segments(S: np.ndarray, ids: np.ndarray, d: np.ndarray, method: str) -> None:
@@ -55,7 +63,8 @@ def _add_segments(S: np.ndarray, ids: np.ndarray, d: np.ndarray, method: str) ->
             S[:, j] += np.bincount(ids, weights=d[:, j], minlength=n_types)
         return
     ones = np.ones(rows)
-    if method == "inplace" and _csr_matvecs is not None:
+    _csr_matvecs = _matvecs() if method == "inplace" else None
+    if _csr_matvecs is not None:
         order = np.argsort(ids, kind="stable")  # each type's rows in corpus order
         if n_types <= rows * width // 8:  # CSR indicator [types x rows] @ d, straight into S
             indptr = np.zeros(n_types + 1, dtype=np.int64)

@@ -11,8 +11,7 @@ import argparse
 import sys
 
 from neuroheat.cli.options import (
-    add_quiet_argument,
-    add_run_arguments,
+    add_analysis_run_arguments,
     add_store_argument,
     analysis_options,
     apply_quiet,
@@ -37,8 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      help='print [{"sentence", "position", "word", "value", "words"}, ...]')
     fmt.add_argument("--csv", action="store_true",
                      help="print sentence,position,word,value,words (words as a JSON list)")
-    add_run_arguments(p, threads=True)
-    add_quiet_argument(p)
+    add_analysis_run_arguments(p)
     p.set_defaults(func=run)
 
 

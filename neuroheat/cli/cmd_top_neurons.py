@@ -11,9 +11,8 @@ import argparse
 import sys
 
 from neuroheat.cli.options import (
+    add_analysis_run_arguments,
     add_layers_argument,
-    add_quiet_argument,
-    add_run_arguments,
     add_store_argument,
     analysis_options,
     apply_quiet,
@@ -37,8 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fmt.add_argument("--json", action="store_true",
                      help='print [{"layer": L, "neuron": N, "score": S}, ...]')
     fmt.add_argument("--csv", action="store_true", help="print layer,neuron,score")
-    add_run_arguments(p, threads=True)
-    add_quiet_argument(p)
+    add_analysis_run_arguments(p)
     p.set_defaults(func=run)
 
 

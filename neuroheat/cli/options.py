@@ -148,15 +148,26 @@ def warn_deprecated(old: str, new: str) -> None:
     log.warning("%s", msg)
 
 
-def analysis_options(args: argparse.Namespace) -> Any:
-    """The :class:`~neuroheat.analysis.options.RunOptions` of an analysis command's
-    ``--chunk-mb``, ``--threads``, ``--workers``, ``--scheduler`` and ``--quiet``."""
+def add_analysis_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--chunk-mb``, ``--threads``, ``--workers``, ``--scheduler`` (the fields of
+    :class:`~neuroheat.analysis.options.RunOptions`) and ``--quiet``."""
     from neuroheat.analysis.options import RunOptions
+    from neuroheat.cli.config_args import add_config_arguments
 
-    check_chunk_mb(args.chunk_mb)
-    return RunOptions(chunk_mb=args.chunk_mb, threads=getattr(args, "threads", None),
-                      workers=args.workers, scheduler=args.scheduler,
-                      progress=False if getattr(args, "quiet", False) else None)
+    add_config_arguments(parser, RunOptions)
+    add_quiet_argument(parser)
+
+
+def analysis_options(args: argparse.Namespace) -> Any:
+    """The :class:`~neuroheat.analysis.options.RunOptions` of the options added by
+    :func:`add_analysis_run_arguments` (``--quiet`` turns the progress bar off)."""
+    from neuroheat.analysis.options import RunOptions
+    from neuroheat.cli.config_args import config_from_args
+
+    if "chunk_mb" in args:
+        check_chunk_mb(args.chunk_mb)
+    quiet = {"progress": False} if getattr(args, "quiet", False) else {}
+    return config_from_args(RunOptions, args, **quiet)
 
 
 def write_json_value(data: Any) -> None:

@@ -6,7 +6,7 @@ read as one corpus, the only multi-file reader), :mod:`~neuroheat.store.base` (w
 readers offer), :mod:`~neuroheat.store.merge` and :mod:`~neuroheat.store.virtual` (merging
 shards), :mod:`~neuroheat.store.summary` (``neuroheat info``), :mod:`~neuroheat.store.interop`
 (NeuroX files). Imports only go down that list's dependency order: no module imports this
-package back.
+package back, and the names below are loaded on first use.
 
 Example:
     >>> import neuroheat as nh
@@ -16,15 +16,40 @@ Example:
 
 from __future__ import annotations
 
-from neuroheat.store.base import DEFAULT_CHUNK_MB, StoreBase
-from neuroheat.store.paths import PathsArg, expand_paths
-from neuroheat.store.reader import Store
-from neuroheat.store.sharded import ShardedStore
-from neuroheat.store.stats import RunningStats
-from neuroheat.store.writer import StoreWriter, write_store
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from neuroheat.store.paths import PathsArg
+    from neuroheat.store.reader import Store
+    from neuroheat.store.sharded import ShardedStore
+
+# name -> module; imported on first use, so `import neuroheat.store.base` stays cheap (no h5py)
+_LAZY = {
+    "DEFAULT_CHUNK_MB": "neuroheat.store.base",
+    "StoreBase": "neuroheat.store.base",
+    "expand_paths": "neuroheat.store.paths",
+    "Store": "neuroheat.store.reader",
+    "ShardedStore": "neuroheat.store.sharded",
+    "RunningStats": "neuroheat.store.stats",
+    "StoreWriter": "neuroheat.store.writer",
+    "write_store": "neuroheat.store.writer",
+}
 
 __all__ = ["DEFAULT_CHUNK_MB", "RunningStats", "ShardedStore", "Store", "StoreBase",
            "StoreWriter", "expand_paths", "open_store", "write_store"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'neuroheat.store' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
 
 
 def open_store(source: PathsArg, *, allow_incomplete: bool = False) -> Store | ShardedStore:
@@ -34,6 +59,10 @@ def open_store(source: PathsArg, *, allow_incomplete: bool = False) -> Store | S
         >>> with open_store("acts.h5") as store:          # doctest: +SKIP
         ...     vec = store.neuron(3, 17)
     """
+    from neuroheat.store.paths import expand_paths
+    from neuroheat.store.reader import Store
+    from neuroheat.store.sharded import ShardedStore
+
     paths = expand_paths(source)
     if len(paths) == 1:
         return Store(paths[0], allow_incomplete=allow_incomplete)

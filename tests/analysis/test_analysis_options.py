@@ -34,13 +34,14 @@ def test_build_merges_options_and_keywords():
     base = RunOptions(workers=3, chunk_mb=8)
     assert RunOptions.build(base, chunk_mb=2) == RunOptions(workers=3, chunk_mb=2)
     assert RunOptions.build() == RunOptions() and RunOptions().chunk_mb == DEFAULT_CHUNK_MB
-    with pytest.raises(TypeError, match="unexpected keyword argument 'chunkmb'"):
+    with pytest.raises(InputError, match="unknown option chunkmb for RunOptions; valid "
+                                         "options: chunk_mb, threads"):
         RunOptions.build(None, chunkmb=3)
     with pytest.raises(InputError, match="chunk_mb must be a positive"):
         RunOptions(chunk_mb=0)
     with pytest.raises(InputError, match="threads must be a positive"):
         RunOptions(threads=0)
-    with pytest.raises(InputError, match="options must be a RunOptions"):
+    with pytest.raises(InputError, match="config must be a RunOptions"):
         RunOptions.build({"workers": 2})
 
 
@@ -55,7 +56,7 @@ def test_options_equal_keywords(shards):
     s1 = neuron_stats(shards, threshold=0.1, options=opts)
     s2 = neuron_stats(shards, threshold=0.1, workers=2)
     assert np.array_equal(s1.frac_above, s2.frac_above)
-    with pytest.raises(TypeError, match="run options are chunk_mb"):
+    with pytest.raises(InputError, match="unknown option block for RunOptions"):
         top_contexts(shards, 0, 1, block=3)
 
 
