@@ -15,17 +15,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from neuroheat.errors import IncompleteStoreError, InputError, StoreError
 from neuroheat.store import StoreBase, open_store
-from neuroheat.store.paths import is_paths
+from neuroheat.store.paths import PathsArg, is_paths
 
-StoreLike = StoreBase
 #: an open store, a store path, a list of shard paths, or a glob
-SourceArg = Any
+SourceArg = StoreBase | PathsArg
 
-__all__ = ["SourceArg", "StoreLike", "open_source"]
+__all__ = ["SourceArg", "open_source"]
 
 
 @contextmanager
