@@ -13,7 +13,7 @@ import neuroheat as nh
 from neuroheat.cli import main
 from neuroheat.errors import InputError, OutputExistsError
 from neuroheat.store import write_store
-from neuroheat.store.interop.neurox import export_neurox, import_neurox
+from neuroheat.store.interop import export_neurox, import_neurox
 
 SENTENCES = [["Pierre", "vin##ken", ",", "61"], ["the", "cat"], ["the", "cat"], ["é", "<b>"],
              ["the", "cat"]]
