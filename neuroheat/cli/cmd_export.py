@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from neuroheat.store.interop.neurox_export import export_neurox
+    from neuroheat.store.interop.neurox import export_neurox
 
     path = export_neurox(store_source(args), args.output, layers=layers_of(args),
                          dtype=args.dtype, overwrite=args.overwrite)

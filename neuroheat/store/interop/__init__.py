@@ -1,7 +1,7 @@
 """Other tools' activation layouts, read into and written from stores (NeuroX today).
 
-:mod:`~neuroheat.store.interop.neurox` reads NeuroX files (and describes their layouts),
-:mod:`~neuroheat.store.interop.neurox_export` writes them.
+:mod:`~neuroheat.store.interop.neurox` describes NeuroX's layouts and gathers
+:func:`import_neurox` (``neurox_import.py``) and :func:`export_neurox` (``neurox_export.py``).
 
 Example:
     >>> from neuroheat.store.interop import export_neurox, import_neurox
@@ -10,7 +10,6 @@ Example:
 
 from __future__ import annotations
 
-from neuroheat.store.interop.neurox import import_neurox, is_neurox_file
-from neuroheat.store.interop.neurox_export import export_neurox
+from neuroheat.store.interop.neurox import export_neurox, import_neurox, is_neurox_file
 
 __all__ = ["export_neurox", "import_neurox", "is_neurox_file"]

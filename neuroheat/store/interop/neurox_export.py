@@ -24,7 +24,7 @@ import numpy as np
 
 from neuroheat.errors import InputError, OutputExistsError
 from neuroheat.store.base import DEFAULT_CHUNK_MB, StoreBase
-from neuroheat.store.interop.neurox import SENTENCE_TO_INDEX
+from neuroheat.store.interop.neurox_import import SENTENCE_TO_INDEX
 
 __all__ = ["export_neurox"]
 
