@@ -200,7 +200,8 @@ def import_neurox(
         model: model name to record (NeuroX files do not say).
 
     Example:
-        >>> import_neurox("bert.hdf5", "bert.h5", layers=range(13), model="bert-base-cased")  # doctest: +SKIP
+        >>> import_neurox("bert.hdf5", "bert.h5", layers=range(13),     # doctest: +SKIP
+        ...               model="bert-base-cased")
     """
     from neuroheat.store.writer import StoreWriter
 
