@@ -1,19 +1,17 @@
-"""Shared fixtures: tiny real models saved once per test session (see tests/builders.py)."""
+"""Shared fixtures: tiny real models saved once per test session (see tests/helpers/builders.py)."""
 
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-import builders  # noqa: E402
+from tests.helpers import builders  # noqa: E402  (after the offline environment)
 
 
 @pytest.fixture(scope="session")

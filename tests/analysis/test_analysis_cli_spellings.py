@@ -9,7 +9,6 @@ import json
 import logging
 
 import pytest
-from analysis_stores import random_corpus, write_shards
 
 from neuroheat.analysis import (
     NeuronScores,
@@ -20,6 +19,7 @@ from neuroheat.analysis import (
 )
 from neuroheat.cli import main
 from neuroheat.store import open_store, write_store
+from tests.helpers.stores import random_corpus, write_shards
 
 
 @pytest.fixture(scope="module")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from analysis_stores import random_corpus, stored_values
 
 from neuroheat.analysis import neuron_stats, top_contexts
 from neuroheat.store import write_store
+from tests.helpers.stores import random_corpus, stored_values
 
 
 @pytest.fixture(scope="module")

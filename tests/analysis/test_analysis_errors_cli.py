@@ -11,7 +11,6 @@ import sys
 
 import numpy as np
 import pytest
-from analysis_stores import random_corpus
 
 from neuroheat.analysis import (
     neuron_stats,
@@ -24,6 +23,7 @@ from neuroheat.cli import main
 from neuroheat.demo.report import demo_report
 from neuroheat.errors import IncompleteStoreError, InputError, StoreError
 from neuroheat.store import StoreWriter, write_store
+from tests.helpers.stores import random_corpus
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +130,7 @@ def test_cli_other_commands(path, capsys):
 
 
 def test_cli_accepts_several_shards(tmp_path, capsys):
-    from analysis_stores import write_shards
+    from tests.helpers.stores import write_shards
 
     sents, acts = random_corpus(9, n_sentences=12, width=3, n_layers=1)
     shards = write_shards(tmp_path, sents, acts, [5])

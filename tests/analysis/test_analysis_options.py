@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from analysis_stores import random_corpus, write_shards
 
 from neuroheat.analysis import (
     RunOptions,
@@ -17,6 +16,7 @@ from neuroheat.analysis import (
 from neuroheat.analysis.parallel import map_parts
 from neuroheat.errors import InputError
 from neuroheat.store import DEFAULT_CHUNK_MB, open_store
+from tests.helpers.stores import random_corpus, write_shards
 
 
 @pytest.fixture(scope="module")

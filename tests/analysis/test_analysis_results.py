@@ -7,7 +7,6 @@ import sys
 
 import numpy as np
 import pytest
-from analysis_stores import random_corpus
 
 from neuroheat.analysis import (
     Contexts,
@@ -22,6 +21,7 @@ from neuroheat.analysis import (
 )
 from neuroheat.errors import InputError
 from neuroheat.store import write_store
+from tests.helpers.stores import random_corpus
 
 
 @pytest.fixture(scope="module")

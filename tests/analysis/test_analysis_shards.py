@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from analysis_stores import assert_same_ranking, random_corpus, write_shards
 
 from neuroheat.analysis import (
     neuron_stats,
@@ -16,6 +15,7 @@ from neuroheat.analysis import (
     top_words_all,
 )
 from neuroheat.store import write_store
+from tests.helpers.stores import assert_same_ranking, random_corpus, write_shards
 
 
 @pytest.fixture(scope="module")

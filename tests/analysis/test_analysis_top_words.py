@@ -8,13 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from analysis_stores import (
-    assert_same_ranking,
-    naive_scores,
-    naive_top_words,
-    random_corpus,
-    stored_values,
-)
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -23,6 +16,13 @@ import neuroheat as nh
 from neuroheat.analysis import top_neurons, top_words, top_words_all
 from neuroheat.analysis.scores import dev_sums
 from neuroheat.store import write_store
+from tests.helpers.stores import (
+    assert_same_ranking,
+    naive_scores,
+    naive_top_words,
+    random_corpus,
+    stored_values,
+)
 
 DISCRETE = [-2.0, -1.0, -0.5, 0.0, 0.25, 1.0, 3.0]
 

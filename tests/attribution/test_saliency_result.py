@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 
-import builders
 import numpy as np
 import pytest
 
@@ -14,6 +13,7 @@ from neuroheat.attribution import saliency
 from neuroheat.attribution.result import Saliency, display_token, validate_textualheatmap
 from neuroheat.cli import main
 from neuroheat.errors import InputError
+from tests.helpers import builders
 
 TEXT = "Pierre Vinken , unbelievable interpretability ."
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import builders
 import numpy as np
 import pytest
 import torch
@@ -10,6 +9,7 @@ import torch
 from neuroheat.attribution import saliency
 from neuroheat.errors import InputError, UnsupportedModelError
 from neuroheat.model.loading import load_model
+from tests.helpers import builders
 
 TEXT = "The quick brown fox jumps over the lazy dog ."
 

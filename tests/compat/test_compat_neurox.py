@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-import builders
 import numpy as np
 import pytest
 
 from neuroheat.errors import InputError
 from neuroheat.viz import TransformersVisualizer
+from tests.helpers import builders
 
 NS = {"s": "http://www.w3.org/2000/svg"}
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import builders
 import numpy as np
 import pytest
 
 from neuroheat.store import write_store
 from neuroheat.viz.export import ExportError, backend
+from tests.helpers import builders
 
 
 def _can_export() -> bool:

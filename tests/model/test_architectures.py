@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import builders
 import numpy as np
 import torch
 
 from neuroheat.extract import align
 from neuroheat.extract.activations import activations_for_words
+from tests.helpers import builders
 
 WORDS = [["The", "unbelievable", "board", "met", "."], ["Vinken", ",", "61", "years", "old"]]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import builders
 import numpy as np
 import pytest
 import torch
@@ -14,6 +13,7 @@ from neuroheat.model import architectures
 from neuroheat.model.hooks import record, run_until_stopped
 from neuroheat.model.loading import load_model
 from neuroheat.model.sites import SITE_KINDS, Site, get_site_kind, read_sites
+from tests.helpers import builders
 
 TEXT = "The quick brown fox jumps over the lazy dog ."
 

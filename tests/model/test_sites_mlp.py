@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import builders
 import numpy as np
 import pytest
 import torch
@@ -12,6 +11,7 @@ import neuroheat as nh
 from neuroheat.errors import InputError, UnsupportedModelError
 from neuroheat.extract import align
 from neuroheat.extract.activations import activations_for_words
+from tests.helpers import builders
 
 WORDS = [["The", "unbelievable", "interpretability", "board", "met", "."],
          ["Vinken", ",", "61", "years", "old"], ["cats"]]

@@ -7,15 +7,15 @@ import shutil
 import xml.etree.ElementTree as ET
 import zlib
 
-import builders
 import numpy as np
 import pytest
-from raster_utils import NS, needs_raster
 
 from neuroheat.cli import main
 from neuroheat.errors import InputError
 from neuroheat.store import write_store
 from neuroheat.viz import neuron_card, save, visualize_activations
+from tests.helpers import builders
+from tests.helpers.raster import NS, needs_raster
 
 
 def _pdf_streams(data: bytes) -> list[bytes]:

@@ -7,10 +7,10 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
-from raster_utils import NS
 
 from neuroheat.errors import InputError
 from neuroheat.viz import ColorScale, visualize_activations, visualize_sentences
+from tests.helpers.raster import NS
 
 
 def _rects(dwg):

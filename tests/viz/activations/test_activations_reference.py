@@ -1,14 +1,15 @@
 """Rendered figures match the committed reference PNGs (docs/figures/) within a tolerance.
 
-Regenerate them after an intended visual change with ``python tests/viz/make_reference.py``.
+Regenerate them after an intended visual change with ``python -m tests.helpers.reference_figures``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from make_reference import FIGURES, reference_figures
-from raster_utils import needs_raster, rasterize
+
+from tests.helpers.raster import needs_raster, rasterize
+from tests.helpers.reference_figures import FIGURES, reference_figures
 
 
 @pytest.fixture(scope="module")

@@ -13,12 +13,12 @@ import time
 
 import numpy as np
 import pytest
-from helpers_saliency import CHROMIUM, CHROMIUM_ARGS, README_GENERAL, rgb_of, word_facet
 
 from neuroheat.attribution.result import Saliency
 from neuroheat.viz import TextualHeatmap, activation_html, saliency_html
 from neuroheat.viz.color import saliency_palette as P
 from neuroheat.viz.color.scales import ColorScale
+from tests.helpers.saliency_views import CHROMIUM, CHROMIUM_ARGS, README_GENERAL, rgb_of, word_facet
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium")
 WORDS = "The interpreter reads the source file and executes each statement in order .".split()

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers_saliency import README_GENERAL, isolate_token, strip_ink, token_rects, word_facet
-from raster_utils import bbox, needs_raster, rasterize
 
 from neuroheat.attribution.result import Saliency
 from neuroheat.errors import InputError
 from neuroheat.viz import saliency_compare_svg, saliency_svg
 from neuroheat.viz.color import saliency_palette as P
+from tests.helpers.raster import bbox, needs_raster, rasterize
+from tests.helpers.saliency_views import (
+    README_GENERAL,
+    isolate_token,
+    strip_ink,
+    token_rects,
+    word_facet,
+)
 
 WORDS = "The interpreter reads the source file and executes each statement".split()
 

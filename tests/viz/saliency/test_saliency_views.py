@@ -7,9 +7,6 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
-from builders import tiny_bert, tiny_gpt2
-from helpers_saliency import README_GENERAL, word_facet
-from raster_utils import NS, needs_raster, rasterize
 
 from neuroheat.attribution import saliency
 from neuroheat.attribution.result import Saliency
@@ -23,6 +20,9 @@ from neuroheat.viz import (
     saliency_tall_svg,
 )
 from neuroheat.viz.color import saliency_palette as P
+from tests.helpers.builders import tiny_bert, tiny_gpt2
+from tests.helpers.raster import NS, needs_raster, rasterize
+from tests.helpers.saliency_views import README_GENERAL, word_facet
 
 
 @pytest.fixture(scope="module")

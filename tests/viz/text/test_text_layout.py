@@ -6,7 +6,9 @@ import warnings
 
 import numpy as np
 import pytest
-from raster_utils import (
+
+from neuroheat.viz import layout_tokens, visualize_activations
+from tests.helpers.raster import (
     assert_ink_inside_boxes,
     bbox,
     empty_fontconfig,
@@ -15,8 +17,6 @@ from raster_utils import (
     rasterize,
     rect_of,
 )
-
-from neuroheat.viz import layout_tokens, visualize_activations
 
 SCRIPTS = {
     "latin": (["The", "quick", "brown", "fox", "jumps", "over", "Wolfgang's", "lazy", "dog."],

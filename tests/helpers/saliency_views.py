@@ -6,7 +6,8 @@ import shutil
 import xml.etree.ElementTree as ET
 
 import numpy as np
-from raster_utils import NS
+
+from tests.helpers.raster import NS
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = [

@@ -1,7 +1,7 @@
 """Regenerate the reference figures under docs/figures/ (run from the repository root).
 
-    python tests/viz/make_reference.py            # reference PNGs used by activations/test_activations_reference.py
-    python tests/viz/make_reference.py --readme   # also the README figure (needs MiniLM)
+    python -m tests.helpers.reference_figures            # reference PNGs used by activations/test_activations_reference.py
+    python -m tests.helpers.reference_figures --readme   # also the README figure (needs MiniLM)
 
 Reference PNGs are rasterized by rsvg-convert at scale 1; the test compares with a tolerance
 so another librsvg version or CairoSVG still passes.
