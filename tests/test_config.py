@@ -71,3 +71,20 @@ def test_cli_options_come_from_the_config(tiny_bert, tmp_path, capsys):
         assert store.layers == [1, 2] and store.meta["aggregation"] == "average"
     assert main(["extract", str(tiny_bert), str(corpus), str(out), "--quiet"]) == 2
     assert "--overwrite" in capsys.readouterr().err
+
+
+def test_shards_must_agree_on_the_config_match_fields(tiny_bert, tmp_path):
+    """The store names the config's match fields (match_settings); merging checks them all,
+    including batch_tokens, which decides the batches and so the exact bits."""
+    common = dict(plan_block=1, quiet=True, layers=[0])
+    a = nh.extract_activations(tiny_bert, CORPUS, tmp_path / "s.h5", shard="0/2", **common)
+    b = nh.extract_activations(tiny_bert, CORPUS, tmp_path / "s.h5", shard="1/2",
+                               batch_tokens=2048, **common)
+    with nh.open_store(a) as store:
+        assert "batch_tokens" in store.meta["match_settings"].split(",")
+    with pytest.raises(StoreError, match="batch_tokens is"):
+        nh.open_store([a, b])
+    c = nh.extract_activations(tiny_bert, CORPUS, tmp_path / "s.h5", shard="1/2",
+                               overwrite=True, **common)
+    with nh.open_store([a, c]) as merged:
+        assert merged.num_sentences == 2

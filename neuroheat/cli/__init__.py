@@ -49,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(levelname)s: %(message)s",
     )
+    level = log.level  # --quiet lowers it for this command only
     try:
         return int(args.func(args) or 0)
     except BrokenPipeError:  # `neuroheat ... | head`: the reader left, not an error
@@ -68,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("neuroheat: interrupted\n")
         return 130
+    finally:
+        log.setLevel(level)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from neuroheat.analysis import neuron_stats, top_words_all
+from neuroheat.analysis.options import RunOptions
 from neuroheat.analysis.selectivity import pick_neurons
 from neuroheat.store import open_store
 
@@ -35,7 +36,7 @@ def demo_report(
     *,
     k: int = 10,
     n_neurons: int = 4,
-    chunk_mb: float = 64,
+    options: RunOptions | None = None,
 ) -> dict[str, Any]:
     """Rank the top words of every neuron, write ``top_words.csv`` and ``neuron_stats.csv``
     into ``outdir``, and describe a few selective neurons.
@@ -47,8 +48,8 @@ def demo_report(
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     with _opened(store) as opened:
-        table = top_words_all(opened, k=k, chunk_mb=chunk_mb)
-        stats = neuron_stats(opened)
+        table = top_words_all(opened, k=k, options=options)
+        stats = neuron_stats(opened, options=options)
         n_words, n_types = opened.num_words, len(opened.vocab)
         counts = np.bincount(np.asarray(opened.word_ids), minlength=n_types)
     words_csv = outdir / "top_words.csv"

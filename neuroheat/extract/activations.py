@@ -183,6 +183,7 @@ def extract_activations(
         "num_shards": spec.count, "tokenizer": type(loaded.tokenizer).__name__,
         "model_type": loaded.config.model_type, "num_model_layers": loaded.num_layers,
         "sites": ",".join(str(comp.site(loaded.model, lay)) for lay in chosen),
+        "match_settings": ",".join(ExtractConfig.fields_where("match")),
     }
     width = comp.width(loaded.model)
     writer = _open_writer(output, encoded, chosen, width, cfg.dtype, settings,

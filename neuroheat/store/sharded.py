@@ -27,7 +27,9 @@ from neuroheat.store.base import DEFAULT_CHUNK_MB, StoreBase, format_ranges
 from neuroheat.store.reader import Store
 from neuroheat.store.stats import RunningStats
 
-# Attributes that must agree between shards of one corpus (when present).
+# Attributes that must agree between shards of one corpus (when present), plus those a store
+# names in its ``match_settings`` attribute (the extraction config's match fields: the store
+# does not know extraction settings, the extractor says which of them define a store).
 MATCH_ATTRS = ("model", "revision", "tokenizer", "model_type", "aggregation", "component",
                "dtype", "include_special_tokens", "corpus_sha256", "max_length",
                "random_weights", "seed", "num_sentences_total", "format_version")
@@ -87,8 +89,15 @@ def _hint(store: Any, after: bool = False) -> str:
     return f" (probably --shard {missing}/{n})" if 0 <= missing < int(n) else ""
 
 
+def match_keys(store: Any) -> list[str]:
+    """The attributes ``store`` must share with the other shards of its corpus."""
+    named = str(store.meta.get("match_settings") or "")
+    extra = [k for k in named.split(",") if k and k not in MATCH_ATTRS]
+    return [*MATCH_ATTRS, *extra]
+
+
 def _check_same(a: Any, b: Any) -> None:
-    for key in MATCH_ATTRS:
+    for key in dict.fromkeys(match_keys(a) + match_keys(b)):
         va, vb = a.meta.get(key), b.meta.get(key)
         if va is not None and vb is not None and str(va) != str(vb):
             raise StoreError(f"{b.path.name} and {a.path.name} are not shards of one corpus "
