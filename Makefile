@@ -15,7 +15,8 @@ $(STAMP): pyproject.toml
 	# torch first, pinned to the CPU build this machine provides; otherwise an
 	# unpinned torch from a dependency pulls several GB of CUDA wheels.
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[dev,demo]'
+	# (PYTHONWARNINGS: setuptools' editable-install notice is not ours to act on)
+	PYTHONWARNINGS=ignore $(PY) -m pip install -q -e '.[dev,demo]'
 	touch $(STAMP)
 
 # Debian packages used by rendering and browser tests (rsvg-convert, chromium).
