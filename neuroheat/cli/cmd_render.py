@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
-from neuroheat.cli.options import add_device_argument, add_overwrite_argument
+from neuroheat.cli.options import add_device_argument, add_overwrite_argument, expand_stores
 from neuroheat.errors import InputError
 
 
@@ -29,7 +30,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         description=__doc__.split("\n\n", 1)[0],
         epilog="TARGET is a store when it is an HDF5 file, else a model id or directory.",
     )
-    p.add_argument("target", metavar="TARGET", help="store file (.h5) or model id/directory")
+    p.add_argument("target", metavar="TARGET", nargs="+",
+                   help="store file (.h5), several shard files or a quoted glob, or a model "
+                        "id/directory")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--sentence", type=int, help="sentence index in the store")
     src.add_argument("--sentences", help="comma-separated sentence indices (shared scale)")
@@ -83,7 +86,7 @@ def _indices(args: argparse.Namespace) -> list[int]:
     return out
 
 
-def _from_store(args: argparse.Namespace, path: Path):
+def _from_store(args: argparse.Namespace, path: Any):
     from neuroheat.store import open_store
 
     idx = _indices(args)
@@ -144,11 +147,11 @@ def _neurox(args: argparse.Namespace) -> dict:
     )
 
 
-def _card(args: argparse.Namespace, target: Path, out: Path) -> int:
+def _card(args: argparse.Namespace, target: Any, out: Path) -> int:
     from neuroheat.viz import neuron_card, save
 
     dwg = neuron_card(
-        str(target), args.layer, args.neuron, k_words=args.k_words, k_contexts=args.k_contexts,
+        target, args.layer, args.neuron, k_words=args.k_words, k_contexts=args.k_contexts,
         **_neurox(args), **_options(args),
     )
     save(dwg, out, scale=args.scale)
@@ -166,18 +169,25 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"-o {out.name}: the output must end in {', '.join(FORMATS)}")
     if out.exists() and not args.overwrite:
         raise InputError(f"{out} exists; pass --overwrite to replace it (old spelling: --force)")
-    target = Path(args.target)
+    targets = [Path(t) for t in expand_stores(args.target)]
+    target = targets[0]
+    is_store = all(_is_hdf5(t) for t in targets)
+    source: Any = [str(t) for t in targets] if len(targets) > 1 else str(target)
+    if len(targets) > 1 and not is_store:
+        bad = next(t for t in targets if not _is_hdf5(t))
+        raise InputError(f"{bad} is not an HDF5 store; several TARGETs must all be store shards")
     if args.card:
-        if not _is_hdf5(target):
+        if not is_store:
             raise InputError(f"--card needs a store file; {target} is not an HDF5 store")
-        return _card(args, target, out)
-    if _is_hdf5(target):
+        return _card(args, source, out)
+    if is_store:
         if args.text is not None:
             raise InputError(f"{target} is a store: use --sentence/--sentences, not --text")
-        sentences, acts, labels = _from_store(args, target)
+        sentences, acts, labels = _from_store(args, source)
     else:
         if args.text is None and target.suffix.lower() in (".h5", ".hdf5"):
             raise InputError(f"store {target} does not exist or is not an HDF5 file")
+        args.target = str(target)
         sentences, acts, labels = _from_model(args)
     options = _options(args)
     if args.colorbar:

@@ -98,6 +98,16 @@ def test_render_from_store(store_path, tmp_path, capsys):
     assert "--force" in capsys.readouterr().err
 
 
+def test_render_takes_a_store_glob(store_path, tmp_path):
+    path, sents, acts = store_path
+    out = tmp_path / "glob.svg"
+    assert main(["render", str(path.parent / "act*.h5"), "--sentence", "1", "--layer", "2",
+                 "--neuron", "5", "-o", str(out)]) == 0
+    root = ET.parse(out).getroot()
+    vals = [float(g.get("data-activation")) for g in root.findall(".//s:g[@class='nh-token']", NS)]
+    np.testing.assert_allclose(vals, acts[1][:, 2, 5], rtol=1e-6)
+
+
 @pytest.fixture(scope="module")
 def bert(tmp_path_factory):
     return builders.tiny_bert(tmp_path_factory.mktemp("viz-models") / "bert")
