@@ -2,35 +2,16 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
-from neuroheat.store import write_store
-from neuroheat.viz.export import ExportError, backend
 from tests.helpers import builders
-
-
-def _can_export() -> bool:
-    try:
-        backend()
-    except ExportError:
-        return False
-    return True
-
-
-needs_raster = pytest.mark.skipif(
-    not _can_export(), reason="needs rsvg-convert (apt-get install librsvg2-bin) or cairosvg"
-)
+from tests.helpers.raster import needs_raster
+from tests.helpers.stores import small_mixed_store
 
 
 @pytest.fixture(scope="module")
 def store_path(tmp_path_factory):
-    rng = np.random.default_rng(0)
-    sents = [["The", "cat", "sat"], ["A", "dog", "ran", "far"], ["مرحبا", "بالعالم"]]
-    acts = [rng.standard_normal((len(s), 3, 8)).astype(np.float32) for s in sents]
-    path = tmp_path_factory.mktemp("store") / "acts.h5"
-    write_store(path, sents, acts)
-    return path, sents, acts
+    return small_mixed_store(tmp_path_factory.mktemp("store"))
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,17 @@ import numpy as np
 from neuroheat.store import write_store
 
 
+def small_mixed_store(dirpath: Path):
+    """A 3-sentence store (Latin and Arabic words, 3 layers x 8 neurons, float32):
+    ``(path, sentences, activations)``."""
+    rng = np.random.default_rng(0)
+    sents = [["The", "cat", "sat"], ["A", "dog", "ran", "far"], ["مرحبا", "بالعالم"]]
+    acts = [rng.standard_normal((len(s), 3, 8)).astype(np.float32) for s in sents]
+    path = Path(dirpath) / "acts.h5"
+    write_store(path, sents, acts)
+    return path, sents, acts
+
+
 def random_corpus(seed: int, n_sentences: int = 30, n_types: int = 12, n_layers: int = 2,
                   width: int = 8, max_len: int = 9):
     """Sentences over a small vocabulary (many repeats) and float32 activations."""

@@ -12,10 +12,10 @@ import pytest
 
 from neuroheat.cli import main
 from neuroheat.errors import InputError
-from neuroheat.store import write_store
 from neuroheat.viz import neuron_card, save, visualize_activations
 from tests.helpers import builders
 from tests.helpers.raster import NS, needs_raster
+from tests.helpers.stores import small_mixed_store
 
 
 def _pdf_streams(data: bytes) -> list[bytes]:
@@ -62,12 +62,7 @@ def test_png_and_vector_pdf_export(tmp_path, monkeypatch, backend):
 
 @pytest.fixture(scope="module")
 def store_path(tmp_path_factory):
-    rng = np.random.default_rng(0)
-    sents = [["The", "cat", "sat"], ["A", "dog", "ran", "far"], ["مرحبا", "بالعالم"]]
-    acts = [rng.standard_normal((len(s), 3, 8)).astype(np.float32) for s in sents]
-    path = tmp_path_factory.mktemp("store") / "acts.h5"
-    write_store(path, sents, acts)
-    return path, sents, acts
+    return small_mixed_store(tmp_path_factory.mktemp("store"))
 
 
 @needs_raster
