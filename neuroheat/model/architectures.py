@@ -14,6 +14,8 @@ Example:
     True
     >>> architecture_of("bert").mlp
     'intermediate'
+    >>> architecture_of("gemma2").mlp_out
+    'post_feedforward_layernorm'
 """
 
 from __future__ import annotations
@@ -27,14 +29,24 @@ from neuroheat.errors import UnsupportedModelError
 
 @dataclass(frozen=True)
 class Architecture:
-    """How to reach the parts of one model family that neuroheat reads."""
+    """How to reach the parts of one model family that neuroheat reads.
+
+    Paths are dotted attribute paths (digits index module lists): ``blocks`` from the base
+    model to its list of transformer blocks; ``mlp``, ``attn_out`` and ``mlp_out`` inside one
+    block. ``mlp`` names the module holding the MLP neurons (its input, or its output with
+    ``mlp_at="output"``); ``attn_out`` / ``mlp_out`` name the modules whose output is the
+    sublayer output added to the residual stream (after post-norms where a family has them).
+    """
 
     model_types: tuple[str, ...]
     causal: bool = False
-    blocks: str | None = None          # dotted path from the base model to its block list
-    mlp: str | None = None             # dotted path inside a block to the MLP-neuron module
-    mlp_at: Literal["input", "output"] = "input"   # neurons = that module's input or output
+    blocks: str | None = None
+    mlp: str | None = None
+    mlp_at: Literal["input", "output"] = "input"
+    attn_out: str | None = None
+    mlp_out: str | None = None
     shared_blocks: bool = False        # one module serves several layers (ALBERT): count calls
+    moe: bool = False                  # mixture of experts: no single set of MLP neurons
     check: Callable[[Any], str | None] | None = None   # config -> reason it is unsupported
 
 
@@ -46,17 +58,32 @@ def _albert_check(config: Any) -> str | None:
     return None
 
 
+# Llama-style decoder blocks: pre-norm, gated MLP, sublayers added as they come out.
+_LLAMA = dict(causal=True, blocks="layers", mlp="mlp.down_proj", attn_out="self_attn",
+              mlp_out="mlp")
+# Gemma2/3 and OLMo2 normalise each sublayer's output before adding it (post-norms).
+_POST_NORM = dict(_LLAMA, attn_out="post_attention_layernorm",
+                  mlp_out="post_feedforward_layernorm")
+
 ARCHITECTURES: tuple[Architecture, ...] = (
     Architecture(("bert", "roberta", "xlm-roberta", "camembert", "electra"),
                  blocks="encoder.layer", mlp="intermediate", mlp_at="output"),
     Architecture(("distilbert",), blocks="transformer.layer", mlp="ffn.lin2"),
     Architecture(("albert",), blocks="encoder.albert_layer_groups",
                  mlp="albert_layers.0.ffn_output", shared_blocks=True, check=_albert_check),
-    Architecture(("gpt2",), causal=True, blocks="h", mlp="mlp.c_proj"),
-    Architecture(("llama",), causal=True, blocks="layers", mlp="mlp.down_proj"),
-    # Causal models whose MLP neurons are not mapped yet (hidden states work for every model).
-    Architecture(("gpt_neo", "gptj", "gpt_neox", "mistral", "opt", "bloom", "qwen2",
-                  "phi", "falcon", "codegen", "gemma", "olmo"), causal=True),
+    Architecture(("gpt2",), causal=True, blocks="h", mlp="mlp.c_proj", attn_out="attn",
+                 mlp_out="mlp"),
+    Architecture(("llama", "mistral", "qwen2", "qwen3", "gemma", "olmo"), **_LLAMA),
+    Architecture(("gemma2", "gemma3_text", "olmo2"), **_POST_NORM),
+    Architecture(("phi3",), **dict(_LLAMA, attn_out="resid_attn_dropout",
+                                   mlp_out="resid_mlp_dropout")),
+    # Pythia: parallel attention and MLP, both added to the block input.
+    Architecture(("gpt_neox",), causal=True, blocks="layers", mlp="mlp.dense_4h_to_h",
+                 attn_out="post_attention_dropout", mlp_out="post_mlp_dropout"),
+    Architecture(("mixtral", "qwen3_moe", "qwen2_moe"),
+                 **dict(_LLAMA, mlp=None), moe=True),
+    # Causal models whose blocks are not mapped yet (hidden states work for every model).
+    Architecture(("gpt_neo", "gptj", "opt", "bloom", "phi", "falcon", "codegen"), causal=True),
 )
 
 _BY_TYPE = {t: arch for arch in ARCHITECTURES for t in arch.model_types}
@@ -131,6 +158,11 @@ def require(model: Any, part: str, what: str) -> Architecture:
     cfg = model.config
     kind = getattr(cfg, "model_type", "") or type(model).__name__
     arch = architecture_of(getattr(cfg, "model_type", None))
+    if arch is not None and arch.moe and part == "mlp":
+        raise UnsupportedModelError(
+            f"{what} is not defined for {kind!r}: it is a mixture-of-experts model, whose "
+            "MLP neurons belong to experts that each token routes to differently; use "
+            "component='mlp_out' (the routed MLP's output), 'resid', 'attn_out' or 'hidden'")
     if arch is None or getattr(arch, part) is None:
         raise UnsupportedModelError(
             f"{what} does not support {kind!r} models yet; supported: "

@@ -42,7 +42,8 @@ def record(sites: Sequence[tuple[Any, Literal["input", "output"]]], wanted: Mapp
     """Record the tensors of calls ``wanted`` (1-based call number -> slot) of ``sites``.
 
     ``sites`` are ``(module, "input"|"output")`` in call order; the call number counts every
-    call of any of them. With ``stop``, :class:`StopForward` is raised after the last wanted
+    call of any of them (a module listed with both ``input`` and ``output`` counts twice per
+    call: its input first). With ``stop``, :class:`StopForward` is raised after the last wanted
     call; catch it with :func:`run_until_stopped`.
     """
     rec = Recording([None] * len(wanted))
@@ -52,24 +53,35 @@ def record(sites: Sequence[tuple[Any, Literal["input", "output"]]], wanted: Mapp
         rec.calls += 1
         slot = wanted.get(rec.calls)
         if slot is not None:
-            rec.values[slot] = value[0] if isinstance(value, tuple) else value
+            rec.values[slot] = value[0] if isinstance(value, tuple | list) else value
         if stop and rec.calls == last:
             raise StopForward
 
-    seen: set[int] = set()
+    seen: set[tuple[int, str]] = set()
     for module, where in sites:
-        if id(module) in seen:
+        if (id(module), where) in seen:  # a shared module: one hook, counted per call
             continue
-        seen.add(id(module))
+        seen.add((id(module), where))
         if where == "output":
             rec.handles.append(module.register_forward_hook(lambda m, a, out: keep(out)))
         else:
-            rec.handles.append(module.register_forward_pre_hook(lambda m, a: keep(a[0])))
+            rec.handles.append(module.register_forward_pre_hook(
+                lambda m, a, kw: keep(first_input(a, kw)), with_kwargs=True))
     try:
         yield rec
     finally:
         for handle in rec.handles:
             handle.remove()
+
+
+def first_input(args: tuple, kwargs: dict[str, Any]) -> Any:
+    """The main input of a module call: its first positional argument, else the
+    ``hidden_states`` keyword (or the first keyword) argument."""
+    if args:
+        return args[0]
+    if "hidden_states" in kwargs:
+        return kwargs["hidden_states"]
+    return next(iter(kwargs.values()))
 
 
 def run_until_stopped(fn: Callable[..., Any], /, **kwargs: Any) -> Any:

@@ -4,7 +4,9 @@
 ``(model, tokenizer)`` pair. Hub ids are resolved from the local cache only
 (``local_files_only=True``): neuroheat never downloads behind your back, and a missing model
 fails with one line that says how to make it available. ``trust_remote_code`` is off unless
-asked for.
+asked for. ``model_dtype``, ``device_map`` (through ``accelerate``) and ``attn_implementation``
+choose how big models are held (see :mod:`neuroheat.model.placement`); weights load with
+``low_cpu_mem_usage`` whenever ``accelerate`` is installed (transformers 5 always does).
 
 Example:
     >>> loaded = load_model("all-MiniLM-L6-v2")   # doctest: +SKIP
@@ -21,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from neuroheat.errors import ModelNotFoundError, UnsupportedModelError
-from neuroheat.model import architectures
+from neuroheat.model import architectures, placement
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +41,16 @@ class LoadedModel:
     device: Any
     task: str = "base"
     revision: str | None = None
+    device_map: dict | None = None   # accelerate's module -> device map of a spread model
 
     @property
     def config(self) -> Any:
         return self.model.config
+
+    @property
+    def dtype(self) -> str:
+        """The dtype the model computes in, e.g. ``"float32"`` or ``"bfloat16"``."""
+        return placement.dtype_name(self.model)
 
     @property
     def num_layers(self) -> int:
@@ -149,6 +157,9 @@ def load_model(
     random_weights: bool = False,
     revision: str | None = None,
     trust_remote_code: bool = False,
+    model_dtype: str | None = None,
+    device_map: str | None = None,
+    attn_implementation: str | None = None,
 ) -> LoadedModel:
     """Load a model and its fast tokenizer, offline-first.
 
@@ -157,26 +168,38 @@ def load_model(
         task: ``base`` (hidden states), ``mlm``, ``causal`` or ``classifier`` head.
         device: ``None``/``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:1"``...
         random_weights: build the architecture from its config with random weights.
+        model_dtype: ``auto`` (checkpoint dtype on CUDA, float32 on CPU), ``float32``,
+            ``bfloat16`` or ``float16``; ``None`` is float32 (a loaded pair keeps its dtype).
+        device_map: ``auto``, ``balanced`` or ``sequential``: spread the model over the GPUs
+            with ``accelerate`` instead of moving it to ``device``.
+        attn_implementation: passed to transformers (``eager``, ``sdpa``,
+            ``flash_attention_2``...); ``None`` is transformers' default (``sdpa`` where
+            the model supports it, else ``eager``).
 
     Example:
         >>> loaded = load_model("path/to/bert", task="mlm", device="cpu")  # doctest: +SKIP
+        >>> big = load_model("path/to/llama", model_dtype="bfloat16", device_map="auto")  # doctest: +SKIP
     """
     if task not in TASKS:
         raise UnsupportedModelError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
     if isinstance(model, LoadedModel):
         return model
-    dev = resolve_device(device)
+    placement.check_device_map(device_map)
+    if device_map and device not in (None, "auto"):
+        raise UnsupportedModelError(f"--device {device} and --device-map {device_map} exclude "
+                                    "each other: a device map places the model itself")
+    dev = resolve_device(None if device_map else device)
     if isinstance(model, tuple | list) and len(model) == 2:
-        mdl, tok = model
-        _check_tokenizer(tok, getattr(mdl, "name_or_path", "model"))
-        name = getattr(getattr(mdl, "config", None), "_name_or_path", "") or type(mdl).__name__
-        mdl = mdl.to(dev).eval()
-        return LoadedModel(mdl, tok, str(name), dev, task, revision)
+        return _from_pair(model, task, dev, revision, model_dtype, device_map,
+                          attn_implementation)
     if not isinstance(model, str | os.PathLike):
         raise ModelNotFoundError(
             f"cannot load a model from {type(model).__name__}; pass a Hub id, a local directory "
             "or a (model, tokenizer) pair"
         )
+    if device_map and random_weights:
+        raise UnsupportedModelError("--device-map places pretrained weights; it cannot be "
+                                    "combined with --random-weights (use --device)")
     source, local = _source(model)
     import transformers as tf
     from transformers.utils import logging as hf_logging
@@ -190,11 +213,19 @@ def load_model(
         config = tf.AutoConfig.from_pretrained(source, **kwargs)
         tokenizer = tf.AutoTokenizer.from_pretrained(source, **kwargs)
         cls = _auto_class(task, config)
+        target = "cuda" if device_map and _cuda() else ("cpu" if device_map else dev.type)
+        dtype = placement.resolve_model_dtype(model_dtype or "float32", config, target)
+        extra = _weight_kwargs(dtype, device_map, attn_implementation)
         if random_weights:
-            mdl = cls.from_config(config, trust_remote_code=trust_remote_code)
+            extra.pop("low_cpu_mem_usage", None)
+            mdl = _attn_checked(lambda: cls.from_config(
+                config, trust_remote_code=trust_remote_code, **extra), attn_implementation)
         else:
-            mdl = cls.from_pretrained(source, **kwargs)
+            mdl = _attn_checked(lambda: cls.from_pretrained(source, **kwargs, **extra),
+                                attn_implementation)
     except (OSError, ValueError, KeyError) as exc:
+        if isinstance(exc, UnsupportedModelError):
+            raise
         if isinstance(exc, ValueError) and "Unrecognized" in str(exc) and local:
             raise UnsupportedModelError(f"{source}: {exc}") from exc
         if isinstance(exc, ValueError) and "Unrecognized configuration class" in str(exc):
@@ -210,8 +241,75 @@ def load_model(
         if was_enabled:
             hf_logging.enable_progress_bar()
     _check_tokenizer(tokenizer, source)
-    mdl = mdl.to(dev).eval()
-    return LoadedModel(mdl, tokenizer, str(model), dev, task, revision)
+    return _placed(mdl.eval(), tokenizer, str(model), dev, task, revision, bool(device_map))
+
+
+def _from_pair(pair: Any, task: str, dev: Any, revision: str | None, model_dtype: str | None,
+               device_map: str | None, attn_implementation: str | None) -> LoadedModel:
+    """A ``(model, tokenizer)`` pair, moved to ``dev`` unless accelerate already spread it."""
+    mdl, tok = pair
+    _check_tokenizer(tok, getattr(mdl, "name_or_path", "model"))
+    name = getattr(getattr(mdl, "config", None), "_name_or_path", "") or type(mdl).__name__
+    if device_map:
+        raise UnsupportedModelError("device_map applies when neuroheat loads the model; spread "
+                                    "a loaded model yourself (accelerate.dispatch_model)")
+    if attn_implementation:
+        if not hasattr(mdl, "set_attn_implementation"):
+            raise UnsupportedModelError("this transformers version cannot change the attention "
+                                        "of a loaded model; pass attn_implementation when "
+                                        "loading it")
+        _attn_checked(lambda: mdl.set_attn_implementation(attn_implementation),
+                      attn_implementation)
+    if model_dtype not in (None, "auto"):
+        mdl = mdl.to(placement.resolve_model_dtype(model_dtype, mdl.config, dev.type))
+    return _placed(mdl.eval(), tok, str(name), dev, task, revision)
+
+
+def _placed(mdl: Any, tok: Any, name: str, dev: Any, task: str, revision: str | None,
+            spread: bool = False) -> LoadedModel:
+    """The LoadedModel; placed by a device map (``spread``, or accelerate already spread it:
+    never moved, inputs go to the embeddings) or moved to ``dev``."""
+    if spread or placement.is_dispatched(mdl):
+        at = placement.input_device(mdl)
+        where = dict(getattr(mdl, "hf_device_map", None) or {"": str(at)})  # one device: no map
+        return LoadedModel(mdl, tok, name, at, task, revision, where)
+    return LoadedModel(mdl.to(dev), tok, name, dev, task, revision)
+
+
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def _weight_kwargs(dtype: Any, device_map: str | None, attn: str | None) -> dict[str, Any]:
+    """Keyword arguments of ``from_pretrained`` for dtype, placement and attention."""
+    import importlib.util
+
+    import transformers as tf
+
+    new = int(tf.__version__.split(".")[0]) >= 5   # ``torch_dtype`` was renamed ``dtype``
+    out: dict[str, Any] = {"dtype" if new else "torch_dtype": dtype}
+    if importlib.util.find_spec("accelerate") is not None:
+        out["low_cpu_mem_usage"] = True
+    if device_map:
+        out["device_map"] = device_map
+    if attn:
+        out["attn_implementation"] = attn
+    return out
+
+
+def _attn_checked(build: Any, attn: str | None) -> Any:
+    """``build()``, turning a refused ``attn_implementation`` into one clear line."""
+    try:
+        return build()
+    except (ValueError, ImportError) as exc:
+        text = str(exc)
+        if attn and ("attn" in text.lower() or "attention" in text.lower()):
+            first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+            raise UnsupportedModelError(f"--attn-implementation {attn} is not available for "
+                                        f"this model: {first}") from exc
+        raise
 
 
 def _check_tokenizer(tokenizer: Any, name: str) -> None:

@@ -1,12 +1,14 @@
 """The registry of site kinds: where activations come from.
 
-Each module of this package that defines ``KIND`` (a :class:`~neuroheat.model.sites.base.SiteKind`)
-is a site kind, found by name at first use — adding a kind is one new module. Today:
-``hidden`` (residual stream, layer 0 = embeddings) and ``mlp`` (feed-forward neurons).
+Each module of this package that defines ``KIND`` (or ``KINDS``), instances of
+:class:`~neuroheat.model.sites.base.SiteKind`, provides site kinds, found by name at first
+use — adding a kind is one new module. Today: ``hidden`` (Hugging Face hidden states, layer 0 =
+embeddings), ``resid`` (raw residual stream), ``mlp`` (MLP neurons), ``attn_out`` and
+``mlp_out`` (sublayer outputs).
 
 Example:
     >>> sorted(SITE_KINDS)
-    ['hidden', 'mlp']
+    ['attn_out', 'hidden', 'mlp', 'mlp_out', 'resid']
     >>> get_site_kind("mlp").name
     'mlp'
 """
@@ -24,7 +26,7 @@ from neuroheat.model.sites.base import Site, SiteKind, Tap, read_sites
 __all__ = ["SITE_KINDS", "Site", "SiteKind", "Tap", "get_site_kind", "read_sites",
            "select_layers", "site_kinds"]
 
-_NOT_KINDS = {"base"}
+_NOT_KINDS = {"base"}  # modules starting with "_" are skipped too
 _KINDS: dict[str, SiteKind] = {}
 
 
@@ -35,9 +37,10 @@ def site_kinds() -> Mapping[str, SiteKind]:
             if info.name in _NOT_KINDS or info.name.startswith("_"):
                 continue
             module = importlib.import_module(f"{__name__}.{info.name}")
-            kind = getattr(module, "KIND", None)
-            if isinstance(kind, SiteKind):
-                _KINDS[kind.name] = kind
+            found = (getattr(module, "KIND", None), *getattr(module, "KINDS", ()))
+            for kind in found:
+                if isinstance(kind, SiteKind):
+                    _KINDS[kind.name] = kind
     return _KINDS
 
 
