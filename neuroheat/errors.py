@@ -39,6 +39,10 @@ class IncompleteStoreError(StoreError):
     """The store was not finished (interrupted extraction); resume it first."""
 
 
+class ActivationRangeError(InputError):
+    """An activation is not finite, or outside what the storage dtype holds (float16)."""
+
+
 class OutputExistsError(InputError):
     """The output exists and neither overwrite nor resume was asked for."""
 

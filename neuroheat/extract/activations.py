@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from neuroheat.errors import InputError, StoreError
+from neuroheat.errors import ActivationRangeError, InputError, StoreError
 from neuroheat.extract import align
 from neuroheat.extract.config import ExtractConfig
 from neuroheat.extract.corpus import Corpus, corpus_checksum, read_corpus
@@ -49,14 +49,16 @@ _SETTINGS = ("model", *ExtractConfig.fields_where("match"), "corpus_sha256", "se
              "sentence_stop", "num_sentences_total")
 
 
-def _prepare(model: Any, *, device: str | None, random_weights: bool, seed: int,
-             revision: str | None, trust_remote_code: bool) -> Any:
-    if random_weights:
+def _prepare(model: Any, cfg: ExtractConfig) -> Any:
+    if cfg.random_weights:
         import torch
 
-        torch.manual_seed(seed)
-    return load_model(model, "base", device=device, random_weights=random_weights,
-                      revision=revision, trust_remote_code=trust_remote_code)
+        torch.manual_seed(cfg.seed)
+    device = cfg.device if cfg.device_map else auto_device(cfg.device)
+    return load_model(model, "base", device=device, random_weights=cfg.random_weights,
+                      revision=cfg.revision, trust_remote_code=cfg.trust_remote_code,
+                      model_dtype=cfg.model_dtype, device_map=cfg.device_map,
+                      attn_implementation=cfg.attn_implementation)
 
 
 def activations_for_words(
@@ -115,7 +117,8 @@ def _build(loaded, comp, layers, words, aggregation, include_special, batch_toke
         units = plan_in_blocks(encoded, start=first_line - 1, block=block, **kwargs)
     else:
         units = plan_units(encoded, **kwargs)
-    runner = UnitRunner(loaded, comp, layers, encoded, specials, aggregation, dtype)
+    runner = UnitRunner(loaded, comp, layers, encoded, specials, aggregation, dtype,
+                        first_line=first_line)
     return runner, units, encoded
 
 
@@ -138,6 +141,11 @@ def extract_activations(
             - ``aggregation``: ``first``, ``last`` (NeuroX default), ``average`` or ``none``;
             - ``dtype``: ``float16`` (default) or ``float32``;
             - ``component``: a site kind, ``hidden`` (residual stream) or ``mlp``;
+            - ``model_dtype``: ``auto`` (checkpoint dtype on CUDA, float32 on CPU),
+              ``float32``, ``bfloat16`` or ``float16``, recorded as the store's
+              ``model_dtype``; ``device_map`` (``auto``/``balanced``/``sequential``, needs
+              ``accelerate``) spreads a big model over the GPUs; ``attn_implementation``
+              is passed to transformers;
             - ``batch_tokens``: padded-token budget of one forward pass (default 1024 on CPU,
               16384 on CUDA; longer windows always fit);
             - ``resume`` / ``overwrite``: continue an interrupted run / replace the output;
@@ -161,9 +169,7 @@ def extract_activations(
     if output.exists() and not (cfg.resume or cfg.overwrite):
         raise InputError(f"{output} exists; pass --overwrite to replace it or --resume to "
                          "continue an interrupted extraction")
-    loaded = _prepare(model, device=auto_device(cfg.device), random_weights=cfg.random_weights,
-                      seed=cfg.seed, revision=cfg.revision,
-                      trust_remote_code=cfg.trust_remote_code)
+    loaded = _prepare(model, cfg)
     comp = get_site_kind(cfg.component)
     chosen = select_layers(comp.layers(loaded.model), cfg.layers)
     runner, units, encoded = _build(loaded, comp, chosen, words, cfg.aggregation,
@@ -184,6 +190,9 @@ def extract_activations(
         "model_type": loaded.config.model_type, "num_model_layers": loaded.num_layers,
         "sites": ",".join(str(comp.site(loaded.model, lay)) for lay in chosen),
         "match_settings": ",".join(ExtractConfig.fields_where("match")),
+        # what was actually used: "auto" resolved, a loaded model's own dtype and attention
+        "model_dtype": loaded.dtype,
+        "attn_implementation": str(getattr(loaded.config, "_attn_implementation", None) or ""),
     }
     width = comp.width(loaded.model)
     writer = _open_writer(output, encoded, chosen, width, cfg.dtype, settings,
@@ -293,8 +302,9 @@ def _run(runner, units, done, stats, writer, digest, *, quiet, checkpoint_second
         thread.join()
         bar.close()
         save()
-        log.warning("extraction of %s stopped after %d of %d batches; run again with --resume "
-                    "to continue", writer.path, progress["done"], len(units))
+        if not isinstance(sys.exc_info()[1], ActivationRangeError):  # resuming would not help
+            log.warning("extraction of %s stopped after %d of %d batches; run again with "
+                        "--resume to continue", writer.path, progress["done"], len(units))
         raise
     pending.put(None)
     thread.join()

@@ -17,6 +17,7 @@ from typing import Any
 
 from neuroheat.config import Config, option
 from neuroheat.extract.align import AGGREGATIONS
+from neuroheat.model.placement import DEVICE_MAPS, MODEL_DTYPES
 
 DTYPES = ("float16", "float32")
 
@@ -38,6 +39,16 @@ class ExtractConfig(Config):
                                   "baseline)", match=True)
     seed: int = option(0, "seed for --random-weights", match=True)
     device: str | None = option("auto", "auto (default: CUDA when available), cpu, cuda, cuda:N")
+    model_dtype: str = option("auto", "dtype of the model weights and compute: auto (default: "
+                              "the checkpoint's dtype on CUDA, float32 on CPU)",
+                              choices=MODEL_DTYPES, match=True)
+    device_map: str | None = option(None, "spread the model over all GPUs with accelerate "
+                                    "(instead of --device): auto, balanced or sequential",
+                                    choices=DEVICE_MAPS)
+    attn_implementation: str | None = option(None, "attention kernel passed to transformers: "
+                                             "eager, sdpa, flash_attention_2... (default: sdpa "
+                                             "where the model supports it, else eager)",
+                                             record=True, metavar="NAME")
     batch_tokens: int | None = option(None, "padded tokens per forward pass (default 1024 on "
                                       "CPU, 16384 on GPU)", type=int, match=True)
     max_length: int | None = option(None, "window length in tokens (default: the model's "

@@ -7,6 +7,13 @@ buffer is averaged if asked, cast to the storage dtype *on the device*, reduced 
 statistics (float64, on the device) and copied out through pinned memory with a
 non-blocking copy whose CUDA event the writer thread waits on.
 
+Before anything is stored, one ``torch.isfinite(out).all()`` per unit checks the cast rows:
+a value beyond float16's ±65,504 (which the cast turns into infinity) or a NaN/infinity the
+model produced stops the run with an :class:`~neuroheat.errors.ActivationRangeError` naming
+the site, the corpus line, the word and the value (found only then). A model spread over
+devices by accelerate gives each layer on its own device; rows are gathered on the device of
+the input embeddings.
+
 Example:
     >>> ctx = UnitRunner(loaded, component, layers, encoded, specials, "last", "float16")  # doctest: +SKIP
     >>> result = ctx.run(unit)                                                           # doctest: +SKIP
@@ -20,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from neuroheat.errors import ActivationRangeError
 from neuroheat.extract.align import Encoded, Specials
 from neuroheat.extract.plan import Unit
 from neuroheat.model.loading import LoadedModel
@@ -45,7 +53,8 @@ class UnitRunner:
     """Everything needed to turn units into stored rows."""
 
     def __init__(self, loaded: LoadedModel, component: SiteKind, layers: Sequence[int],
-                 encoded: Sequence[Encoded], specials: Specials, aggregation: str, dtype: str):
+                 encoded: Sequence[Encoded], specials: Specials, aggregation: str, dtype: str,
+                 *, first_line: int = 1):
         import torch
 
         self.torch = torch
@@ -61,6 +70,7 @@ class UnitRunner:
         pad = tok.pad_token_id
         self.pad_id = int(pad if pad is not None else (tok.eos_token_id or 0))
         self.n_pre, self.n_suf = len(specials.prefix), len(specials.suffix)
+        self.first_line = first_line   # corpus line of encoded[0], for error messages
 
     def _inputs(self, unit: Unit, micro: list[int]) -> tuple[Any, Any]:
         torch = self.torch
@@ -117,13 +127,16 @@ class UnitRunner:
                 states = read_sites(self.component, self.loaded.model, ids, mask, self.layers)
                 b, t, rows = self._selection(unit, micro, sentence_start)
                 np.add.at(counts, rows, 1.0)
-                vals = states[torch.from_numpy(b).to(self.device),
-                              torch.from_numpy(t).to(self.device)].float()
+                at = states.device   # not self.device when accelerate spread the model
+                vals = states[torch.from_numpy(b).to(at),
+                              torch.from_numpy(t).to(at)].float().to(self.device)
                 buf.index_add_(0, torch.from_numpy(rows).to(self.device), vals)
                 del states, vals
             if self.aggregation == "average":
                 buf /= torch.from_numpy(np.maximum(counts, 1.0)).to(self.device)[:, None, None]
             out = buf.to(self.dtype)
+            if not bool(torch.isfinite(out).all()):   # the one check: details only on failure
+                raise self._range_error(unit, starts, buf, out)
             del buf
             stats = self._stats(out)
             if self.device.type == "cuda":
@@ -134,6 +147,30 @@ class UnitRunner:
             else:
                 host, event = out, None
         return UnitResult(unit, host, event, stats, starts)
+
+    def _range_error(self, unit: Unit, starts: np.ndarray, buf: Any, out: Any
+                     ) -> ActivationRangeError:
+        """The error naming the first value of ``out`` that is not finite, in the lowest layer
+        (where it started: NaN spreads to every position through attention)."""
+        torch = self.torch
+        slot, row, neuron = (int(i) for i in (~torch.isfinite(out)).transpose(0, 1).nonzero()[0])
+        k = int(np.searchsorted(starts, row, side="right")) - 1
+        sentence = unit.sentences[k]
+        word = self.encoded[sentence].rows[row - int(starts[k])]
+        layer = self.layers[slot]
+        site = self.component.site(self.loaded.model, layer)
+        value = float(buf[row, slot, neuron])
+        where = (f"{site} (layer {layer}), line {self.first_line + sentence}, word {word!r}, "
+                 f"neuron {neuron}")
+        if np.isfinite(value):
+            limit = float(torch.finfo(self.dtype).max)
+            return ActivationRangeError(
+                f"{where}: value {value:.6g} is beyond {str(self.dtype).removeprefix('torch.')}'s "
+                f"±{limit:,.0f} and would be stored as infinity; use --dtype float32")
+        return ActivationRangeError(
+            f"{where}: the model produced {value} (model dtype "
+            f"{self.loaded.dtype}); check the weights, or try --model-dtype float32 and "
+            "--dtype float32")
 
     def _stats(self, out: Any) -> RunningStats:
         x = out.double()
