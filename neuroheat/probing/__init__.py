@@ -1,0 +1,50 @@
+"""Probing: which neurons encode a property (labels, neuron rankings; probes to come).
+
+Light to import: names load on first use and nothing here imports torch.
+
+Example:
+    >>> from neuroheat import probing
+    >>> union, per_class = probing.top_neurons([[5, 1, 1], [1, 10, 1]], 0.5)
+    >>> union.tolist()
+    [0, 1]
+    >>> with open_store("acts.h5") as store:                         # doctest: +SKIP
+    ...     labels = probing.read_labels("train.conllu", column="upos", store=store)
+    ...     probing.probeless(store, labels, layers="3").pairs(10)
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_LAZY = {
+    "Labels": "neuroheat.probing.labels",
+    "read_labels": "neuroheat.probing.labels",
+    "CONLLU_COLUMNS": "neuroheat.probing.labels",
+    "top_neurons": "neuroheat.probing.rankings",
+    "top_neurons_hard_threshold": "neuroheat.probing.rankings",
+    "bottom_neurons": "neuroheat.probing.rankings",
+    "neuron_ordering": "neuroheat.probing.rankings",
+    "ordering_cutoffs": "neuroheat.probing.rankings",
+    "entry_mass": "neuroheat.probing.rankings",
+    "order_by_score": "neuroheat.probing.rankings",
+    "ClassMeans": "neuroheat.probing.means",
+    "class_means": "neuroheat.probing.means",
+    "probeless": "neuroheat.probing.means",
+    "probeless_scores": "neuroheat.probing.means",
+    "Ranking": "neuroheat.probing.result",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'neuroheat.probing' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
