@@ -87,7 +87,8 @@ def read_sites(kind: SiteKind, model: Any, input_ids: Any, attention_mask: Any,
         out = run_until_stopped(tap.module, input_ids=input_ids, attention_mask=attention_mask,
                                 **tap.kwargs)
         values = tap.values(out)
-    return torch.stack(values, dim=2)
+    device = values[0].device  # with a device map, layers may sit on different GPUs
+    return torch.stack([v.to(device) for v in values], dim=2)
 
 
 def iter_layers(layers: Sequence[int]) -> Iterator[tuple[int, int]]:
