@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 
 import numpy as np
 import pytest
@@ -121,8 +122,9 @@ def test_device_map_excludes_device_and_random_weights(tiny_llama):
         load_model(tiny_llama, device_map="auto", random_weights=True)
 
 
-@pytest.mark.skipif(HAS_ACCELERATE, reason="accelerate is installed")
-def test_device_map_without_accelerate_is_one_clear_line(tiny_llama, tmp_path, capsys):
+def test_device_map_without_accelerate_is_one_clear_line(tiny_llama, tmp_path, capsys,
+                                                         monkeypatch):
+    monkeypatch.setitem(sys.modules, "accelerate", None)  # `import accelerate` fails, as uninstalled
     with pytest.raises(UnsupportedModelError, match="pip install accelerate"):
         load_model(tiny_llama, device_map="auto")
     corpus = tmp_path / "c.txt"
