@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -69,6 +70,10 @@ def test_cli_options_come_from_the_config(tiny_bert, tmp_path, capsys):
                  "--aggregation", "average", "--quiet"]) == 0
     with nh.open_store(out) as store:
         assert store.layers == [1, 2] and store.meta["aggregation"] == "average"
+    capsys.readouterr()
+    assert main(["info", str(out), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["sites"] == ["hidden.1", "hidden.2"] and info["model_dtype"] == "float32"
     assert main(["extract", str(tiny_bert), str(corpus), str(out), "--quiet"]) == 2
     assert "--overwrite" in capsys.readouterr().err
 
