@@ -40,6 +40,7 @@ bench: install
 	HF_HUB_OFFLINE=1 $(PY) scripts/bench_extract.py
 	HF_HUB_OFFLINE=1 $(PY) scripts/bench_analysis.py
 	HF_HUB_OFFLINE=1 $(PY) scripts/bench_saliency.py
+	HF_HUB_OFFLINE=1 $(PY) scripts/bench_decoders.py
 
 lint: install
 	$(VENV)/bin/ruff check neuroheat tests scripts
