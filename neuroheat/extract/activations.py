@@ -111,8 +111,11 @@ def _build(loaded, comp, layers, words, aggregation, include_special, batch_toke
     specials = align.special_tokens(loaded.tokenizer)
     n_special = len(specials.prefix) + len(specials.suffix)
     limit = min(max_length or loaded.max_length, loaded.max_length)
+    # The budget is the budget: a window longer than it still runs, alone in its batch (the
+    # planner never splits a window), so long-context models (limits of 128k tokens) keep
+    # small batches instead of one budget the size of their context.
     kwargs = dict(n_special=n_special, capacity=limit - n_special,
-                  batch_tokens=max(batch_tokens, limit), causal=loaded.causal)
+                  batch_tokens=batch_tokens, causal=loaded.causal)
     if block:  # batches never cross plan blocks: shards replay a single run's batches exactly
         units = plan_in_blocks(encoded, start=first_line - 1, block=block, **kwargs)
     else:

@@ -79,8 +79,10 @@ class SiteKind:
 
 
 def read_sites(kind: SiteKind, model: Any, input_ids: Any, attention_mask: Any,
-               layers: Sequence[int]) -> Any:
-    """``[batch, tokens, len(layers), width]`` activations of ``kind`` at ``layers``."""
+               layers: Sequence[int], select: tuple[Any, Any] | None = None) -> Any:
+    """``[batch, tokens, len(layers), width]`` activations of ``kind`` at ``layers``; with
+    ``select=(batch_index, token_index)`` only those positions, ``[n, len(layers), width]``
+    (gathered per layer before stacking: no copy of the padded batch)."""
     import torch
 
     with kind.tap(model, layers, stop=True) as tap:
@@ -88,7 +90,10 @@ def read_sites(kind: SiteKind, model: Any, input_ids: Any, attention_mask: Any,
                                 **tap.kwargs)
         values = tap.values(out)
     device = values[0].device  # with a device map, layers may sit on different GPUs
-    return torch.stack([v.to(device) for v in values], dim=2)
+    if select is None:
+        return torch.stack([v.to(device) for v in values], dim=2)
+    b, t = select
+    return torch.stack([v[b.to(v.device), t.to(v.device)].to(device) for v in values], dim=1)
 
 
 def iter_layers(layers: Sequence[int]) -> Iterator[tuple[int, int]]:
