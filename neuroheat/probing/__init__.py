@@ -1,4 +1,4 @@
-"""Probing: which neurons encode a property (labels, neuron rankings; probes to come).
+"""Probing: which neurons encode a property (labels, streamed data, linear probes, rankings).
 
 Light to import: names load on first use and nothing here imports torch.
 
@@ -10,6 +10,7 @@ Example:
     >>> with open_store("acts.h5") as store:                         # doctest: +SKIP
     ...     labels = probing.read_labels("train.conllu", column="upos", store=store)
     ...     probing.probeless(store, labels, layers="3").pairs(10)
+    ...     probe = probing.Probe(seed=0).fit(store, labels, layers="3", test_fraction=0.2)
 """
 
 from __future__ import annotations
@@ -33,6 +34,12 @@ _LAZY = {
     "probeless": "neuroheat.probing.means",
     "probeless_scores": "neuroheat.probing.means",
     "Ranking": "neuroheat.probing.result",
+    "ProbeData": "neuroheat.probing.data",
+    "select_columns": "neuroheat.probing.data",
+    "split_sentences": "neuroheat.probing.data",
+    "Probe": "neuroheat.probing.probe",
+    "classification_scores": "neuroheat.probing.metrics",
+    "regression_scores": "neuroheat.probing.metrics",
 }
 
 __all__ = sorted(_LAZY)

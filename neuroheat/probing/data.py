@@ -1,0 +1,294 @@
+"""Training data of a probe, streamed from a store: :class:`ProbeData`.
+
+Columns are any subset of the store's neurons: one layer, several layers concatenated
+(``layers="0,6"``: layer 0's neurons, then layer 6's) or a list of ``(layer, neuron)`` pairs
+(``neurons=[(3, 17), (5, 2)]``), in the order given. Rows are the store's words; a row whose
+label id is negative is excluded.
+
+Rows are read a block at a time (about ``chunk_mb`` MiB of float32 per block, float16 →
+float32 per block), so memory is bounded by the chunk size, not the corpus — unless the
+selected rows fit in ``cache_mb`` (default 256 MiB), in which case the first pass keeps them
+in memory for the later epochs (``cache_mb=0`` always streams).
+
+Splits are by sentence: ``test_sentences=(start, stop)`` holds out sentences
+``start..stop-1``; ``test_fraction=F`` holds out a seeded random ``round(F · n)`` of them.
+``balance=True`` undersamples the training rows of every class to the rarest class's count
+(seeded). ``standardize=True`` centres and scales every column by the training split's mean
+and standard deviation (one streaming pass, float64; a constant column gets std 1).
+
+Example:
+    >>> with open_store("acts.h5") as store:                           # doctest: +SKIP
+    ...     labels = read_labels("train.conllu", store=store)
+    ...     data = ProbeData(store, labels, layers="3", test_fraction=0.2, seed=0)
+    ...     for x, y in data.chunks("train"):      # float32 [rows, columns], int64 [rows]
+    ...         ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from neuroheat.errors import InputError
+from neuroheat.probing.labels import Labels
+from neuroheat.store.base import DEFAULT_CHUNK_MB
+
+#: MiB of selected rows kept in memory after the first pass (0: always stream)
+DEFAULT_CACHE_MB = 256.0
+TASKS = ("classification", "regression")
+SPLITS = ("train", "test")
+
+__all__ = ["DEFAULT_CACHE_MB", "SPLITS", "TASKS", "ProbeData", "check_aligned",
+           "select_columns", "split_sentences"]
+
+LayersArg = int | Sequence[int] | str | None
+Column = tuple[int, int]
+
+
+def select_columns(store: Any, layers: LayersArg = None,
+                   neurons: Sequence[Sequence[int]] | None = None) -> list[Column]:
+    """``(layer, index)`` of every column: all neurons of ``layers`` (every stored layer when
+    both are None), or the ``neurons`` pairs in the order given (not both)."""
+    if neurons is not None:
+        if layers is not None:
+            raise InputError("give either layers= or neurons= (a list of (layer, neuron)), "
+                             "not both")
+        cols = []
+        for pair in neurons:
+            if len(pair) != 2:
+                raise InputError(f"neurons= takes (layer, neuron) pairs, got {pair!r}")
+            cols.append((store.check_layer(pair[0]), store.check_neuron(pair[1])))
+        if not cols:
+            raise InputError("neurons= is empty; give at least one (layer, neuron) pair")
+        if len(set(cols)) != len(cols):
+            raise InputError("neurons= lists a (layer, neuron) pair twice")
+        return cols
+    width = int(store.hidden_size)
+    return [(lay, j) for lay in store.check_layers(layers) for j in range(width)]
+
+
+def split_sentences(num_sentences: int, *, test_sentences: Sequence[int] | None = None,
+                    test_fraction: float | None = None, seed: int = 0) -> np.ndarray:
+    """bool ``[num_sentences]``: True for held-out (test) sentences (none when neither is
+    given)."""
+    test = np.zeros(num_sentences, dtype=bool)
+    if test_sentences is not None and test_fraction is not None:
+        raise InputError("give either test_sentences=(start, stop) or test_fraction=, not both")
+    if test_sentences is not None:
+        if len(test_sentences) != 2:
+            raise InputError(f"test_sentences must be (start, stop), got {test_sentences!r}")
+        a, b = (int(v) for v in test_sentences)
+        if not 0 <= a < b <= num_sentences:
+            raise InputError(f"test_sentences=({a}, {b}) is not a non-empty range of the "
+                             f"{num_sentences} sentences (0 <= start < stop <= "
+                             f"{num_sentences})")
+        test[a:b] = True
+    elif test_fraction is not None:
+        f = float(test_fraction)
+        if not 0.0 < f < 1.0:
+            raise InputError(f"test_fraction must be between 0 and 1 (exclusive), got {f}")
+        k = round(f * num_sentences)
+        if not 0 < k < num_sentences:
+            raise InputError(f"test_fraction={f} of {num_sentences} sentences leaves no "
+                             "train or no test sentence")
+        test[np.random.default_rng(seed).permutation(num_sentences)[:k]] = True
+    return test
+
+
+def check_aligned(store: Any, labels: Labels) -> None:
+    """InputError unless ``labels`` are word labels with the store's sentence lengths."""
+    if labels.sentence_level:
+        raise InputError("probes on store rows need word-level labels; these are "
+                         "sentence-level")
+    if len(labels) != store.num_words or labels.num_sentences != store.num_sentences:
+        raise InputError(f"the labels cover {len(labels)} words in {labels.num_sentences} "
+                         f"sentences but the store has {store.num_words} words in "
+                         f"{store.num_sentences} sentences; read them with "
+                         "read_labels(..., store=store)")
+    if not np.array_equal(np.asarray(labels.offsets), np.asarray(store.offsets)):
+        raise InputError("the labels' sentence lengths differ from the store's; read them "
+                         "with read_labels(..., store=store)")
+
+
+def _targets(labels: Labels, task: str) -> np.ndarray:
+    ids = np.asarray(labels.ids, dtype=np.int64)
+    if task == "classification":
+        return ids
+    try:
+        values = np.array([float(c) for c in labels.classes], dtype=np.float64)
+    except ValueError:
+        raise InputError("a regression probe needs numeric labels; these labels are not "
+                         "all numbers") from None
+    out = np.full(len(ids), np.nan)
+    keep = ids >= 0
+    out[keep] = values[ids[keep]]
+    return out
+
+
+class ProbeData:
+    """The rows, columns, targets and splits of one probing task (see the module docstring).
+
+    ``columns``: ``(layer, index)`` per column; ``targets``: int64 class id (classification)
+    or float64 value (regression) per store row; ``masks[split]``: bool row mask of the
+    ``"train"`` / ``"test"`` rows; ``mean`` / ``std``: float64 per column when standardised.
+    """
+
+    def __init__(self, store: Any, labels: Labels, *, layers: LayersArg = None,
+                 neurons: Sequence[Sequence[int]] | None = None,
+                 test_sentences: Sequence[int] | None = None,
+                 test_fraction: float | None = None, balance: bool = False,
+                 standardize: bool = False, seed: int = 0, task: str = "classification",
+                 chunk_mb: float = DEFAULT_CHUNK_MB, cache_mb: float = DEFAULT_CACHE_MB):
+        if task not in TASKS:
+            raise InputError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
+        if not float(chunk_mb) > 0:
+            raise InputError(f"chunk_mb must be > 0, got {chunk_mb}")
+        check_aligned(store, labels)
+        self.store, self.task, self.chunk_mb = store, task, float(chunk_mb)
+        self.classes = list(labels.classes)
+        self.columns = select_columns(store, layers, neurons)
+        self.targets = _targets(labels, task)
+        valid = np.asarray(labels.ids) >= 0
+        test_rows = np.repeat(split_sentences(store.num_sentences, test_sentences=test_sentences,
+                                              test_fraction=test_fraction, seed=seed),
+                              np.diff(np.asarray(store.offsets)))
+        train = valid & ~test_rows
+        if balance:
+            if task != "classification":
+                raise InputError("balance=True undersamples classes: classification only")
+            train = _undersample(train, self.targets, seed)
+        self.masks = {"train": train, "test": valid & test_rows}
+        if not train.any():
+            raise InputError("no training rows: every row is excluded or held out")
+        layer_order: dict[int, list[int]] = {}
+        for c, (lay, _) in enumerate(self.columns):
+            layer_order.setdefault(lay, []).append(c)
+        self._groups = [(lay, np.asarray(cs), np.asarray([self.columns[c][1] for c in cs]))
+                        for lay, cs in layer_order.items()]
+        width = int(store.hidden_size) * len(self._groups)
+        self._step = max(1, int(self.chunk_mb * 2**20) // (4 * max(width, 1)))
+        size = int(train.sum() + self.masks["test"].sum()) * len(self.columns) * 4
+        self._cache_ok = size <= float(cache_mb) * 2**20
+        self._cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.mean: np.ndarray | None = None
+        self.std: np.ndarray | None = None
+        if standardize:
+            self.mean, self.std = self._train_moments()
+
+    def __repr__(self) -> str:
+        return (f"ProbeData({self.task}, {len(self.columns)} columns, "
+                f"{self.num_rows('train')} train / {self.num_rows('test')} test rows)")
+
+    @property
+    def num_columns(self) -> int:
+        """Number of columns (neurons)."""
+        return len(self.columns)
+
+    def num_rows(self, split: str) -> int:
+        """Rows of ``split`` (``"train"`` or ``"test"``)."""
+        return int(self._mask(split).sum())
+
+    def _mask(self, split: str) -> np.ndarray:
+        if split not in SPLITS:
+            raise InputError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
+        return self.masks[split]
+
+    def _raw_blocks(self, mask: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Unstandardised float32 ``[rows, columns]`` and targets of the masked rows, a block
+        of store rows at a time."""
+        n = int(self.store.num_words)
+        for a in range(0, n, self._step):
+            b = min(n, a + self._step)
+            keep = np.flatnonzero(mask[a:b])
+            if not len(keep):
+                continue
+            x = np.empty((len(keep), len(self.columns)), dtype=np.float32)
+            for lay, cols, idx in self._groups:
+                rows = self.store.rows(lay, a, b)  # stored dtype → float32, one block
+                x[:, cols] = rows[keep][:, idx]
+                del rows
+            yield x, self.targets[a + keep]
+
+    def _train_moments(self) -> tuple[np.ndarray, np.ndarray]:
+        total = np.zeros(len(self.columns))
+        square = np.zeros(len(self.columns))
+        count = 0
+        for x, _ in self._raw_blocks(self.masks["train"]):
+            x64 = x.astype(np.float64)
+            total += x64.sum(axis=0)
+            square += (x64 * x64).sum(axis=0)
+            count += len(x64)
+        mean = total / count
+        var = np.maximum(square / count - mean * mean, 0.0)
+        std = np.sqrt(var)
+        std[std <= 1e-12 * np.maximum(1.0, np.abs(mean))] = 1.0
+        return mean, std
+
+    def transform(self, x: np.ndarray) -> np.ndarray:
+        """Standardise raw float32 columns (unchanged when not standardising)."""
+        if self.mean is None or self.std is None:
+            return x
+        return ((x - self.mean) / self.std).astype(np.float32)
+
+    def chunks(self, split: str = "train") -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Yield ``(x, y)``: float32 ``[rows, columns]`` (standardised if asked) and the
+        targets of ``split``'s rows, in corpus order, a block at a time."""
+        mask = self._mask(split)
+        if split in self._cache:
+            yield self._cache[split]
+            return
+        parts = []
+        for x, y in self._raw_blocks(mask):
+            x = self.transform(x)
+            if self._cache_ok:
+                parts.append((x, y))
+            yield x, y
+        if self._cache_ok:
+            self._cache[split] = _concat(parts, len(self.columns), self.targets.dtype)
+
+    def arrays(self, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
+        """``(x, y)`` of ``split`` in memory (for small data and tests)."""
+        return _concat(list(self.chunks(split)), len(self.columns), self.targets.dtype)
+
+    def batches(self, split: str, batch_size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Consecutive batches of exactly ``batch_size`` rows of ``split`` in corpus order
+        (the last may be shorter), across block boundaries."""
+        if int(batch_size) < 1:
+            raise InputError(f"batch_size must be >= 1, got {batch_size}")
+        bs = int(batch_size)
+        left_x: np.ndarray | None = None
+        left_y: np.ndarray | None = None
+        for x, y in self.chunks(split):
+            if left_x is not None and left_y is not None:
+                x, y = np.concatenate([left_x, x]), np.concatenate([left_y, y])
+            full = len(x) - len(x) % bs
+            for a in range(0, full, bs):
+                yield x[a:a + bs], y[a:a + bs]
+            left_x, left_y = (x[full:], y[full:]) if full < len(x) else (None, None)
+        if left_x is not None and left_y is not None:
+            yield left_x, left_y
+
+
+def _concat(parts: list[tuple[np.ndarray, np.ndarray]], width: int, dtype: Any
+            ) -> tuple[np.ndarray, np.ndarray]:
+    if not parts:
+        return np.zeros((0, width), dtype=np.float32), np.zeros(0, dtype=dtype)
+    if len(parts) == 1:
+        return parts[0]
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def _undersample(train: np.ndarray, ids: np.ndarray, seed: int) -> np.ndarray:
+    rows = np.flatnonzero(train)
+    classes, counts = np.unique(ids[rows], return_counts=True)
+    if len(classes) < 2:
+        raise InputError("balance=True needs at least 2 classes in the training rows")
+    rng = np.random.default_rng(seed)
+    keep = np.zeros_like(train)
+    k = int(counts.min())
+    for c in classes:
+        of_c = rows[ids[rows] == c]
+        keep[np.sort(rng.choice(of_c, size=k, replace=False))] = True
+    return keep

@@ -1,0 +1,154 @@
+"""The two training recipes of a linear probe, in torch (imported inside the functions).
+
+Both minimise the same objective over the weights W ``[outputs, columns]`` and bias b:
+
+    loss = data_loss(x W^T + b, y) + l1 · Σ|W| + l2 · ‖W‖_F
+
+(cross-entropy for classification, mean squared error for regression; ‖W‖_F is the
+Frobenius norm, not squared, and the bias is not penalised) — NeuroX's objective
+(``neurox/interpretation/linear_probe.py``, ``_train_probe``).
+
+- :func:`train_neurox` is NeuroX's recipe: weights initialised like ``torch.nn.Linear``
+  (uniform in ±1/√columns, seeded), Adam (lr 1e-3, torch's default betas and eps), batches of
+  32 consecutive training rows in corpus order (no shuffling), 10 epochs, the loss of each
+  batch being its mean data loss plus the penalties. Differences: NeuroX trains with mixed
+  precision on a GPU (here the GPU path stays float32), and it sizes the output layer by the
+  classes present in the training rows (here: every class of the labels, so ids never shift).
+- :func:`train_lbfgs` (the default) minimises the full-batch objective (mean over every
+  training row) with L-BFGS and a strong-Wolfe line search, the gradient accumulated over the
+  streamed blocks, from zero weights.
+
+Example:
+    >>> w, b, losses = train_lbfgs(data, outputs=3, l1=1e-5, l2=1e-5)      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from neuroheat.errors import InputError
+
+__all__ = ["objective", "resolve_device", "train_lbfgs", "train_neurox"]
+
+
+def resolve_device(device: str | None) -> Any:
+    """A torch device: ``"cpu"`` (default) or ``"cuda"`` (InputError when none is there)."""
+    import torch
+
+    name = "cpu" if device in (None, "cpu") else str(device)
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise InputError(f"device={name!r} was asked but no CUDA GPU is available; "
+                         "use device='cpu'")
+    if not (name == "cpu" or name.startswith("cuda")):
+        raise InputError(f"unknown device {name!r}; use 'cpu' or 'cuda'")
+    return torch.device(name)
+
+
+def _data_loss(out: Any, y: Any, task: str, reduction: str = "mean") -> Any:
+    import torch.nn.functional as F
+
+    if task == "classification":
+        return F.cross_entropy(out, y, reduction=reduction)
+    return F.mse_loss(out[:, 0], y, reduction=reduction)
+
+
+def objective(weight: Any, bias: Any, x: Any, y: Any, *, task: str, l1: float,
+              l2: float) -> Any:
+    """NeuroX's loss of one batch: mean data loss + l1 · Σ|W| + l2 · sqrt(Σ W²)."""
+    import torch
+
+    out = x @ weight.T + bias
+    return (_data_loss(out, y, task) + l1 * weight.abs().sum()
+            + l2 * torch.sqrt(weight.pow(2).sum()))
+
+
+def _tensors(x: np.ndarray, y: np.ndarray, task: str, device: Any) -> tuple[Any, Any]:
+    import torch
+
+    xt = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(device)
+    yt = torch.from_numpy(np.asarray(y, dtype=np.int64 if task == "classification"
+                                     else np.float32)).to(device)
+    return xt, yt
+
+
+def _init(outputs: int, columns: int, seed: int, device: Any) -> tuple[Any, Any]:
+    """``nn.Linear``'s initialisation (U(−k, k), k = 1/√columns), from a seeded generator."""
+    import torch
+
+    g = torch.Generator().manual_seed(int(seed))
+    k = 1.0 / np.sqrt(max(columns, 1))
+    w = (torch.rand(outputs, columns, generator=g) * 2 - 1) * k
+    b = (torch.rand(outputs, generator=g) * 2 - 1) * k
+    return (w.to(device).requires_grad_(True), b.to(device).requires_grad_(True))
+
+
+def _result(weight: Any, bias: Any) -> tuple[np.ndarray, np.ndarray]:
+    return (weight.detach().cpu().double().numpy().copy(),
+            bias.detach().cpu().double().numpy().copy())
+
+
+def train_neurox(data: Any, outputs: int, *, l1: float = 1e-5, l2: float = 1e-5,
+                 epochs: int = 10, batch_size: int = 32, lr: float = 1e-3, seed: int = 0,
+                 device: str | None = None) -> tuple[np.ndarray, np.ndarray, list[float]]:
+    """NeuroX's recipe (see the module docstring): ``(W, b, mean batch loss per epoch)``."""
+    import torch
+
+    dev = resolve_device(device)
+    weight, bias = _init(outputs, data.num_columns, seed, dev)
+    opt = torch.optim.Adam([weight, bias], lr=lr)
+    losses = []
+    for _ in range(int(epochs)):
+        total, n = 0.0, 0
+        for x, y in data.batches("train", batch_size):
+            xt, yt = _tensors(x, y, data.task, dev)
+            opt.zero_grad()
+            loss = objective(weight, bias, xt, yt, task=data.task, l1=l1, l2=l2)
+            loss.backward()
+            opt.step()
+            total += float(loss.item())
+            n += 1
+        losses.append(total / max(n, 1))
+    w, b = _result(weight, bias)
+    return w, b, losses
+
+
+def train_lbfgs(data: Any, outputs: int, *, l1: float = 1e-5, l2: float = 1e-5,
+                max_iter: int = 200, seed: int = 0, device: str | None = None,
+                ) -> tuple[np.ndarray, np.ndarray, list[float]]:
+    """The default recipe: full-batch L-BFGS on the mean objective, ``(W, b, losses)``
+    (the objective at every evaluation). Deterministic; ``seed`` is unused (zero start)."""
+    import torch
+
+    del seed
+    dev = resolve_device(device)
+    n_train = data.num_rows("train")
+    weight = torch.zeros(outputs, data.num_columns, device=dev, requires_grad=True)
+    bias = torch.zeros(outputs, device=dev, requires_grad=True)
+    opt = torch.optim.LBFGS([weight, bias], lr=1.0, max_iter=int(max_iter),
+                            history_size=20, line_search_fn="strong_wolfe",
+                            tolerance_grad=1e-9, tolerance_change=1e-12)
+    losses: list[float] = []
+
+    def closure() -> Any:
+        opt.zero_grad()
+        total = 0.0
+        for x, y in data.chunks("train"):
+            xt, yt = _tensors(x, y, data.task, dev)
+            part = _data_loss(xt @ weight.T + bias, yt, data.task, "sum") / n_train
+            part.backward()
+            total += float(part.item())
+        # ‖W‖_F through vector_norm: its gradient at W = 0 is 0, not NaN
+        penalty = l1 * weight.abs().sum() + l2 * torch.linalg.vector_norm(weight)
+        penalty.backward()
+        total += float(penalty.item())
+        losses.append(total)
+        return torch.tensor(total)
+
+    opt.step(closure)
+    w, b = _result(weight, bias)
+    if not (np.isfinite(w).all() and np.isfinite(b).all()):
+        raise InputError("the probe did not converge (NaN weights); standardize=True or a "
+                         "larger l2 may help")
+    return w, b, losses
