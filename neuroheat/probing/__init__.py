@@ -1,4 +1,5 @@
-"""Probing: which neurons encode a property (labels, streamed data, linear probes, rankings).
+"""Probing: which neurons encode a property (labels, streamed data, linear probes, rankings,
+ablation, control tasks).
 
 Light to import: names load on first use and nothing here imports torch.
 
@@ -11,11 +12,14 @@ Example:
     ...     labels = probing.read_labels("train.conllu", column="upos", store=store)
     ...     probing.probeless(store, labels, layers="3").pairs(10)
     ...     probe = probing.Probe(seed=0).fit(store, labels, layers="3", test_fraction=0.2)
+    ...     probing.ablation(store, labels, probing.neuron_ordering(probe), layers="3",
+    ...                      test_fraction=0.2)
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from typing import Any
 
 _LAZY = {
@@ -40,13 +44,34 @@ _LAZY = {
     "Probe": "neuroheat.probing.probe",
     "classification_scores": "neuroheat.probing.metrics",
     "regression_scores": "neuroheat.probing.metrics",
+    "ablation": "neuroheat.probing.ablation",
+    "layerwise": "neuroheat.probing.ablation",
+    "DEFAULT_FRACTIONS": "neuroheat.probing.ablation",
+    "control_labels": "neuroheat.probing.control",
+    "control_task": "neuroheat.probing.control",
+    "selectivity": "neuroheat.probing.control",
+    "METHODS": "neuroheat.probing.methods",
+    "rank": "neuroheat.probing.methods",
+    "gaussian": "neuroheat.probing.gaussian",  # written separately; imported on first use
+    "iou": "neuroheat.probing.iou",
 }
 
-__all__ = sorted(_LAZY)
+#: names whose modules are written separately and may not be there yet
+_OPTIONAL = ("gaussian", "iou")
+
+
+def _present(name: str) -> bool:
+    return name not in _OPTIONAL or importlib.util.find_spec(_LAZY[name]) is not None
+
+
+__all__ = sorted(n for n in _LAZY if _present(n))
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
+        if not _present(name):
+            raise AttributeError(f"neuroheat.probing.{name} is not available: the module "
+                                 f"{_LAZY[name]} is not part of this version yet")
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
         return value

@@ -1,0 +1,176 @@
+"""Ablation (Dalvi et al. 2019) and layer-wise probing.
+
+:func:`ablation` takes a ranking of the columns (most important first) and, for every
+fraction k (default 1, 5, 10, 20, 50, 100 %), keeps ``max(1, round(k · n))`` of the ``n``
+columns — the top of the ranking, a seeded random set, or the bottom — and reports the test
+accuracy (Pearson r for a regression probe):
+
+- ``mode="retrain"`` (default): a new probe is trained on the kept columns only;
+- ``mode="zero"``: one probe is trained on every column and the other columns are set to
+  zero at its input (the standardised activations when ``standardize=True``), as NeuroX's
+  ``zero_out_activations_keep_neurons`` does before ``evaluate_probe``.
+
+A ranking that lists only some columns is completed with the others in column order (so
+they count as the least important). The random sets are nested prefixes of one seeded
+permutation. :func:`layerwise` trains one probe per layer.
+
+Reference: Dalvi, Durrani, Sajjad, Belinkov, Bau, Glass, "What is one grain of sand in the
+desert? Analyzing individual neurons in deep NLP models", AAAI 2019.
+
+Example:
+    >>> with open_store("acts.h5") as store:                               # doctest: +SKIP
+    ...     labels = read_labels("train.conllu", store=store)
+    ...     ranking = probeless(store, labels, layers="3")
+    ...     ablation(store, labels, ranking, layers="3", test_fraction=0.2)
+    {'top': {'0.01': 0.62, ..., '1': 0.93}, 'random': {...}, 'bottom': {...}}
+    >>> layerwise(store, labels, [0, 1, 2], test_fraction=0.2)             # doctest: +SKIP
+    {0: {'train': 0.81, 'test': 0.79}, 1: {...}, 2: {...}}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from neuroheat.errors import InputError
+from neuroheat.probing.data import ProbeData, select_columns
+from neuroheat.probing.labels import Labels
+from neuroheat.probing.metrics import classification_scores, regression_scores
+
+DEFAULT_FRACTIONS = (0.01, 0.05, 0.1, 0.2, 0.5, 1.0)
+MODES = ("retrain", "zero")
+SELECTIONS = ("top", "random", "bottom")
+
+__all__ = ["DEFAULT_FRACTIONS", "MODES", "SELECTIONS", "ablation", "check_fractions",
+           "complete_order", "fraction_key", "layerwise", "subset_sizes"]
+
+def fraction_key(fraction: float) -> str:
+    """The JSON key of a fraction: ``0.1`` → ``"0.1"``, ``1.0`` → ``"1"``."""
+    return f"{float(fraction):g}"
+
+
+def check_fractions(fractions: Sequence[float]) -> list[float]:
+    """The fractions as floats in (0, 1], in the order given (InputError otherwise)."""
+    out = [float(f) for f in fractions]
+    if not out:
+        raise InputError("fractions is empty; give e.g. 0.01,0.1,1")
+    for f in out:
+        if not 0.0 < f <= 1.0:
+            raise InputError(f"a fraction must be in (0, 1], got {f}")
+    if len({fraction_key(f) for f in out}) != len(out):
+        raise InputError("a fraction is listed twice")
+    return out
+
+
+def subset_sizes(n: int, fractions: Sequence[float]) -> dict[str, int]:
+    """Columns kept per fraction: ``max(1, round(f · n))``."""
+    return {fraction_key(f): max(1, min(n, round(float(f) * n))) for f in fractions}
+
+
+def complete_order(order: Any, n: int) -> np.ndarray:
+    """int64 permutation of ``range(n)``: ``order`` (a :class:`Ranking`, or column indices)
+    then the columns it leaves out, in column order."""
+    order = getattr(order, "order", order)
+    o = np.asarray(order, dtype=np.int64).reshape(-1)
+    if len(o) and (o.min() < 0 or o.max() >= n):
+        raise InputError(f"the ranking names column {int(o.min() if o.min() < 0 else o.max())}"
+                         f" but there are {n} columns (0..{n - 1})")
+    if len(np.unique(o)) != len(o):
+        raise InputError("the ranking lists a column twice")
+    rest = np.setdiff1d(np.arange(n, dtype=np.int64), o)
+    return np.concatenate([o, rest]).astype(np.int64)
+
+
+def _metric(probe: Any) -> float | None:
+    if probe.task == "regression":
+        return probe.correlation.get("test", {}).get("pearson")
+    return probe.accuracy.get("test")
+
+
+def _zeroed_score(probe: Any, data: ProbeData, keep: np.ndarray) -> float | None:
+    w = probe.weights.copy()
+    w[:, np.setdiff1d(np.arange(w.shape[1]), keep)] = 0.0
+    preds, trues = [], []
+    for x, y in data.chunks("test"):
+        out = x.astype(np.float64) @ w.T + probe.bias
+        preds.append(out[:, 0] if probe.task == "regression" else out.argmax(axis=1))
+        trues.append(y)
+    if not trues:
+        return None
+    y_true, y_pred = np.concatenate(trues), np.concatenate(preds)
+    if probe.task == "regression":
+        return regression_scores(y_true, y_pred)["pearson"]
+    return classification_scores(y_true, y_pred, len(probe.classes))["accuracy"]
+
+
+def ablation(store: Any, labels: Labels, ranking_columns: Any, *, layers: Any = None,
+             neurons: Sequence[Sequence[int]] | None = None,
+             fractions: Sequence[float] = DEFAULT_FRACTIONS, mode: str = "retrain",
+             seed: int = 0, test_sentences: Sequence[int] | None = None,
+             test_fraction: float | None = None, balance: bool = False,
+             standardize: bool = False, **probe_settings: Any) -> dict[str, dict[str, Any]]:
+    """``{"top": {"0.01": acc, ...}, "random": {...}, "bottom": {...}}``: test accuracy with
+    the top / random / bottom fraction of the columns of ``layers`` (or ``neurons``) in the
+    order ``ranking_columns`` (see the module docstring). ``seed`` seeds the split, the
+    random sets and the probes; ``probe_settings`` go to
+    :class:`~neuroheat.probing.probe.Probe` (``recipe``, ``l1``, ``l2``, ``task``, ...)."""
+    from neuroheat.probing.probe import Probe
+
+    if mode not in MODES:
+        raise InputError(f"unknown ablation mode {mode!r}; choose one of {', '.join(MODES)}")
+    fractions = check_fractions(fractions)
+    if test_sentences is None and test_fraction is None:
+        raise InputError("ablation reports test accuracy: give test_sentences= or "
+                         "test_fraction=")
+    columns = select_columns(store, layers, neurons)
+    n = len(columns)
+    order = complete_order(ranking_columns, n)
+    shuffled = np.random.default_rng(seed).permutation(n)
+    sizes = subset_sizes(n, fractions)
+    data_kw = dict(test_sentences=test_sentences, test_fraction=test_fraction,
+                   balance=balance, standardize=standardize, seed=seed,
+                   task=probe_settings.get("task", "classification"))
+    full = None
+    if mode == "zero":
+        data = ProbeData(store, labels, neurons=columns, **data_kw)
+        full = Probe(seed=seed, **probe_settings).fit(data)
+    cache: dict[tuple[int, ...], float | None] = {}
+    out: dict[str, dict[str, Any]] = {name: {} for name in SELECTIONS}
+    for key, k in sizes.items():
+        picks = {"top": order[:k], "random": shuffled[:k], "bottom": order[n - k:]}
+        for name, cols in picks.items():
+            cols = np.sort(cols)
+            sig = tuple(int(c) for c in cols)
+            if sig not in cache:
+                if full is not None:
+                    cache[sig] = _zeroed_score(full, data, cols)
+                else:
+                    sub = [columns[c] for c in cols]
+                    probe = Probe(seed=seed, **probe_settings).fit(
+                        ProbeData(store, labels, neurons=sub, **data_kw))
+                    cache[sig] = _metric(probe)
+            out[name][key] = cache[sig]
+    return out
+
+
+def layerwise(store: Any, labels: Labels, layers: Any = None, *, seed: int = 0,
+              test_sentences: Sequence[int] | None = None, test_fraction: float | None = None,
+              balance: bool = False, standardize: bool = False,
+              **probe_settings: Any) -> dict[int, dict[str, float | None]]:
+    """``{layer: {"train": acc, "test": acc}}``: one probe per layer of ``layers`` (every
+    stored layer when None), same split and settings for all."""
+    from neuroheat.probing.probe import Probe
+
+    out: dict[int, dict[str, float | None]] = {}
+    for layer in store.check_layers(layers):
+        probe = Probe(seed=seed, **probe_settings).fit(
+            store, labels, layers=[layer], test_sentences=test_sentences,
+            test_fraction=test_fraction, balance=balance, standardize=standardize)
+        if probe.task == "regression":
+            out[layer] = {s: probe.correlation.get(s, {}).get("pearson")
+                          for s in ("train", "test")}
+        else:
+            out[layer] = {s: probe.accuracy.get(s) for s in ("train", "test")}
+    return out
