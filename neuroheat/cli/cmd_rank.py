@@ -7,17 +7,20 @@ and reports test accuracy (Dalvi et al. 2019). Prints one summary line. RANK.jso
 ``method``, ``ranking`` (``[layer, index]``, most important first), ``order`` (column
 indices), ``scores`` (per column), ``neurons`` (``[layer, index]`` per column), ``ablation``
 (``{"top": {"0.1": acc, ...}, "random": {...}, "bottom": {...}}``), ``sizes`` (neurons kept
-per fraction), ``mode``, ``split``. Without ``--test-sentences`` / ``--test-fraction`` a
+per fraction), ``mode``, ``split``. ``--figure FIG.svg`` (or .png / .pdf) draws the table.
+Without ``--test-sentences`` / ``--test-fraction`` a
 seeded 20 % of the sentences is held out.
 
 Example:
-    $ neuroheat rank acts.h5 train.conllu -o rank.json --method probeless --layers 3
+    $ neuroheat rank acts.h5 train.conllu -o rank.json --method probeless --layers 3 \
+        --figure ablation.svg
     rank: probeless, 384 neurons; test accuracy top/random/bottom at 0.1: 0.81/0.55/0.31 -> rank.json
 """
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from neuroheat.cli.cmd_probe import (
@@ -62,6 +65,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="fractions of the neurons to keep (default 0.01,0.05,0.1,0.2,0.5,1)")
     p.add_argument("--mode", default="retrain", choices=("retrain", "zero"),
                    help="retrain a probe per subset (default) or zero out the others")
+    p.add_argument("--figure", type=Path, metavar="FIG.svg",
+                   help="also draw the ablation table (.svg, .png or .pdf)")
     add_probe_arguments(p)
     p.set_defaults(func=run)
 
@@ -72,6 +77,11 @@ def run(args: argparse.Namespace) -> int:
     from neuroheat.probing.methods import get_method, rank
 
     check_output(args)
+    if args.figure is not None:
+        if args.figure.suffix.lower() not in (".svg", ".png", ".pdf"):
+            raise InputError(f"--figure {args.figure}: the name must end in .svg, .png or .pdf")
+        if args.figure.exists() and not args.overwrite:
+            raise InputError(f"{args.figure} exists; pass --overwrite to replace it")
     get_method(args.method)  # a missing module fails before any work
     fractions = parse_fractions(args.fractions)
     split: dict[str, Any] = split_of(args)
@@ -97,6 +107,11 @@ def run(args: argparse.Namespace) -> int:
                      else list(split["test_sentences"]),
                      "test_fraction": split["test_fraction"], "seed": args.seed}}
     write_result(args.output, doc)
+    if args.figure is not None:
+        from neuroheat.probing.ablation import ablation_figure
+
+        ablation_figure(table, doc["sizes"], title=f"ablation: {args.method} ranking"
+                        ).save_as(args.figure)
     key = "0.1" if "0.1" in table["top"] else next(iter(table["top"]))
     accs = "/".join("n/a" if table[s][key] is None else f"{table[s][key]:.3f}"
                     for s in ("top", "random", "bottom"))

@@ -144,3 +144,16 @@ def test_rank_missing_method_module(files, capsys, monkeypatch):
     out = root / "rank-missing.json"
     err = _error(capsys, ["rank", store, labels, "-o", str(out), "--method", "iou"])
     assert "neuroheat.probing.not_there" in err and not out.exists()
+
+
+def test_rank_figure(files, capsys):
+    root, store, labels, _ = files
+    out, fig = root / "rank-fig.json", root / "ablation.svg"
+    assert main(["rank", store, labels, "-o", str(out), "--method", "probeless", "--layers",
+                 "1", "--fractions", "0.2,0.5,1", "--figure", str(fig)]) == 0
+    svg = fig.read_text()
+    assert svg.startswith("<?xml") or "<svg" in svg[:200]
+    assert svg.count("<polyline") == 3 and "bottom" in svg
+    err = _error(capsys, ["rank", store, labels, "-o", str(root / "x.json"), "--method",
+                          "probeless", "--figure", str(root / "fig.gif")])
+    assert ".svg" in err
