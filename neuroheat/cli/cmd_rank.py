@@ -41,7 +41,7 @@ DEFAULT_TEST_FRACTION = 0.2
 
 def parse_fractions(text: str) -> list[float]:
     """``"0.01,0.1,1"`` → ``[0.01, 0.1, 1.0]`` (InputError otherwise)."""
-    from neuroheat.probing.ablation import check_fractions
+    from neuroheat.probing.ablations import check_fractions
 
     try:
         values = [float(v) for v in text.split(",") if v.strip()]
@@ -73,7 +73,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from neuroheat import open_store
-    from neuroheat.probing.ablation import ablation, subset_sizes
+    from neuroheat.probing.ablations import ablation, subset_sizes
     from neuroheat.probing.methods import get_method, rank
 
     check_output(args)
@@ -108,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
                      "test_fraction": split["test_fraction"], "seed": args.seed}}
     write_result(args.output, doc)
     if args.figure is not None:
-        from neuroheat.probing.ablation import ablation_figure
+        from neuroheat.probing.ablations import ablation_figure
 
         ablation_figure(table, doc["sizes"], title=f"ablation: {args.method} ranking"
                         ).save_as(args.figure)

@@ -44,34 +44,28 @@ _LAZY = {
     "Probe": "neuroheat.probing.probe",
     "classification_scores": "neuroheat.probing.metrics",
     "regression_scores": "neuroheat.probing.metrics",
-    "ablation": "neuroheat.probing.ablation",
-    "layerwise": "neuroheat.probing.ablation",
-    "DEFAULT_FRACTIONS": "neuroheat.probing.ablation",
+    "ablation": "neuroheat.probing.ablations",
+    "layerwise": "neuroheat.probing.ablations",
+    "DEFAULT_FRACTIONS": "neuroheat.probing.ablations",
     "control_labels": "neuroheat.probing.control",
     "control_task": "neuroheat.probing.control",
     "selectivity": "neuroheat.probing.control",
     "METHODS": "neuroheat.probing.methods",
     "rank": "neuroheat.probing.methods",
-    "gaussian": "neuroheat.probing.gaussian",  # written separately; imported on first use
-    "iou": "neuroheat.probing.iou",
+    "gaussian": "neuroheat.probing.gaussian_probe",
+    "GaussianRanking": "neuroheat.probing.gaussian_probe",
+    "class_moments": "neuroheat.probing.gaussian_probe",
+    "iou": "neuroheat.probing.iou_masks",
+    "IoURanking": "neuroheat.probing.iou_masks",
+    "redundancy_clusters": "neuroheat.probing.clustering",
+    "RedundancyClusters": "neuroheat.probing.clustering",
 }
 
-#: names whose modules are written separately and may not be there yet
-_OPTIONAL = ("gaussian", "iou")
-
-
-def _present(name: str) -> bool:
-    return name not in _OPTIONAL or importlib.util.find_spec(_LAZY[name]) is not None
-
-
-__all__ = sorted(n for n in _LAZY if _present(n))
+__all__ = sorted(_LAZY)
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        if not _present(name):
-            raise AttributeError(f"neuroheat.probing.{name} is not available: the module "
-                                 f"{_LAZY[name]} is not part of this version yet")
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
         return value

@@ -1,7 +1,7 @@
 """Correlation clustering of redundant neurons (Dalvi et al. 2020), streamed.
 
 One streaming pass accumulates float64 Σx and Σxxᵀ over the columns of ``layers`` (shifted
-sums, see :mod:`neuroheat.probing.gaussian`); from them the Pearson correlation
+sums, see :mod:`neuroheat.probing.gaussian_probe`); from them the Pearson correlation
 
     r_ij = C_ij / sqrt(C_ii · C_jj),   C = Σ(x − μ)(x − μ)ᵀ,
 
@@ -32,7 +32,7 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 
 from neuroheat.errors import InputError
-from neuroheat.probing.gaussian import check_chunk_mb, moments_of_ids
+from neuroheat.probing.gaussian_probe import check_chunk_mb, moments_of_ids
 from neuroheat.store.base import DEFAULT_CHUNK_MB
 
 __all__ = ["RedundancyClusters", "cluster_correlations", "correlations",

@@ -7,7 +7,7 @@ order, most important first). Registered:
   by :func:`~neuroheat.probing.rankings.neuron_ordering` of its weights (Dalvi et al. 2019);
 - ``probeless``: :func:`~neuroheat.probing.means.probeless` on the training rows
   (Antverg & Belinkov 2022);
-- ``gaussian`` (``neuroheat.probing.gaussian``) and ``iou`` (``neuroheat.probing.iou``),
+- ``gaussian`` (``neuroheat.probing.gaussian_probe``) and ``iou`` (``neuroheat.probing.iou_masks``),
   imported on first use; :func:`get_method` says so in one line when a module is missing.
 
 Options a method's function does not accept are dropped (unless it takes ``**kwargs``), so
@@ -42,8 +42,8 @@ __all__ = ["METHODS", "available", "get_method", "rank", "train_labels"]
 METHODS: dict[str, tuple[str, str]] = {
     "weights": ("neuroheat.probing.methods", "weights_ranking"),
     "probeless": ("neuroheat.probing.methods", "probeless_ranking"),
-    "gaussian": ("neuroheat.probing.gaussian", "gaussian"),
-    "iou": ("neuroheat.probing.iou", "iou"),
+    "gaussian": ("neuroheat.probing.gaussian_probe", "gaussian"),
+    "iou": ("neuroheat.probing.iou_masks", "iou"),
 }
 
 

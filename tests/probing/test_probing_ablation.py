@@ -8,7 +8,7 @@ import pytest
 from neuroheat import open_store
 from neuroheat.errors import InputError
 from neuroheat.probing import Labels
-from neuroheat.probing.ablation import (
+from neuroheat.probing.ablations import (
     ablation,
     complete_order,
     fraction_key,
@@ -141,3 +141,16 @@ def test_missing_module_is_one_clear_error(monkeypatch):
     monkeypatch.setitem(methods.METHODS, "gaussian", ("neuroheat.probing.not_there", "f"))
     with pytest.raises(InputError, match="neuroheat.probing.not_there"):
         get_method("gaussian")
+
+
+def test_package_names_are_functions_even_after_submodule_imports():
+    """No module shares a name with the function it exports (a submodule import would
+    otherwise replace the function on the package)."""
+    import importlib
+    import types
+
+    import neuroheat.probing as probing
+
+    for name in probing.__all__:
+        importlib.import_module(probing._LAZY[name])
+        assert not isinstance(getattr(probing, name), types.ModuleType), name

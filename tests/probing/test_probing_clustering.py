@@ -14,7 +14,7 @@ from neuroheat.probing.clustering import (
     correlations,
     redundancy_clusters,
 )
-from neuroheat.probing.gaussian import moments_of_ids
+from neuroheat.probing.gaussian_probe import moments_of_ids
 from neuroheat.store import write_store
 from tests.helpers.stores import stored_values, write_shards
 

@@ -8,7 +8,7 @@ import pytest
 from neuroheat import open_store
 from neuroheat.errors import InputError
 from neuroheat.probing import Labels, Ranking
-from neuroheat.probing.gaussian import (
+from neuroheat.probing.gaussian_probe import (
     class_moments,
     gaussian,
     gaussian_mi,

@@ -8,7 +8,7 @@ import pytest
 from neuroheat import open_store
 from neuroheat.errors import InputError
 from neuroheat.probing import Labels, Ranking
-from neuroheat.probing.iou import iou, iou_scores, quantile_thresholds
+from neuroheat.probing.iou_masks import iou, iou_scores, quantile_thresholds
 from neuroheat.store import write_store
 from tests.helpers.stores import stored_values, write_shards
 

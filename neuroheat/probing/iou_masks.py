@@ -36,7 +36,7 @@ import numpy as np
 
 from neuroheat.errors import InputError
 from neuroheat.probing.data import check_aligned
-from neuroheat.probing.gaussian import check_chunk_mb, iter_blocks
+from neuroheat.probing.gaussian_probe import check_chunk_mb, iter_blocks
 from neuroheat.probing.labels import Labels
 from neuroheat.probing.rankings import order_by_score
 from neuroheat.probing.result import Ranking, column_neurons
