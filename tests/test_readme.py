@@ -15,7 +15,7 @@ from tests.helpers import builders
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 PYTHON_BLOCKS = re.findall(r"```python\n(.*?)```", README, flags=re.S)
-CLI_EXAMPLES = re.search(r"run as written in `tests/test_readme.py`\):\n\n```bash\n(.*?)```",
+CLI_EXAMPLES = re.search(r"run as written in `tests/test_readme.py`.*?\n\n```bash\n(.*?)```",
                          README, flags=re.S)
 
 
@@ -27,8 +27,13 @@ def mlm(tmp_path_factory):
 
 @pytest.fixture
 def workdir(tmp_path, monkeypatch, mlm, minilm):
-    (tmp_path / "corpus.txt").write_text(
-        "\n".join(" ".join(s) for s in pydoc_sentences(24)), encoding="utf-8")
+    sentences = pydoc_sentences(24)
+    (tmp_path / "corpus.txt").write_text("\n".join(" ".join(s) for s in sentences),
+                                         encoding="utf-8")
+    # a word property for the probing examples: capitalised, punctuation or other
+    (tmp_path / "labels.txt").write_text("\n".join(
+        " ".join("CAP" if w[:1].isupper() else "PUNCT" if not w[:1].isalnum() else "LOW"
+                 for w in s) for s in sentences), encoding="utf-8")
     (tmp_path / "path" / "to").mkdir(parents=True)
     (tmp_path / "path" / "to" / "bert-mlm").symlink_to(mlm, target_is_directory=True)
     monkeypatch.chdir(tmp_path)
