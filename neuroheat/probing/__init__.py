@@ -59,6 +59,9 @@ _LAZY = {
     "IoURanking": "neuroheat.probing.iou_masks",
     "redundancy_clusters": "neuroheat.probing.clustering",
     "RedundancyClusters": "neuroheat.probing.clustering",
+    "layerwise_figure": "neuroheat.probing.figures",
+    "class_distribution_figure": "neuroheat.probing.figures",
+    "box_stats": "neuroheat.probing.figures",
 }
 
 __all__ = sorted(_LAZY)
