@@ -25,4 +25,8 @@ def run(args: argparse.Namespace) -> int:
     for key in ("figures", "views"):
         for path in result.get(key) or []:
             print(f"wrote {path}")
+    probing = result.get("probing")
+    if isinstance(probing, dict) and probing.get("text"):
+        print()
+        print(probing["text"])
     return 0

