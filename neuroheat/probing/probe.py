@@ -39,6 +39,7 @@ from neuroheat.errors import InputError
 from neuroheat.probing.data import DEFAULT_CACHE_MB, SPLITS, TASKS, ProbeData
 from neuroheat.probing.labels import Labels
 from neuroheat.probing.metrics import classification_scores, regression_scores
+from neuroheat.probing.training import DEFAULT_MAX_ITER
 from neuroheat.store.base import DEFAULT_CHUNK_MB
 
 RECIPES = ("default", "neurox")
@@ -55,7 +56,7 @@ class Probe:
 
     def __init__(self, *, task: str = "classification", recipe: str = "default",
                  l1: float = 1e-5, l2: float = 1e-5, epochs: int = 10, batch_size: int = 32,
-                 lr: float = 1e-3, max_iter: int = 200, seed: int = 0,
+                 lr: float = 1e-3, max_iter: int = DEFAULT_MAX_ITER, seed: int = 0,
                  device: str | None = None):
         if task not in TASKS:
             raise InputError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
