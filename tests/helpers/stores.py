@@ -80,3 +80,20 @@ def assert_same_ranking(got, expected, tol: float = 1e-6) -> None:
     assert [w for w, _ in got] == [w for w, _ in expected], (got, expected)
     for (_, a), (_, b) in zip(got, expected, strict=True):
         assert abs(a - b) <= tol, (got, expected)
+
+
+def planted_corpus(seed: int, n_sentences: int, n_classes: int, plant, *, width: int = 8,
+                   n_layers: int = 2):
+    """``(sentences, activations, labels)`` for probing tests: random word classes per
+    sentence (1..8 words), noise activations ``[n_words, n_layers, width]``, and
+    ``plant(acts, classes)`` writing the signal into each sentence's array in place."""
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(1, 9, n_sentences)
+    labels = [rng.integers(0, n_classes, n).tolist() for n in lengths]
+    sents = [[f"w{k}" for k in rng.integers(0, 20, n)] for n in lengths]
+    acts = []
+    for lab in labels:
+        a = rng.standard_normal((len(lab), n_layers, width)).astype(np.float32)
+        plant(a, np.asarray(lab))
+        acts.append(a)
+    return sents, acts, [[f"c{k}" for k in lab] for lab in labels]

@@ -16,7 +16,7 @@ from neuroheat.probing.gaussian_probe import (
     moments_of_ids,
 )
 from neuroheat.store import write_store
-from tests.helpers.stores import stored_values, write_shards
+from tests.helpers.stores import planted_corpus, stored_values, write_shards
 
 PLANTED = (1, 5)  # (layer, neuron) that carries the label
 WIDTH = 8
@@ -24,17 +24,12 @@ WIDTH = 8
 
 def _planted(seed: int = 0, n_sentences: int = 60, n_classes: int = 3):
     """Random classes; neuron PLANTED = 3 · class + noise; neuron (0, 2) duplicates it."""
-    rng = np.random.default_rng(seed)
-    lengths = rng.integers(1, 9, n_sentences)
-    labels = [rng.integers(0, n_classes, n).tolist() for n in lengths]
-    sents = [[f"w{k}" for k in rng.integers(0, 20, n)] for n in lengths]
-    acts = []
-    for lab in labels:
-        a = rng.standard_normal((len(lab), 2, WIDTH)).astype(np.float32)
-        a[:, PLANTED[0], PLANTED[1]] += 3.0 * np.asarray(lab, dtype=np.float32)
+
+    def plant(a, lab):
+        a[:, PLANTED[0], PLANTED[1]] += 3.0 * lab.astype(np.float32)
         a[:, 0, 2] = a[:, PLANTED[0], PLANTED[1]] + 0.01 * a[:, 0, 3]
-        acts.append(a)
-    return sents, acts, [[f"c{k}" for k in lab] for lab in labels]
+
+    return planted_corpus(seed, n_sentences, n_classes, plant, width=WIDTH)
 
 
 @pytest.fixture

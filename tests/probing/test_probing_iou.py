@@ -10,7 +10,7 @@ from neuroheat.errors import InputError
 from neuroheat.probing import Labels, Ranking
 from neuroheat.probing.iou_masks import iou, iou_scores, quantile_thresholds
 from neuroheat.store import write_store
-from tests.helpers.stores import stored_values, write_shards
+from tests.helpers.stores import planted_corpus, stored_values, write_shards
 
 PLANTED = (1, 5)
 WIDTH = 8
@@ -18,16 +18,11 @@ WIDTH = 8
 
 def _planted(seed: int = 0, n_sentences: int = 60, n_classes: int = 4):
     """Random classes; neuron PLANTED is high (4 + noise) exactly on class 2's words."""
-    rng = np.random.default_rng(seed)
-    lengths = rng.integers(1, 9, n_sentences)
-    labels = [rng.integers(0, n_classes, n).tolist() for n in lengths]
-    sents = [[f"w{k}" for k in rng.integers(0, 20, n)] for n in lengths]
-    acts = []
-    for lab in labels:
-        a = rng.standard_normal((len(lab), 2, WIDTH)).astype(np.float32)
-        a[:, PLANTED[0], PLANTED[1]] += 4.0 * (np.asarray(lab) == 2)
-        acts.append(a)
-    return sents, acts, [[f"c{k}" for k in lab] for lab in labels]
+
+    def plant(a, lab):
+        a[:, PLANTED[0], PLANTED[1]] += 4.0 * (lab == 2)
+
+    return planted_corpus(seed, n_sentences, n_classes, plant, width=WIDTH)
 
 
 @pytest.fixture

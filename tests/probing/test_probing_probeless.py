@@ -12,23 +12,18 @@ from neuroheat.errors import InputError
 from neuroheat.probing import Labels, Ranking, class_means, probeless, probeless_scores
 from neuroheat.probing import means as means_module
 from neuroheat.store import write_store
-from tests.helpers.stores import stored_values, write_shards
+from tests.helpers.stores import planted_corpus, stored_values, write_shards
 
 PLANTED = (1, 5)  # (layer, neuron) that carries the label
 
 
 def _planted(seed: int = 0, n_sentences: int = 40, n_classes: int = 4, width: int = 8):
     """Sentences whose labels are random classes; neuron PLANTED = 3 · class + noise."""
-    rng = np.random.default_rng(seed)
-    lengths = rng.integers(1, 9, n_sentences)
-    labels = [rng.integers(0, n_classes, n).tolist() for n in lengths]
-    sents = [[f"w{k}" for k in rng.integers(0, 20, n)] for n in lengths]
-    acts = []
-    for lab in labels:
-        a = rng.standard_normal((len(lab), 2, width)).astype(np.float32)
-        a[:, PLANTED[0], PLANTED[1]] += 3.0 * np.asarray(lab, dtype=np.float32)
-        acts.append(a)
-    return sents, acts, [[f"c{k}" for k in lab] for lab in labels]
+
+    def plant(a, lab):
+        a[:, PLANTED[0], PLANTED[1]] += 3.0 * lab.astype(np.float32)
+
+    return planted_corpus(seed, n_sentences, n_classes, plant, width=width)
 
 
 @pytest.fixture
