@@ -47,5 +47,13 @@ class OutputExistsError(InputError):
     """The output exists and neither overwrite nor resume was asked for."""
 
 
+class StoreLockedError(StoreError):
+    """Another live process is writing the same output (its host and pid are named)."""
+
+
+class DiskSpaceError(StoreError):
+    """The file system has too little space for the output (bytes needed and free are named)."""
+
+
 class ExportError(NeuroheatError):
     """A figure cannot be converted: no converter is available, or the converter failed."""
