@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+from neuroheat.analysis.all_contexts import NeuronContexts, top_contexts_all
 from neuroheat.analysis.contexts import Context, Contexts, top_contexts
 from neuroheat.analysis.neuron_stats import NeuronStats, neuron_stats
 from neuroheat.analysis.options import RunOptions
@@ -30,6 +31,7 @@ from neuroheat.analysis.top_words import (
 __all__ = [
     "Context",
     "Contexts",
+    "NeuronContexts",
     "NeuronScore",
     "NeuronScores",
     "NeuronStats",
@@ -40,6 +42,7 @@ __all__ = [
     "neuron_stats",
     "open_source",
     "top_contexts",
+    "top_contexts_all",
     "top_neurons",
     "top_words",
     "top_words_all",
