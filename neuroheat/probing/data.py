@@ -38,6 +38,7 @@ from neuroheat.store.base import DEFAULT_CHUNK_MB
 #: MiB of selected rows kept in memory after the first pass (0: always stream)
 DEFAULT_CACHE_MB = 256.0
 TASKS = ("classification", "regression")
+_MOMENT_ROWS = 4096  # rows per float64 block of the moments pass
 SPLITS = ("train", "test")
 
 __all__ = ["DEFAULT_CACHE_MB", "SPLITS", "TASKS", "ProbeData", "check_aligned",
@@ -165,21 +166,31 @@ class ProbeData:
         layer_order: dict[int, list[int]] = {}
         for c, (lay, _) in enumerate(self.columns):
             layer_order.setdefault(lay, []).append(c)
-        self._groups = [(lay, np.asarray(cs), np.asarray([self.columns[c][1] for c in cs]))
+        self._groups = [(lay, _as_slice(cs), _as_slice([self.columns[c][1] for c in cs]))
                         for lay, cs in layer_order.items()]
+        full = slice(0, int(store.hidden_size))
+        self._whole = (len(self._groups) == 1
+                       and all(isinstance(v, slice) and v == full for v in self._groups[0][1:]))
         width = int(store.hidden_size) * len(self._groups)
         self._step = max(1, int(self.chunk_mb * 2**20) // (4 * max(width, 1)))
         size = int(train.sum() + self.masks["test"].sum()) * len(self.columns) * 4
         self._cache_ok = size <= float(cache_mb) * 2**20
         self._cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._moments: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.mean: np.ndarray | None = None
         self.std: np.ndarray | None = None
+        self._standardize = bool(standardize)  # the cache holds standardised rows
         if standardize:
             self.mean, self.std = self._train_moments()
 
     def __repr__(self) -> str:
         return (f"ProbeData({self.task}, {len(self.columns)} columns, "
                 f"{self.num_rows('train')} train / {self.num_rows('test')} test rows)")
+
+    @property
+    def in_memory(self) -> bool:
+        """True when the selected rows fit in ``cache_mb`` (each split is one block)."""
+        return self._cache_ok
 
     @property
     def num_columns(self) -> int:
@@ -198,33 +209,80 @@ class ProbeData:
     def _raw_blocks(self, mask: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Unstandardised float32 ``[rows, columns]`` and targets of the masked rows, a block
         of store rows at a time."""
+        for a, b, keep in self._block_rows(mask):
+            yield self._gather(a, b, keep), self.targets[a + keep]
+
+    def _block_rows(self, mask: np.ndarray) -> Iterator[tuple[int, int, np.ndarray]]:
         n = int(self.store.num_words)
         for a in range(0, n, self._step):
             b = min(n, a + self._step)
             keep = np.flatnonzero(mask[a:b])
-            if not len(keep):
-                continue
-            x = np.empty((len(keep), len(self.columns)), dtype=np.float32)
-            for lay, cols, idx in self._groups:
-                rows = self.store.rows(lay, a, b)  # stored dtype → float32, one block
-                x[:, cols] = rows[keep][:, idx]
-                del rows
-            yield x, self.targets[a + keep]
+            if len(keep):
+                yield a, b, keep
+
+    def _gather(self, a: int, b: int, keep: np.ndarray) -> np.ndarray:
+        """float32 ``[len(keep), columns]``: rows ``a + keep`` of every selected column."""
+        x = None
+        for lay, cols, idx in self._groups:
+            rows = self.store.rows(lay, a, b)  # stored dtype -> float32, one block
+            picked = np.take(rows, keep, axis=0)  # rows first: a copy of the kept rows only
+            del rows
+            if self._whole:
+                return picked  # one whole layer in store order: no second copy
+            if x is None:
+                x = np.empty((len(keep), len(self.columns)), dtype=np.float32)
+            x[:, cols] = picked[:, idx]
+            del picked
+        assert x is not None
+        return x
+
+    def moments(self, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
+        """float64 mean and standard deviation of every raw column over ``split``'s rows (a
+        constant column gets std 1); one streaming pass, or none when the split is cached."""
+        key = f"moments:{split}"
+        if key not in self._moments:
+            total = np.zeros(len(self.columns))
+            square = np.zeros(len(self.columns))
+            count = 0
+            for x, _ in self._raw_split(split):
+                for c in range(0, len(x), _MOMENT_ROWS):  # float64 temporaries stay small
+                    x64 = x[c:c + _MOMENT_ROWS].astype(np.float64)
+                    total += x64.sum(axis=0)
+                    square += np.einsum("ij,ij->j", x64, x64)
+                count += len(x)
+            mean = total / max(count, 1)
+            std = np.sqrt(np.maximum(square / max(count, 1) - mean * mean, 0.0))
+            std[std <= 1e-12 * np.maximum(1.0, np.abs(mean))] = 1.0
+            self._moments[key] = (mean, std)
+        return self._moments[key]
+
+    def _raw_split(self, split: str) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Raw blocks of ``split``: from the cache when it holds raw rows, else the store."""
+        if not self._standardize and self._cache_ok and not self._cache:
+            self._fill_cache()  # the pass that fills the cache serves the moments too
+        if self.mean is None and split in self._cache:
+            yield self._cache[split]
+            return
+        yield from self._raw_blocks(self._mask(split))
 
     def _train_moments(self) -> tuple[np.ndarray, np.ndarray]:
-        total = np.zeros(len(self.columns))
-        square = np.zeros(len(self.columns))
-        count = 0
-        for x, _ in self._raw_blocks(self.masks["train"]):
-            x64 = x.astype(np.float64)
-            total += x64.sum(axis=0)
-            square += (x64 * x64).sum(axis=0)
-            count += len(x64)
-        mean = total / count
-        var = np.maximum(square / count - mean * mean, 0.0)
-        std = np.sqrt(var)
-        std[std <= 1e-12 * np.maximum(1.0, np.abs(mean))] = 1.0
-        return mean, std
+        return self.moments("train")
+
+    def _fill_cache(self) -> None:
+        """Read every split in one pass over the store into the cache (when it fits)."""
+        both = self.masks["train"] | self.masks["test"]
+        parts: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {s: [] for s in SPLITS}
+        for a, b, keep in self._block_rows(both):
+            x = self.transform(self._gather(a, b, keep))
+            rows = a + keep
+            for split in SPLITS:
+                sel = np.flatnonzero(self.masks[split][rows])
+                if len(sel):
+                    part = x if len(sel) == len(rows) else np.take(x, sel, axis=0)
+                    parts[split].append((part, self.targets[rows[sel]]))
+            del x
+        for split in SPLITS:
+            self._cache[split] = _concat(parts[split], len(self.columns), self.targets.dtype)
 
     def transform(self, x: np.ndarray) -> np.ndarray:
         """Standardise raw float32 columns (unchanged when not standardising)."""
@@ -236,17 +294,13 @@ class ProbeData:
         """Yield ``(x, y)``: float32 ``[rows, columns]`` (standardised if asked) and the
         targets of ``split``'s rows, in corpus order, a block at a time."""
         mask = self._mask(split)
+        if self._cache_ok and not self._cache:
+            self._fill_cache()
         if split in self._cache:
             yield self._cache[split]
             return
-        parts = []
         for x, y in self._raw_blocks(mask):
-            x = self.transform(x)
-            if self._cache_ok:
-                parts.append((x, y))
-            yield x, y
-        if self._cache_ok:
-            self._cache[split] = _concat(parts, len(self.columns), self.targets.dtype)
+            yield self.transform(x), y
 
     def arrays(self, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
         """``(x, y)`` of ``split`` in memory (for small data and tests)."""
@@ -269,6 +323,14 @@ class ProbeData:
             left_x, left_y = (x[full:], y[full:]) if full < len(x) else (None, None)
         if left_x is not None and left_y is not None:
             yield left_x, left_y
+
+
+def _as_slice(values: Sequence[int]) -> slice | np.ndarray:
+    """A slice for a run of consecutive indices (a view, no copy), else the index array."""
+    arr = np.asarray(values, dtype=np.int64)
+    if len(arr) and np.array_equal(arr, np.arange(arr[0], arr[0] + len(arr))):
+        return slice(int(arr[0]), int(arr[0]) + len(arr))
+    return arr
 
 
 def _concat(parts: list[tuple[np.ndarray, np.ndarray]], width: int, dtype: Any

