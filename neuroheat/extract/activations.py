@@ -20,17 +20,24 @@ from typing import Any
 
 import numpy as np
 
-from neuroheat.errors import ActivationRangeError, InputError, StoreError
+from neuroheat.errors import ActivationRangeError, DiskSpaceError, InputError, StoreError
 from neuroheat.extract import align
 from neuroheat.extract.config import ExtractConfig
-from neuroheat.extract.corpus import Corpus, corpus_checksum, read_corpus
+from neuroheat.extract.corpus import Corpus, open_corpus, read_corpus
 from neuroheat.extract.plan import plan_digest, plan_units
-from neuroheat.extract.shard import auto_device, plan_in_blocks, resolve_shard
+from neuroheat.extract.shard import (
+    auto_device,
+    default_shard,
+    parse_shard,
+    plan_in_blocks,
+    resolve_shard,
+)
 from neuroheat.extract.shard import plan_block as _plan_block
 from neuroheat.layerspec import select_layers
 from neuroheat.model.loading import load_model
 from neuroheat.model.sites import get_site_kind
 from neuroheat.store import StoreWriter
+from neuroheat.store.lock import StoreLock
 from neuroheat.store.stats import RunningStats
 
 log = logging.getLogger(__name__)
@@ -98,7 +105,7 @@ def activations_for_words(
 
 
 def _build(loaded, comp, layers, words, aggregation, include_special, batch_tokens, dtype,
-           max_length, first_line=1, block=None):
+           max_length, first_line=1, block=None, parts=None):
     from neuroheat.extract.pipeline import UnitRunner
 
     if batch_tokens is None:
@@ -117,7 +124,8 @@ def _build(loaded, comp, layers, words, aggregation, include_special, batch_toke
     kwargs = dict(n_special=n_special, capacity=limit - n_special,
                   batch_tokens=batch_tokens, causal=loaded.causal)
     if block:  # batches never cross plan blocks: shards replay a single run's batches exactly
-        units = plan_in_blocks(encoded, start=first_line - 1, block=block, **kwargs)
+        units = plan_in_blocks(encoded, start=first_line - 1, block=block, parts=parts,
+                               **kwargs)
     else:
         units = plan_units(encoded, **kwargs)
     runner = UnitRunner(loaded, comp, layers, encoded, specials, aggregation, dtype,
@@ -152,9 +160,17 @@ def extract_activations(
             - ``batch_tokens``: padded-token budget of one forward pass (default 1024 on CPU,
               16384 on CUDA; longer windows always fit);
             - ``resume`` / ``overwrite``: continue an interrupted run / replace the output;
-            - ``shard``: ``(index, count)``, ``"I/N"`` or ``"auto"`` (torchrun / SLURM);
-            - ``plan_block``: sentences per plan block (batches never cross blocks; shard
-              ranges snap to them), see :mod:`neuroheat.extract.shard`.
+            - ``shard``: ``(index, count)``, ``"I/N"`` or ``"auto"`` (torchrun / SLURM;
+              also used, with a warning, when a launcher started several processes and
+              no shard is given); a shard reads and tokenises only its own lines;
+            - ``plan_shards`` / ``plan_block``: the corpus is cut into ``plan_shards``
+              balanced parts (default: the shard count) and each part into blocks of
+              ``plan_block`` sentences; batches never cross a block, so N merged shards
+              equal one run with ``plan_shards=N`` bit for bit
+              (:mod:`neuroheat.extract.shard`).
+
+    One process writes a store: the output is locked for the whole run
+    (:class:`~neuroheat.store.lock.StoreLock`), and its space is reserved when it is created.
 
     Returns:
         The path of the complete store.
@@ -164,31 +180,42 @@ def extract_activations(
     """
     cfg = ExtractConfig.build(config, **options)
     output = Path(output)
-    all_words = read_corpus(corpus)
-    block = _plan_block(len(all_words), cfg.plan_block)
-    spec = resolve_shard(cfg.shard, len(all_words), block=block)
+    shard = cfg.shard if cfg.shard is not None else default_shard()
+    sharded = parse_shard(shard)[1] > 1
+    lines = open_corpus(corpus, cache_index=sharded,
+                        index_dir=output.parent if output.parent.is_dir() else None)
+    spec = resolve_shard(shard, lines.bounds, parts=cfg.plan_shards)
+    block = _plan_block(lines.num_sentences, cfg.plan_block)
     output = spec.output_path(output)
-    words = all_words[spec.start:spec.stop]
+    with StoreLock(output):  # from the first check to the last byte: one writer per store
+        _extract(model, lines, spec, block, output, cfg)
+    return output
+
+
+def _extract(model: Any, lines: Any, spec: Any, block: int, output: Path, cfg: ExtractConfig
+             ) -> None:
     if output.exists() and not (cfg.resume or cfg.overwrite):
         raise InputError(f"{output} exists; pass --overwrite to replace it or --resume to "
                          "continue an interrupted extraction")
+    words = lines.read(spec.start, spec.stop)
     loaded = _prepare(model, cfg)
     comp = get_site_kind(cfg.component)
     chosen = select_layers(comp.layers(loaded.model), cfg.layers)
     runner, units, encoded = _build(loaded, comp, chosen, words, cfg.aggregation,
                                     cfg.include_special_tokens, cfg.batch_tokens, cfg.dtype,
-                                    cfg.max_length, first_line=spec.start + 1, block=block)
+                                    cfg.max_length, first_line=spec.start + 1, block=block,
+                                    parts=spec.parts)
     used = ExtractConfig.build(
         cfg, include_special_tokens=bool(cfg.include_special_tokens),
         batch_tokens=int(cfg.batch_tokens or default_batch_tokens(loaded.device)),
         max_length=int(min(cfg.max_length or loaded.max_length, loaded.max_length)),
         random_weights=bool(cfg.random_weights), seed=int(cfg.seed), plan_block=block,
-        revision=cfg.revision or "")
+        plan_shards=int(cfg.plan_shards or spec.count), revision=cfg.revision or "")
     settings = {
         "model": loaded.name, **{k: getattr(used, k) for k in ExtractConfig.fields_where("record")},
-        "corpus_sha256": corpus_checksum(all_words),
+        "corpus_sha256": lines.checksum,
         "sentence_start": spec.start, "sentence_stop": spec.stop,
-        "num_sentences_total": len(all_words), "shard_index": spec.index,
+        "num_sentences_total": lines.num_sentences, "shard_index": spec.index,
         "num_shards": spec.count, "tokenizer": type(loaded.tokenizer).__name__,
         "model_type": loaded.config.model_type, "num_model_layers": loaded.num_layers,
         "sites": ",".join(str(comp.site(loaded.model, lay)) for lay in chosen),
@@ -201,7 +228,7 @@ def extract_activations(
     writer = _open_writer(output, encoded, chosen, width, cfg.dtype, settings,
                           resume=cfg.resume, overwrite=cfg.overwrite)
     if writer is None:
-        return output
+        return
     digest = plan_digest(units)
     state = writer.load_checkpoint() if cfg.resume else None
     done, stats = 0, RunningStats.empty((len(chosen), width))
@@ -215,7 +242,6 @@ def extract_activations(
          checkpoint_seconds=cfg.checkpoint_seconds)
     log.info("wrote %s: %d sentences, %d rows, layers %s", output, len(words),
              sum(len(e.rows) for e in encoded), chosen)
-    return output
 
 
 def _open_writer(output: Path, encoded, layers, width, dtype, settings, *, resume, overwrite):
@@ -304,7 +330,7 @@ def _run(runner, units, done, stats, writer, digest, *, quiet, checkpoint_second
         pending.put(None)
         thread.join()
         bar.close()
-        save()
+        _save_quietly(save)
         if not isinstance(sys.exc_info()[1], ActivationRangeError):  # resuming would not help
             log.warning("extraction of %s stopped after %d of %d batches; run again with "
                         "--resume to continue", writer.path, progress["done"], len(units))
@@ -313,9 +339,17 @@ def _run(runner, units, done, stats, writer, digest, *, quiet, checkpoint_second
     thread.join()
     bar.close()
     if failure:
-        save()
+        _save_quietly(save)
         raise failure[0]
     writer.finalize(progress["stats"])
+
+
+def _save_quietly(save: Any) -> None:
+    """Checkpoint after a failure; out of space, the last durable checkpoint must do."""
+    try:
+        save()
+    except DiskSpaceError as exc:
+        log.debug("no checkpoint after the failure: %s", exc)
 
 
 def _sentence_offsets(encoded) -> np.ndarray:

@@ -55,10 +55,14 @@ class ExtractConfig(Config):
                                     "limit)", type=int, match=True)
     shard: Any = option(None, 'process shard I of N ("I/N"), or "auto" from torchrun/SLURM '
                         "variables")
-    plan_block: int | None = option(None, "sentences per plan block: batches never cross "
-                                    "blocks and shard ranges snap to them (default from the "
-                                    "corpus size; env NEUROHEAT_PLAN_BLOCK)", type=int,
-                                    record=True)
+    plan_shards: int | None = option(None, "cut the corpus into this many parts of equal "
+                                     "bytes, batches never crossing a part (default: the "
+                                     "number of shards); a one-process run with --plan-shards "
+                                     "N equals N merged shards bit for bit", type=int,
+                                     match=True)
+    plan_block: int | None = option(None, "sentences per plan block inside a part: batches "
+                                    "never cross blocks (default from the corpus size; env "
+                                    "NEUROHEAT_PLAN_BLOCK)", type=int, match=True)
     resume: bool = option(False, "continue an interrupted run", cli=False)
     overwrite: bool = option(False, "replace an existing OUTPUT", cli=False)
     quiet: bool = option(False, "no progress bar or info messages")

@@ -13,22 +13,29 @@ launcher's environment:
 Several levels combine: in a SLURM array whose tasks each run torchrun with W workers, task t
 and rank r form shard ``t * W + r`` of ``T * W``.
 
-**Why shard ranges snap to plan blocks.** A batched forward pass is only reproducible to the
-last bit when it sees the *same batch*: BLAS kernels and attention change their summation order
-with the batch shape. neuroheat therefore sorts and batches sentences inside fixed *plan
-blocks* of consecutive sentences (``plan_block(N)`` sentences, a function of the corpus size
-only) and shard ranges start and end on block boundaries. A shard then runs exactly the
-forward passes a single process would run for its sentences, so merged shards are bitwise
-equal to a single run.
+**Balanced shards.** The corpus is cut into ``plan_shards`` *parts* of about equal weight
+(the bytes of each line plus one: a proxy for tokens that needs no tokenizer, only the line
+index; see :func:`balanced_cuts`), every part non-empty when there are at least as many
+sentences as parts; shard ``i`` of ``N`` takes parts ``[i*P//N, (i+1)*P//N)``. ``plan_shards``
+defaults to the number of shards, so each shard is one part.
+
+**Why merged shards equal one process, to the bit.** A batched forward pass is only
+reproducible to the last bit when it sees the *same batch*: BLAS kernels and attention change
+their summation order with the batch shape. neuroheat therefore sorts and batches sentences
+inside fixed *plan blocks*: each part is split into blocks of ``plan_block`` sentences from its
+first sentence, and batches never cross a block. A shard then runs exactly the forward passes
+that a single process with the same ``plan_shards`` and ``plan_block`` runs for its sentences,
+so merged shards are bitwise equal to that single run. Both settings are recorded in the store
+(match fields: resume and merge check them).
 
 Example:
-    >>> spec = resolve_shard((1, 4), 10)
+    >>> spec = resolve_shard((1, 4), np.arange(11))     # 10 sentences of equal weight
     >>> spec.start, spec.stop
     (2, 5)
-    >>> resolve_shard((1, 2), 1000, block=256).start
-    512
-    >>> resolve_shard((0, 2), 1000, block=1024).stop    # one block: shard 0 is empty
-    0
+    >>> balanced_cuts(np.array([0, 100, 101, 102, 103]), 4).tolist()  # one long line
+    [0, 1, 2, 3, 4]
+    >>> block_edges([0, 10], 4)
+    [0, 4, 8, 10]
 """
 
 from __future__ import annotations
@@ -39,6 +46,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from neuroheat.errors import InputError
 
@@ -58,10 +67,14 @@ PLAN_BLOCK_ENV = "NEUROHEAT_PLAN_BLOCK"  # override, e.g. to shard a small corpu
 
 @dataclass(frozen=True)
 class Shard:
+    """Shard ``index`` of ``count``: sentences ``start:stop``, made of the plan parts whose
+    edges are ``parts`` (corpus sentence numbers, ``parts[0] == start``)."""
+
     index: int
     count: int
     start: int
     stop: int
+    parts: tuple[int, ...] = ()
 
     def output_path(self, path: str | os.PathLike) -> Path:
         """The output of this shard.
@@ -166,6 +179,36 @@ def parse_shard(spec: ShardSpec, env: Mapping[str, str] | None = None) -> tuple[
     return index, count
 
 
+# Variables that say how many processes a launcher started; without --shard each of them would
+# extract the whole corpus into the same file.
+LAUNCHER_COUNTS = ("WORLD_SIZE", "SLURM_ARRAY_TASK_COUNT", "SLURM_STEP_NUM_TASKS",
+                   "SLURM_NTASKS")
+
+
+def default_shard(env: Mapping[str, str] | None = None) -> ShardSpec:
+    """The shard to use when none is given: ``"auto"`` when a launcher started several
+    processes (logged), else None (one process, the whole corpus).
+
+    Example:
+        >>> default_shard({"RANK": "1", "WORLD_SIZE": "2"}), default_shard({})
+        ('auto', None)
+    """
+    env = os.environ if env is None else env
+    several = {name: n for name in LAUNCHER_COUNTS if (n := _env_int(env, name) or 1) > 1}
+    if not several:
+        return None
+    index, count = detect_shard(env)
+    said = ", ".join(f"{k}={v}" for k, v in several.items())
+    if count == 1:
+        if "SLURM_NTASKS" in several and len(several) == 1:  # a batch script: one process
+            return None
+        raise InputError(f"{said} say several processes run, but which one this is is not "
+                         "set (RANK / SLURM_ARRAY_TASK_ID / SLURM_PROCID); pass --shard I/N")
+    log.warning("no --shard given but %s: extracting shard %d/%d (as --shard auto); pass "
+                "--shard I/N to choose", said, index, count)
+    return "auto"
+
+
 def plan_block(num_sentences: int, override: int | None = None) -> int:
     """Sentences per plan block for a corpus of ``num_sentences``.
 
@@ -186,36 +229,83 @@ def plan_block(num_sentences: int, override: int | None = None) -> int:
     return int(min(PLAN_BLOCK_MAX, max(PLAN_BLOCK_MIN, target)))
 
 
-def resolve_shard(spec: ShardSpec, num_sentences: int, *, block: int = 1,
-                  env: Mapping[str, str] | None = None) -> Shard:
-    """The sentence range of a shard: blocks ``[i*B//n, (i+1)*B//n)`` of ``block`` sentences.
+def balanced_cuts(bounds: np.ndarray, parts: int) -> np.ndarray:
+    """Sentence numbers ``[parts + 1]`` cutting a corpus into parts of about equal weight.
 
-    With ``block=1`` that is ``[i*N//n, (i+1)*N//n)``. A shard may be empty when there are
-    fewer blocks than shards.
+    ``bounds`` are cumulative sentence weights (``[num_sentences + 1]``, strictly increasing,
+    e.g. a line index's byte offsets). Each cut is the sentence boundary nearest to its share
+    of the total; then cuts are pushed apart so that every part holds at least one sentence
+    when there are at least ``parts`` sentences (a part is never empty because of one long
+    line). Only ``parts`` binary searches: a memory-mapped index is barely touched.
+    """
+    n = len(bounds) - 1
+    if parts < 1:
+        raise InputError(f"cannot cut a corpus into {parts} parts")
+    lo, total = int(bounds[0]), int(bounds[-1]) - int(bounds[0])
+    targets = lo + (total * np.arange(parts + 1, dtype=np.int64)) // parts
+    k = np.searchsorted(bounds, targets, side="left").clip(0, n)
+    prev = (k - 1).clip(0, n)
+    nearer = (k > 0) & (targets - np.asarray(bounds[prev]) <= np.asarray(bounds[k]) - targets)
+    k = np.where(nearer, prev, k)
+    k[0], k[-1] = 0, n
+    if n >= parts:
+        i = np.arange(parts + 1)
+        k = np.minimum(np.maximum.accumulate(k - i), n - parts) + i
+    return k.astype(np.int64)
+
+
+def resolve_shard(spec: ShardSpec, bounds: np.ndarray, *, parts: int | None = None,
+                  env: Mapping[str, str] | None = None) -> Shard:
+    """The sentence range of a shard of the corpus with cumulative weights ``bounds``.
+
+    The corpus is cut into ``parts`` balanced parts (default: the shard count; at least the
+    shard count) and shard ``i`` of ``n`` takes parts ``[i*P//n, (i+1)*P//n)``. No shard is
+    empty when the corpus has at least ``P`` sentences.
     """
     index, count = parse_shard(spec, env)
-    block = max(1, int(block))
-    n_blocks = -(-num_sentences // block)
-    start = min(num_sentences, (index * n_blocks // count) * block)
-    stop = min(num_sentences, ((index + 1) * n_blocks // count) * block)
+    parts = count if parts is None else int(parts)
+    if parts < count:
+        raise InputError(f"plan_shards {parts} is less than the {count} shards: each shard "
+                         "needs at least one plan part; use --plan-shards {count} or more")
+    cuts = balanced_cuts(bounds, parts)
+    a, b = index * parts // count, (index + 1) * parts // count
+    start, stop = int(cuts[a]), int(cuts[b])
     if count > 1 and start == stop:
-        log.warning("shard %d/%d has no sentences: %d sentences form only %d plan blocks of %d",
-                    index, count, num_sentences, n_blocks, block)
-    return Shard(index, count, start, stop)
+        log.warning("shard %d/%d has no sentences: the corpus has only %d", index, count,
+                    len(bounds) - 1)
+    return Shard(index, count, start, stop, tuple(int(c) for c in cuts[a:b + 1]))
 
 
-def plan_in_blocks(encoded: Sequence[Any], *, start: int, block: int, **plan_kwargs: Any
-                   ) -> list[Any]:
-    """Plan units inside each plan block, so any block-aligned shard replays the same batches.
+def block_edges(parts: Sequence[int], block: int) -> list[int]:
+    """Plan block boundaries inside consecutive parts with edges ``parts``: each part is cut
+    every ``block`` sentences from its own first sentence."""
+    block = max(1, int(block))
+    edges = [int(parts[0])]
+    for a, b in zip(parts[:-1], parts[1:], strict=True):
+        edges.extend(range(int(a) + block, int(b), block))
+        if int(b) > edges[-1]:
+            edges.append(int(b))
+    return edges
 
-    ``encoded`` holds the sentences ``start, start+1, ...`` of the corpus; block boundaries are
-    multiples of ``block`` in corpus numbering. Keyword arguments go to ``plan_units``.
+
+def plan_in_blocks(encoded: Sequence[Any], *, start: int, block: int,
+                   parts: Sequence[int] | None = None, **plan_kwargs: Any) -> list[Any]:
+    """Plan units inside each plan block, so any shard of whole parts replays the same batches.
+
+    ``encoded`` holds the sentences ``start, start+1, ...`` of the corpus; ``parts`` are the
+    edges of the plan parts it covers (default: one part from sentence 0, so blocks start at
+    multiples of ``block``). Keyword arguments go to ``plan_units``.
     """
     from neuroheat.extract.plan import plan_units
 
     block = max(1, int(block))
     stop = start + len(encoded)
-    cuts = [start] + list(range((start // block + 1) * block, stop, block)) + [stop]
+    if parts is None:
+        cuts = [start] + list(range((start // block + 1) * block, stop, block)) + [stop]
+    else:
+        if int(parts[0]) != start or int(parts[-1]) != stop:
+            raise ValueError(f"parts {parts[0]}..{parts[-1]} do not span {start}..{stop}")
+        cuts = block_edges(parts, block)
     units: list[Any] = []
     for a, b in zip(cuts[:-1], cuts[1:], strict=True):
         if a == b:

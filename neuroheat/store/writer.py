@@ -7,6 +7,7 @@ Example:
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -18,7 +19,7 @@ import h5py
 import numpy as np
 
 from neuroheat import __version__
-from neuroheat.errors import OutputExistsError, StoreError
+from neuroheat.errors import DiskSpaceError, OutputExistsError, StoreError
 from neuroheat.store import layout as L
 from neuroheat.store.stats import RunningStats
 
@@ -43,11 +44,85 @@ def _create_contiguous(group: h5py.Group, name: str, shape: tuple[int, int], dty
     h5py.h5d.create(group.id, name.encode(), tid, space, dcpl=dcpl).close()
 
 
+# Per-row bytes besides the activations, for the up-front space check: a vlen string's heap
+# entry and global-heap object header (~32 bytes), the word id, plus HDF5 metadata slack.
+_ROW_OVERHEAD = 48
+_FILE_OVERHEAD = 1 << 20
+
+
+def free_bytes(directory: str | os.PathLike) -> int:
+    """Bytes an unprivileged process may still write on the file system of ``directory``."""
+    st = os.statvfs(directory)
+    return int(st.f_bavail) * int(st.f_frsize)
+
+
+def is_out_of_space(exc: BaseException) -> bool:
+    """Whether ``exc`` is an out-of-space (or over-quota) error, from the OS or from HDF5."""
+    if getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    text = str(exc)
+    return "No space left" in text or "errno = 28" in text or "Disk quota exceeded" in text
+
+
+def space_error(path: Path, needed: int, *, resume: bool) -> DiskSpaceError:
+    """The one-line error for ``needed`` bytes that do not fit next to ``path``."""
+    free = free_bytes(path.parent)
+    again = "run again with --resume" if resume else "run again"
+    return DiskSpaceError(
+        f"not enough space for {path}: it needs {needed:,} more bytes but {free:,} are free on "
+        f"{path.parent}; free some space (or write elsewhere) and {again}")
+
+
+def reserve(path: Path, *, resume: bool) -> None:
+    """Allocate every byte of ``path`` now, so writes through a memory map never meet a hole
+    (a write into unallocated space of a full disk is a SIGBUS, not an error)."""
+    size = path.stat().st_size
+    fd = os.open(path, os.O_RDWR)
+    try:
+        os.posix_fallocate(fd, 0, size)
+    except OSError as exc:
+        if is_out_of_space(exc):
+            st = os.fstat(fd)
+            raise space_error(path, max(0, size - st.st_blocks * 512), resume=resume) from None
+        if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
+            raise
+        _fill_zeros(fd, size)  # no fallocate on this file system: write the holes for real
+    except AttributeError:  # pragma: no cover - no posix_fallocate (macOS)
+        _fill_zeros(fd, size)
+    finally:
+        os.close(fd)
+
+
+def _fill_zeros(fd: int, size: int) -> None:
+    """Allocate by writing: only the parts that are holes (SEEK_DATA/SEEK_HOLE) get zeros."""
+    zeros = bytes(1 << 20)
+    pos = 0
+    while pos < size:
+        try:
+            hole = os.lseek(fd, pos, os.SEEK_HOLE)
+        except (OSError, AttributeError):  # pragma: no cover
+            hole = pos
+        if hole >= size:
+            return
+        try:
+            data = os.lseek(fd, hole, os.SEEK_DATA)
+        except OSError:
+            data = size
+        while hole < min(data, size):
+            n = os.pwrite(fd, zeros[:min(len(zeros), min(data, size) - hole)], hole)
+            hole += n
+        pos = max(data, hole)
+
+
 class StoreWriter:
     """Writes one store file. Not thread-safe: one writer thread owns it."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, *, reserve_space: bool = True):
         self.path = Path(path)
+        if reserve_space:  # a store from before reservation, or resumed: no holes either
+            reserve(self.path, resume=True)
+        st = os.stat(self.path)
+        self._identity = (st.st_dev, st.st_ino)
         with h5py.File(self.path, "r") as f:
             self.layers = [int(x) for x in f.attrs["layers"]]
             self.width = int(f.attrs["width"])
@@ -96,6 +171,28 @@ class StoreWriter:
         flat = [w for s in sentences for w in s]
         ids, vocab = _vocab(flat)
         tmp = path.with_name(path.name + ".creating")
+        needed = (len(flat) * (int(width) * np.dtype(dtype).itemsize * len(layers)
+                               + _ROW_OVERHEAD)
+                  + sum(len(w.encode("utf-8", "surrogatepass")) for w in flat) * 2
+                  + 8 * len(offsets) + _FILE_OVERHEAD)
+        if needed > free_bytes(path.parent):
+            raise space_error(path, needed, resume=False)
+        try:
+            cls._write_layout(tmp, offsets, flat, ids, vocab, layers, width, dtype, attrs,
+                              untokenized)
+            reserve(tmp, resume=False)
+        except BaseException as exc:
+            tmp.unlink(missing_ok=True)
+            if isinstance(exc, OSError | RuntimeError) and is_out_of_space(exc):
+                raise space_error(path, needed, resume=False) from None
+            raise
+        os.replace(tmp, path)
+        return cls(path, reserve_space=False)
+
+    @staticmethod
+    def _write_layout(tmp: Path, offsets: np.ndarray, flat: list[str], ids: np.ndarray,
+                      vocab: list[str], layers: Sequence[int], width: int, dtype: str,
+                      attrs: dict[str, Any] | None, untokenized: Sequence[int]) -> None:
         str_t = h5py.string_dtype("utf-8")
         with h5py.File(tmp, "w") as f:
             f.attrs["format"] = L.FORMAT_NAME
@@ -116,10 +213,8 @@ class StoreWriter:
             for layer in layers:
                 _create_contiguous(grp, L.layer_name(layer), (len(flat), int(width)), dtype)
             sg = f.create_group(L.STATS)
-            for name in L.STAT_NAMES:
-                sg.create_dataset(name, shape=(len(layers), int(width)), dtype=np.float64)
-        os.replace(tmp, path)
-        return cls(path)
+            for name in L.STAT_NAMES:  # written now: finalizing allocates nothing
+                sg.create_dataset(name, data=np.zeros((len(layers), int(width)), np.float64))
 
     def write(self, layer_pos: int, start: int, rows: np.ndarray) -> None:
         """Write rows ``start:start+len(rows)`` of the layer at position ``layer_pos``."""
@@ -147,9 +242,16 @@ class StoreWriter:
             if mm is not None:
                 mm.flush()
         tmp = self.progress_path.with_name(self.progress_path.name + ".tmp.npz")
-        np.savez(tmp, **state)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
+        try:
+            np.savez(tmp, **state)
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)  # the last complete checkpoint stays
+            if is_out_of_space(exc):
+                needed = sum(np.asarray(v).nbytes for v in state.values()) + 4096
+                raise space_error(self.path, needed, resume=True) from None
+            raise
         os.replace(tmp, self.progress_path)
 
     def load_checkpoint(self) -> dict[str, np.ndarray] | None:
@@ -169,15 +271,33 @@ class StoreWriter:
             if mm is not None:
                 mm.flush()
         self._maps = []
-        with h5py.File(self.path, "r+") as f:
-            for name, value in stats.as_dict().items():
-                f[L.STATS][name][...] = value
-            for key, value in (extra_attrs or {}).items():
-                f.attrs[key] = value
-            f.flush()
-            f.attrs["complete"] = True
+        self.check_identity()
+        try:
+            with h5py.File(self.path, "r+") as f:
+                for name, value in stats.as_dict().items():
+                    f[L.STATS][name][...] = value
+                for key, value in (extra_attrs or {}).items():
+                    f.attrs[key] = value
+                f.flush()
+                f.attrs["complete"] = True
+        except (OSError, RuntimeError) as exc:
+            if is_out_of_space(exc):
+                raise space_error(self.path, _FILE_OVERHEAD, resume=True) from None
+            raise
         if self.progress_path.exists():
             self.progress_path.unlink()
+
+    def check_identity(self) -> None:
+        """Raise StoreError when the file at :attr:`path` is no longer the one this writer
+        opened (another process replaced or removed it): never mark someone else's file."""
+        try:
+            st = os.stat(self.path)
+            same = (st.st_dev, st.st_ino) == self._identity
+        except FileNotFoundError:
+            same = False
+        if not same:
+            raise StoreError(f"{self.path} was replaced or removed by another process while "
+                             "this run wrote it; nothing was marked complete: run again")
 
     def close(self) -> None:
         """Flush written rows and release the maps, without finalizing."""

@@ -16,6 +16,9 @@ from neuroheat.cli import main
 from neuroheat.errors import InputError
 from neuroheat.extract.shard import (
     Shard,
+    balanced_cuts,
+    block_edges,
+    default_shard,
     detect_shard,
     parse_shard,
     plan_block,
@@ -74,14 +77,61 @@ def test_output_path_placeholders_and_suffix():
     assert one.output_path("acts-{shard}.h5") == Path("acts-0.h5")
 
 
-@pytest.mark.parametrize("n, count, block", [(10, 4, 1), (1000, 3, 64), (100, 7, 16),
-                                             (5, 8, 16)])
-def test_ranges_cover_the_corpus_once_on_block_boundaries(n, count, block):
-    ranges = [resolve_shard((i, count), n, block=block) for i in range(count)]
+@pytest.mark.parametrize("n, count", [(10, 4), (1000, 3), (100, 7), (8, 8), (1000, 1000),
+                                      (5, 1)])
+def test_shards_cover_the_corpus_once_every_shard_has_work(n, count):
+    rng = np.random.default_rng(n + count)
+    sizes = rng.integers(1, 120, size=n)
+    sizes[n // 3] = 50_000  # one very long line
+    bounds = np.concatenate([[0], np.cumsum(sizes)])
+    ranges = [resolve_shard((i, count), bounds) for i in range(count)]
     assert ranges[0].start == 0 and ranges[-1].stop == n
     for a, b in zip(ranges, ranges[1:], strict=False):
         assert a.stop == b.start
-    assert all(r.start % block == 0 for r in ranges)
+    assert all(r.stop > r.start for r in ranges)  # for every N up to the number of sentences
+    assert all(r.parts == (r.start, r.stop) for r in ranges)
+
+
+def test_shards_are_balanced_by_weight():
+    rng = np.random.default_rng(0)
+    sizes = rng.integers(1, 200, size=100_000)
+    bounds = np.concatenate([[0], np.cumsum(sizes)])
+    cuts = balanced_cuts(bounds, 1000)
+    weights = np.diff(bounds[cuts])
+    assert weights.max() <= 1.02 * weights.mean() and weights.min() >= 0.98 * weights.mean()
+    # more plan parts than shards: a shard is whole parts
+    spec = resolve_shard((1, 4), bounds, parts=8)
+    assert spec.parts == tuple(int(c) for c in balanced_cuts(bounds, 8)[2:5])
+    with pytest.raises(InputError, match="plan_shards"):
+        resolve_shard((1, 4), bounds, parts=2)
+
+
+def test_more_shards_than_sentences_leaves_some_empty():
+    cuts = balanced_cuts(np.arange(4), 5)
+    assert cuts[0] == 0 and cuts[-1] == 3 and (np.diff(cuts) >= 0).all()
+
+
+def test_block_edges_restart_in_every_part():
+    assert block_edges([0, 10, 13], 4) == [0, 4, 8, 10, 13]
+    assert block_edges([5, 5, 7], 4) == [5, 7]
+
+
+@pytest.mark.parametrize("env, expected", [
+    ({}, None),
+    ({"RANK": "0", "WORLD_SIZE": "1"}, None),
+    ({"RANK": "1", "WORLD_SIZE": "2"}, "auto"),
+    ({"SLURM_ARRAY_TASK_ID": "0", "SLURM_ARRAY_TASK_COUNT": "3"}, "auto"),
+    ({"SLURM_PROCID": "1", "SLURM_STEP_NUM_TASKS": "2", "SLURM_NTASKS": "2"}, "auto"),
+    ({"SLURM_PROCID": "0", "SLURM_NTASKS": "4"}, None),  # a batch script: one process
+])
+def test_default_shard_under_launchers(env, expected):
+    assert default_shard(env) == expected
+
+
+@pytest.mark.parametrize("env", [{"WORLD_SIZE": "2"}, {"SLURM_ARRAY_TASK_COUNT": "4"}])
+def test_launcher_count_without_a_rank_is_refused(env):
+    with pytest.raises(InputError, match="--shard I/N"):
+        default_shard(env)
 
 
 def test_plan_block_depends_on_corpus_size_only(monkeypatch):
@@ -102,11 +152,15 @@ def test_block_plans_of_a_shard_are_the_single_run_plans(tiny_bert):
     words = [s.split() for s in _sentences(70)]
     enc = align.encode_corpus(loaded.tokenizer, words, "last")
     kw = dict(n_special=2, capacity=62, batch_tokens=64, causal=False)
-    full = plan_in_blocks(enc, start=0, block=BLOCK, **kw)
+    bounds = np.concatenate([[0], np.cumsum([len(" ".join(w)) + 1 for w in words])])
+    cuts = balanced_cuts(bounds, 2)
+    full = plan_in_blocks(enc, start=0, block=BLOCK, parts=cuts.tolist(), **kw)
+    edges = block_edges(cuts.tolist(), BLOCK)
     for unit in full:  # a unit never crosses a block
-        assert len({s // BLOCK for s in unit.sentences}) == 1
-    spec = resolve_shard((1, 2), len(words), block=BLOCK)
-    part = plan_in_blocks(enc[spec.start:spec.stop], start=spec.start, block=BLOCK, **kw)
+        assert len({int(np.searchsorted(edges, s, side="right")) for s in unit.sentences}) == 1
+    spec = resolve_shard((1, 2), bounds)
+    part = plan_in_blocks(enc[spec.start:spec.stop], start=spec.start, block=BLOCK,
+                          parts=spec.parts, **kw)
     mine = [u for u in full if spec.start <= u.sentences[0] < spec.stop]
     assert [[s + spec.start for s in u.sentences] for u in part] == [u.sentences for u in mine]
     assert [u.micro for u in part] == [u.micro for u in mine]
@@ -154,7 +208,7 @@ def _assert_same_as_single(merged: Path, single: Path) -> None:
 def single_run(tiny_models, corpus, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("single") / "single.h5"
     return nh.extract_activations(tiny_models["gpt2"], corpus, out, dtype="float32",
-                                  batch_tokens=96, plan_block=BLOCK, quiet=True)
+                                  batch_tokens=96, plan_block=BLOCK, plan_shards=2, quiet=True)
 
 
 def test_explicit_shards_merged_equal_a_single_run(tiny_models, corpus, single_run, tmp_path,
@@ -169,6 +223,7 @@ def test_explicit_shards_merged_equal_a_single_run(tiny_models, corpus, single_r
     with nh.open_store(shards[1]) as s1:
         assert s1.meta["sentence_start"] > 0 and s1.meta["sentence_stop"] == 70
         assert s1.meta["num_sentences_total"] == 70 and s1.meta["plan_block"] == BLOCK
+        assert s1.meta["plan_shards"] == 2
     assert main(["merge", str(tmp_path / "merged.h5"), *map(str, shards[::-1])]) == 0
     _assert_same_as_single(tmp_path / "merged.h5", single_run)
     # the glob reads like the single store
@@ -237,16 +292,51 @@ def test_slurm_array_script_tasks_merge(tiny_models, corpus, single_run, tmp_pat
     _assert_same_as_single(tmp_path / "out" / "acts.h5", single_run)
 
 
-def test_more_shards_than_blocks_leaves_empty_shards_that_merge(tiny_bert, tmp_path):
+def test_small_corpus_every_shard_has_work_and_merges(tiny_bert, tmp_path):
     corpus = _sentences(20)
-    single = nh.extract_activations(tiny_bert, corpus, tmp_path / "one.h5", plan_block=8,
+    single = nh.extract_activations(tiny_bert, corpus, tmp_path / "one.h5", plan_shards=4,
                                     quiet=True)
-    for i in range(4):  # 3 blocks of 8 sentences for 4 shards: shard 0 is empty
-        nh.extract_activations(tiny_bert, corpus, tmp_path / "s.h5", shard=(i, 4),
-                               plan_block=8, quiet=True)
-    with nh.open_store(tmp_path / "s-shard0of4.h5") as empty:
-        assert empty.num_sentences == 0 and empty.hidden_size == 32
+    for i in range(4):
+        nh.extract_activations(tiny_bert, corpus, tmp_path / "s.h5", shard=(i, 4), quiet=True)
+        with nh.open_store(tmp_path / f"s-shard{i}of4.h5") as part:
+            assert part.num_sentences > 0 and part.meta["plan_shards"] == 4
     from neuroheat.store.merge import merge_stores
 
     merged = merge_stores(tmp_path / "m.h5", str(tmp_path / "s-shard*of4.h5"))
     _assert_same_as_single(merged, single)
+
+
+def test_merge_refuses_shards_of_other_plan_settings(tiny_bert, tmp_path):
+    from neuroheat.errors import StoreError
+    from neuroheat.store.merge import merge_stores
+
+    corpus = _sentences(20)
+    a = nh.extract_activations(tiny_bert, corpus, tmp_path / "s.h5", shard=(0, 2), quiet=True)
+    b = nh.extract_activations(tiny_bert, corpus, tmp_path / "s.h5", shard=(1, 2), quiet=True,
+                               plan_block=4)
+    with pytest.raises(StoreError, match="plan_block"):
+        merge_stores(tmp_path / "m.h5", [a, b])
+
+
+def test_torchrun_without_shard_never_writes_one_file_twice(tiny_models, corpus, single_run,
+                                                            tmp_path):
+    """RANK/WORLD_SIZE set and no --shard: each rank extracts its own shard (and says so)."""
+    out = tmp_path / "acts.h5"
+    procs = []
+    for rank in range(2):
+        env = dict(os.environ, RANK=str(rank), WORLD_SIZE="2", LOCAL_RANK=str(rank),
+                   OMP_NUM_THREADS="1", NEUROHEAT_PLAN_BLOCK=str(BLOCK), HF_HUB_OFFLINE="1")
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "neuroheat", "extract", str(tiny_models["gpt2"]),
+             str(corpus), str(out), "--dtype", "float32", "--batch-tokens", "96",
+             "--device", "cpu"],
+            env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    for rank, p in enumerate(procs):
+        stdout, stderr = p.communicate(timeout=300)
+        assert p.returncode == 0, stderr
+        assert f"shard {rank}/2" in stderr and "WORLD_SIZE=2" in stderr
+    assert not out.exists()
+    from neuroheat.store.merge import merge_stores
+
+    merged = merge_stores(tmp_path / "m.h5", str(tmp_path / "acts-shard*of2.h5"))
+    _assert_same_as_single(merged, single_run)
