@@ -1,0 +1,84 @@
+"""``build_site``: a store (and optionally a probe and a model) to a dashboard folder.
+
+Example:
+    >>> build_site("acts.h5", "site/", layers="3", k=5, window=6)   # doctest: +SKIP
+    PosixPath('site/index.html')
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from neuroheat.analysis.options import RunOptions
+from neuroheat.analysis.source import SourceArg
+from neuroheat.errors import InputError
+from neuroheat.viz.dashboard.data import collect
+from neuroheat.viz.dashboard.site import write_site
+
+__all__ = ["build_site", "probe_weights"]
+
+log = logging.getLogger(__name__)
+
+
+def probe_weights(probe: Any) -> dict[tuple[int, int], dict[str, float]]:
+    """``{(layer, neuron): {class: weight}}`` of a fitted probe (anything with ``weights``
+    ``[classes, columns]``, ``classes`` and ``neurons`` ``[(layer, index)]``, such as
+    :class:`neuroheat.probing.Probe`)."""
+    weights = getattr(probe, "weights", None)
+    if weights is None:
+        raise InputError("the probe has no weights: fit it (or load a saved probe) first")
+    w = np.asarray(weights, dtype=np.float64)
+    classes = list(getattr(probe, "classes", [])) or [f"class {i}" for i in range(len(w))]
+    return {(int(a), int(b)): {str(c): float(w[i, col]) for i, c in enumerate(classes)}
+            for col, (a, b) in enumerate(probe.neurons)}
+
+
+def build_site(
+    store: SourceArg,
+    outdir: str | os.PathLike,
+    *,
+    layers: int | Sequence[int] | str | None = None,
+    k: int = 10,
+    window: int = 8,
+    probe: Any = None,
+    model: Any = None,
+    bins: int = 40,
+    quantiles: str = "value",
+    bands: int = 10,
+    samples: int = 2,
+    output_tokens: int = 10,
+    title: str | None = None,
+    overwrite: bool = False,
+    options: RunOptions | None = None,
+) -> Path:
+    """Write the dashboard of ``store`` into ``outdir`` (see :mod:`~neuroheat.viz.dashboard.
+    site` for the layout); returns ``outdir/index.html``.
+
+    ``k`` top and bottom contexts per neuron as ``±window``-word windows; ``bins``-bin
+    histograms; ``samples`` rows per quantile band (``quantiles``: ``value`` | ``rank`` |
+    ``count``, see :mod:`~neuroheat.analysis.distributions`); ``probe``: a fitted probe (its
+    weights per class are shown); ``model``: the store's model, whose unembedding gives the
+    output tokens each neuron promotes and suppresses (see
+    :mod:`neuroheat.model.unembedding`).
+
+    Example:
+        >>> build_site("acts.h5", "site", k=5)   # doctest: +SKIP
+    """
+    if isinstance(window, bool) or not isinstance(window, int) or window < 0:
+        raise InputError(f"window must be an integer >= 0, got {window!r}")
+    data = collect(store, layers, k=k, window=window, bins=bins, quantiles=quantiles,
+                   bands=bands, samples=samples, options=options)
+    if probe is not None:
+        data.probe = probe_weights(probe)
+    if model is not None:
+        from neuroheat.model.unembedding import output_tokens as tokens_of
+
+        data.outputs = tokens_of(model, data.meta.get("component") or "hidden", data.layers,
+                                 data.width, k=output_tokens)
+    return write_site(data, outdir, title=title, overwrite=overwrite)

@@ -1,0 +1,146 @@
+"""A static neuron dashboard: one folder that works from ``file://`` with no server.
+
+Layout of ``SITE/`` (every data file is a script that stores one JSON value in
+``window.NH_DATA[name]``: browsers block ``fetch`` on ``file://``, but not ``<script src>``)::
+
+    index.html            every neuron: virtual-scrolled list, sort, filters, word search
+    neuron.html           one neuron: neuron.html#L{layer}N{neuron}
+    assets/dashboard.js   the pages' code; assets/dashboard.css
+    data/site.js          the manifest (layers, width, settings); the only file both pages load
+    data/layer-{L}.js     index columns of layer L (mean, std, selectivity, top words)
+    data/order-{key}.js   every neuron sorted by key (sel, mean, std), descending
+    data/n-{L}-{B}.js     the full records of neurons B*64 .. B*64+63 of layer L
+    data/search-{H}.js    for each word hashed to bucket H, its top neurons (top_neurons)
+
+Pages load ``data/site.js`` and then only the files they need (a layer when one of its rows
+scrolls into view, a block of neurons when one is opened), so a site of 100,000+ neurons
+opens at once. The pages' Content-Security-Policy allows scripts and styles from the folder
+only: no inline script or event handler, no request outside the folder; token text is set
+with ``textContent`` only, and data files escape ``<``, ``>`` and ``&``.
+
+Example:
+    >>> build_site("acts.h5", "site/", k=10, window=8)   # doctest: +SKIP
+    PosixPath('site/index.html')
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from neuroheat.errors import OutputExistsError
+from neuroheat.viz.dashboard.data import DashboardData
+from neuroheat.viz.html.page import asset, script_json
+
+__all__ = ["BLOCK", "SITE_CSP", "search_bucket", "write_site"]
+
+log = logging.getLogger(__name__)
+
+#: neurons per data/n-*.js file
+BLOCK = 64
+#: what the site's pages may load: their own folder's scripts and styles, data: images
+SITE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "connect-src 'none'; font-src 'none'; form-action 'none'; base-uri 'none'")
+_ORDER_KEYS = ("sel", "mean", "std")
+_MARKER = "neuroheat-dashboard"
+
+
+def search_bucket(word: str, buckets: int) -> int:
+    """The data/search-{H}.js file of ``word``: FNV-1a over its UTF-16 code units (what the
+    page computes with ``charCodeAt``), modulo ``buckets``."""
+    h = 0x811C9DC5
+    data = word.encode("utf-16-le")
+    for i in range(0, len(data), 2):
+        h ^= data[i] | (data[i + 1] << 8)
+        h = (h * 0x01000193) & 0xFFFFFFFF
+    return h % buckets
+
+
+def _write_data(folder: Path, name: str, value: Any) -> int:
+    text = f"(window.NH_DATA=window.NH_DATA||{{}})[{script_json(name)}]={script_json(value)};\n"
+    (folder / f"{name}.js").write_text(text, encoding="ascii")
+    return len(text)
+
+
+def _page(title: str, role: str) -> str:
+    return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+            f"<meta http-equiv=\"Content-Security-Policy\" content=\"{SITE_CSP}\">"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            f"<title>{html.escape(title)}</title>"
+            "<link rel=\"stylesheet\" href=\"assets/dashboard.css\">"
+            "<script src=\"data/site.js\"></script>"
+            "<script src=\"assets/dashboard.js\"></script></head>\n"
+            f"<body data-page=\"{role}\"><noscript>This dashboard needs JavaScript."
+            "</noscript></body></html>\n")
+
+
+def _prepare(out: Path, overwrite: bool) -> None:
+    if out.exists() and any(out.iterdir()):
+        marker = out / "data" / "site.js"
+        if not overwrite:
+            raise OutputExistsError(f"{out} exists and is not empty; pass --overwrite to "
+                                    "replace the site in it")
+        if not marker.exists():
+            raise OutputExistsError(f"{out} is not a neuroheat dashboard (no data/site.js): "
+                                    "refusing to delete it; choose an empty folder")
+        shutil.rmtree(out / "data", ignore_errors=True)
+        shutil.rmtree(out / "assets", ignore_errors=True)
+    (out / "data").mkdir(parents=True, exist_ok=True)
+    (out / "assets").mkdir(exist_ok=True)
+
+
+def write_site(data: DashboardData, outdir: str | os.PathLike, *, title: str | None = None,
+               overwrite: bool = False) -> Path:
+    """Write the site of ``data`` into ``outdir``; returns ``outdir/index.html``.
+
+    Example:
+        >>> write_site(collect("acts.h5"), "site")   # doctest: +SKIP
+    """
+    out = Path(outdir)
+    _prepare(out, overwrite)
+    folder = out / "data"
+    title = title or f"neuroheat: {data.meta.get('model') or 'neurons'}"
+    width, layers = data.width, data.layers
+    total = 0
+    for layer in layers:
+        total += _write_data(folder, f"layer-{layer}", data.layer_index(layer))
+        for b0 in range(0, width, BLOCK):
+            vocab: dict[str, int] = {}
+            neurons = [data.neuron(layer, n, vocab) for n in range(b0, min(width, b0 + BLOCK))]
+            total += _write_data(folder, f"n-{layer}-{b0 // BLOCK}",
+                                 {"vocab": list(vocab), "neurons": neurons})
+    ids = np.arange(len(layers) * width)
+    for key in _ORDER_KEYS:
+        column = np.concatenate([data.column(layer, key) for layer in layers])
+        order = np.lexsort((ids, -column))
+        total += _write_data(folder, f"order-{key}", order.tolist())
+    buckets = max(1, min(256, len(data.index.vocab) // 500))
+    searches: list[dict[str, list]] = [{} for _ in range(buckets)]
+    for t, word in enumerate(data.index.vocab):
+        ok = data.index.layer[t] >= 0
+        if not ok.any():
+            continue
+        searches[search_bucket(word, buckets)][word] = [
+            [int(a), int(b), float(s)] for a, b, s in
+            zip(data.index.layer[t][ok], data.index.neuron[t][ok], data.index.score[t][ok],
+                strict=True)]
+    for h, found in enumerate(searches):
+        total += _write_data(folder, f"search-{h}", found)
+    manifest = {"format": _MARKER, "title": title, "layers": layers, "width": width,
+                "block": BLOCK, "buckets": buckets, "k": data.k, "window": data.window,
+                "search_k": int(data.index.layer.shape[1]), "meta": data.meta,
+                "quantiles": data.contexts.quantiles, "probe": bool(data.probe),
+                "outputs": bool(data.outputs), "orders": list(_ORDER_KEYS)}
+    total += _write_data(folder, "site", manifest)
+    for name in ("dashboard.js", "dashboard.css"):
+        (out / "assets" / name).write_text(asset(name), encoding="utf-8")
+    (out / "index.html").write_text(_page(title, "index"), encoding="utf-8")
+    (out / "neuron.html").write_text(_page(title, "neuron"), encoding="utf-8")
+    log.info("wrote %s: %d neurons, %.1f MB of data", out, len(layers) * width, total / 1e6)
+    return out / "index.html"
