@@ -5,6 +5,7 @@ Sub-packages, one concept each: :mod:`~neuroheat.viz.text` (fonts, shaping, bidi
 paths), :mod:`~neuroheat.viz.color` (scales, palettes), :mod:`~neuroheat.viz.html` (page shell,
 CSP, inlined assets), :mod:`~neuroheat.viz.activations` (heatmap figure, neuron card,
 activation page), :mod:`~neuroheat.viz.saliency` (facets and views, one registry of views);
+:mod:`~neuroheat.viz.dashboard` (neuron dashboards: a static site, one neuron's page);
 :mod:`~neuroheat.viz.export` saves figures. The NeuroX- and textualheatmap-shaped entry points
 (:class:`TransformersVisualizer`, :class:`TextualHeatmap`) live in :mod:`neuroheat.compat` and
 are re-exported here. Every name loads on first use, so ``import neuroheat.viz`` (and the CLI,
@@ -29,6 +30,7 @@ _EXPORTS = {
     "ColorScale": "neuroheat.viz.color.scales",
     "ExportError": "neuroheat.viz.export",
     "FontStack": "neuroheat.viz.text.fonts",
+    "NeuronReport": "neuroheat.viz.dashboard.report",
     "RenderStyle": "neuroheat.viz.activations.style",
     "SaliencyDrawing": "neuroheat.viz.saliency.draw",
     "SaliencyHTML": "neuroheat.viz.saliency.page",
@@ -41,8 +43,10 @@ _EXPORTS = {
     "convert": "neuroheat.viz.export",
     "default_font_stack": "neuroheat.viz.text.fonts",
     "font_stack": "neuroheat.viz.text.fonts",
+    "build_site": "neuroheat.viz.dashboard.build",
     "layout_tokens": "neuroheat.viz.text.layout",
     "neuron_card": "neuroheat.viz.activations.card",
+    "neuron_report": "neuroheat.viz.dashboard.report",
     "saliency_compare_svg": "neuroheat.viz.saliency.focus",
     "saliency_continuations_svg": "neuroheat.viz.saliency.views",
     "saliency_dense_svg": "neuroheat.viz.saliency.dense",
