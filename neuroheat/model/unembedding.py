@@ -1,0 +1,127 @@
+"""Output tokens of neurons: which tokens a neuron's output direction promotes and suppresses.
+
+A neuron writes along one direction of the residual stream: for ``mlp`` neurons the column of
+the down projection it feeds (GPT-2's ``c_proj`` row, BERT's ``output.dense`` column, Llama's
+``down_proj`` column); for ``hidden`` and ``resid`` neurons, the basis vector of its
+dimension. Its effect on the output is that direction times the unembedding (the output
+embedding matrix of a causal-LM or masked-LM head): one logit per vocabulary token, the
+largest are the tokens it *promotes*, the smallest those it *suppresses*.
+
+What is included and what is not (the usual "direct logit" reading): the direction and the
+unembedding only. Not included: the final norm (GPT-2's ``ln_f``, Llama's ``norm``; it
+rescales and recentres the residual stream per token), the masked-LM head's transform
+(BERT's dense + GELU + LayerNorm before the decoder), the output bias, every later layer
+(the path through attention and later MLPs), and the neuron's activation value (the
+direction is taken at activation +1). Sites ``attn_out`` and ``mlp_out`` are residual
+dimensions like ``hidden``. Tokens are shown decoded (byte-level BPE bytes become text).
+
+Example:
+    >>> out = output_tokens("path/to/gpt2", "mlp", [1, 2], width=3072, k=5)   # doctest: +SKIP
+    >>> out[1][17]["promote"][:1]                                             # doctest: +SKIP
+    [['Paris', 0.41]]
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from neuroheat.errors import UnsupportedModelError
+from neuroheat.model.architectures import architecture_of, base_of, submodule
+
+__all__ = ["output_directions", "output_tokens", "unembedding"]
+
+log = logging.getLogger(__name__)
+
+WHAT = ("direction × unembedding, no final norm, head transform, bias or later layers")
+
+
+def unembedding(model: Any) -> np.ndarray:
+    """float32 ``[vocab, hidden]``: the output embedding matrix, or UnsupportedModelError."""
+    head = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
+    if head is None or getattr(head, "weight", None) is None:
+        raise UnsupportedModelError(
+            f"{type(model).__name__} has no unembedding (no causal-LM or masked-LM head): "
+            "output tokens need a decoder or masked-LM checkpoint; leave out --model")
+    return head.weight.detach().float().cpu().numpy()
+
+
+def output_directions(model: Any, component: str, layer: int, width: int) -> np.ndarray:
+    """float32 ``[width, hidden]``: the residual-stream direction each neuron writes to."""
+    hidden = int(unembedding(model).shape[1])
+    if component != "mlp":
+        if width != hidden:
+            raise UnsupportedModelError(f"the store's width {width} is not the model's hidden "
+                                        f"size {hidden}: is --model the store's model?")
+        return np.eye(width, dtype=np.float32)
+    arch = architecture_of(getattr(model.config, "model_type", None))
+    if arch is None or not arch.mlp or not arch.blocks:
+        raise UnsupportedModelError("output tokens of mlp neurons need an architecture whose "
+                                    "MLP is mapped (see neuroheat.model.architectures)")
+    block = submodule(base_of(model), arch.blocks)[layer - 1]
+    if arch.mlp_at == "output":  # BERT: the neurons feed `output.dense`
+        down = submodule(block, "output.dense")
+        w = down.weight.detach().float().cpu().numpy().T  # Linear [out, in] -> [in, out]
+    else:
+        down = submodule(block, arch.mlp)
+        w = down.weight.detach().float().cpu().numpy()
+        if hasattr(down, "in_features"):  # nn.Linear [hidden, width]
+            w = w.T
+    if w.shape != (width, hidden):
+        raise UnsupportedModelError(f"the down projection of layer {layer} is {w.shape}, not "
+                                    f"[{width}, {hidden}]: is --model the store's model?")
+    return w
+
+
+def _decode(tokenizer: Any, ids: np.ndarray) -> list[str]:
+    tokens = tokenizer.convert_ids_to_tokens([int(i) for i in ids])
+    out = []
+    for tok in tokens:
+        try:
+            text = tokenizer.convert_tokens_to_string([tok])
+        except Exception:  # noqa: BLE001 - a tokenizer that cannot decode one token
+            text = tok
+        out.append(text if text.strip() else repr(text))
+    return out
+
+
+def output_tokens(model: Any, component: str, layers: Sequence[int], width: int,
+                  k: int = 10) -> dict[int, dict[int, dict[str, Any]]]:
+    """``{layer: {neuron: {"promote": [[token, logit], ...], "suppress": [...], "what"}}}``:
+    the k tokens with the largest and the smallest logit of each neuron's direction (see the
+    module docstring). ``model``: anything :func:`~neuroheat.model.loading.load_model`
+    takes; its causal-LM or masked-LM head is loaded.
+
+    Example:
+        >>> output_tokens(loaded, "hidden", [0], 32, k=3)[0][5]["promote"]   # doctest: +SKIP
+    """
+    from neuroheat.model.loading import load_model
+
+    loaded = load_model(model, "base", device="cpu")
+    arch = architecture_of(getattr(loaded.config, "model_type", None))
+    task = "causal" if arch is not None and arch.causal else "mlm"
+    try:
+        loaded = load_model(model, task, device="cpu")
+    except Exception as exc:  # noqa: BLE001 - a checkpoint without that head
+        raise UnsupportedModelError(f"cannot load a {task} head for this model ({exc}); output "
+                                    "tokens need a decoder or masked-LM checkpoint") from None
+    U = unembedding(loaded.model)
+    out: dict[int, dict[int, dict[str, Any]]] = {}
+    for layer in layers:
+        logits = output_directions(loaded.model, component, int(layer), width) @ U.T
+        kk = min(k, logits.shape[1])
+        top = np.argsort(-logits, axis=1, kind="stable")[:, :kk]
+        low = np.argsort(logits, axis=1, kind="stable")[:, :kk]
+        out[int(layer)] = {
+            n: {"promote": [[t, float(v)] for t, v in
+                            zip(_decode(loaded.tokenizer, top[n]), logits[n, top[n]],
+                                strict=True)],
+                "suppress": [[t, float(v)] for t, v in
+                             zip(_decode(loaded.tokenizer, low[n]), logits[n, low[n]],
+                                 strict=True)],
+                "what": WHAT}
+            for n in range(width)}
+    return out
