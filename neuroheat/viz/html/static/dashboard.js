@@ -227,10 +227,12 @@
   IndexPage.prototype.doSearch = function () {
     var self = this, word = this.search.value.trim();
     this.results.textContent = '';
+    this.results.removeAttribute('data-word');
     if (!word) { return; }
     load('search-' + (fnv(word) % SITE.buckets)).then(function (found) {
       if (self.search.value.trim() !== word) { return; }
       self.results.textContent = '';
+      self.results.setAttribute('data-word', word);
       var hits = Object.prototype.hasOwnProperty.call(found, word) ? found[word] : null;
       if (!hits) {
         self.results.appendChild(el('p', 'nh-none', 'no neuron: this word does not occur in the corpus (words match exactly)'));
