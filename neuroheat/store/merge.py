@@ -27,6 +27,7 @@ from typing import Any
 
 from neuroheat.errors import OutputExistsError, StoreError
 from neuroheat.store.base import DEFAULT_CHUNK_MB
+from neuroheat.store.lock import StoreLock
 from neuroheat.store.paths import PathArg, PathsArg, expand_paths
 from neuroheat.store.sharded import ShardedStore
 from neuroheat.store.virtual import write_virtual
@@ -82,8 +83,15 @@ def merge_stores(
     paths = expand_paths(shards)
     if any(p.resolve() == output.resolve() for p in paths if p.exists()):
         raise StoreError(f"the output {output} is one of the shards; choose another name")
-    if output.exists() and not overwrite:
-        raise OutputExistsError(f"{output} exists; pass --overwrite to replace it")
+    with StoreLock(output):  # one writer per store, as for extraction
+        if output.exists() and not overwrite:
+            raise OutputExistsError(f"{output} exists; pass --overwrite to replace it")
+        _merge(output, paths, virtual=virtual, overwrite=overwrite, chunk_mb=chunk_mb)
+    return output
+
+
+def _merge(output: Path, paths: list[Path], *, virtual: bool, overwrite: bool,
+           chunk_mb: float) -> None:
     with ShardedStore(paths) as sharded:
         if virtual:
             rel = [os.path.relpath(p.resolve(), output.resolve().parent) for p in sharded.paths]
@@ -96,7 +104,7 @@ def merge_stores(
         if virtual:
             write_virtual(output, sharded, sentences, untokenized, attrs, rel, stats)
             log.info("wrote virtual store %s over %d shards", output, len(rel))
-            return output
+            return
         writer = StoreWriter.create(output, sentences, layers=layers, width=width, dtype=dtype,
                                     attrs=attrs, untokenized=untokenized, overwrite=overwrite)
         try:
@@ -109,4 +117,3 @@ def merge_stores(
         finally:
             writer.close()
     log.info("merged %d shards into %s", len(rel), output)
-    return output

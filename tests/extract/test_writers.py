@@ -1,0 +1,134 @@
+"""One writer per store: a second extraction to a live store is refused at once, with one line.
+
+The scenario of issue 12: an extraction is running when a second process extracts another
+corpus to the same path with --overwrite (or plain, or --resume). Before, both exited 0 and the
+file held the second corpus's words with the first run's statistics, marked complete.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+import neuroheat as nh
+from neuroheat.errors import StoreError, StoreLockedError
+from neuroheat.store.lock import StoreLock, lock_path
+from neuroheat.store.writer import StoreWriter
+
+REPO = Path(__file__).resolve().parents[2]
+ENV = dict(os.environ, HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1")
+
+
+def _corpus(path: Path, n: int, seed: int = 0) -> Path:
+    rng = np.random.default_rng(seed)
+    vocab = "the quick brown fox jumps over lazy dog neuron words cats run 1234 & < >".split()
+    path.write_text("\n".join(" ".join(rng.choice(vocab, size=rng.integers(1, 25)))
+                              for _ in range(n)) + "\n", encoding="utf-8")
+    return path
+
+
+def _extract(model: Path, corpus: Path, out: Path, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "neuroheat", "extract", str(model), str(corpus), str(out),
+         "--device", "cpu", "--batch-tokens", "512", "--quiet", *extra],
+        env=ENV, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _dump(path: Path) -> dict[str, np.ndarray]:
+    with h5py.File(path, "r") as f:
+        out = {k: f["activations"][k][...] for k in f["activations"]}
+        out.update({f"stats/{k}": f["stats"][k][...] for k in f["stats"]})
+        out["words"] = f["words"].asstr()[...]
+        out["complete"] = np.asarray(f.attrs["complete"])
+    return out
+
+
+def test_second_writer_is_refused_and_the_first_completes(tiny_bert, tmp_path):
+    big = _corpus(tmp_path / "big.txt", 1000)
+    small = _corpus(tmp_path / "small.txt", 100, seed=1)
+    out = tmp_path / "acts.h5"
+    first = _extract(tiny_bert, big, out)
+    deadline = time.monotonic() + 120
+    while not (out.exists() and lock_path(out).exists()) and time.monotonic() < deadline:
+        assert first.poll() is None, first.communicate()
+        time.sleep(0.02)
+    seconds = [_extract(tiny_bert, small, out, *flags)
+               for flags in (["--overwrite"], [], ["--resume"])]
+    results = [p.communicate(timeout=300) for p in seconds]
+    assert first.poll() is None, "the first writer finished too early for this test"
+    for p, (_, err) in zip(seconds, results, strict=True):
+        assert p.returncode == 2, err
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and "Traceback" not in err, err
+        assert str(out) in lines[0] and f"process {first.pid} on host" in lines[0], lines[0]
+    _, err = first.communicate(timeout=300)
+    assert first.returncode == 0, err
+    assert not lock_path(out).exists()
+    reference = nh.extract_activations(tiny_bert, big, tmp_path / "ref.h5", device="cpu",
+                                       batch_tokens=512, quiet=True)
+    got, ref = _dump(out), _dump(reference)
+    for key in ref:
+        np.testing.assert_array_equal(got[key], ref[key], err_msg=key)
+
+
+def test_lock_of_a_killed_run_does_not_block_resume(tiny_bert, tmp_path):
+    corpus = _corpus(tmp_path / "c.txt", 500)
+    out = tmp_path / "acts.h5"
+    proc = _extract(tiny_bert, corpus, out)
+    deadline = time.monotonic() + 120
+    while not out.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    if proc.returncode != -signal.SIGKILL:
+        pytest.skip("extraction finished before it could be killed")
+    assert lock_path(out).exists()  # left behind, naming a dead process
+    nh.extract_activations(tiny_bert, corpus, out, device="cpu", batch_tokens=512,
+                           resume=True, quiet=True)
+    reference = nh.extract_activations(tiny_bert, corpus, tmp_path / "ref.h5", device="cpu",
+                                       batch_tokens=512, quiet=True)
+    got, ref = _dump(out), _dump(reference)
+    for key in ref:
+        np.testing.assert_array_equal(got[key], ref[key], err_msg=key)
+    assert not lock_path(out).exists()
+
+
+def test_lock_is_exclusive_between_processes(tmp_path):
+    store = tmp_path / "s.h5"
+    code = ("import sys, time; from neuroheat.store.lock import StoreLock; "
+            "StoreLock(sys.argv[1]).acquire(); print('held', flush=True); time.sleep(60)")
+    holder = subprocess.Popen([sys.executable, "-c", code, str(store)], cwd=REPO,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(StoreLockedError, match=f"process {holder.pid} on host"):
+            StoreLock(store).acquire()
+    finally:
+        holder.kill()
+        holder.wait()
+    with StoreLock(store) as lock:  # the dead holder's lock is free at once
+        assert lock.held
+    assert not lock_path(store).exists()
+
+
+def test_finalize_refuses_a_file_replaced_behind_its_back(tmp_path):
+    path = tmp_path / "s.h5"
+    writer = StoreWriter.create(path, [["a", "b"]], layers=[0], width=2)
+    writer.write(0, 0, np.ones((2, 2), np.float16))
+    other = StoreWriter.create(tmp_path / "other.h5", [["c"]], layers=[0], width=2)
+    other.close()
+    os.replace(tmp_path / "other.h5", path)
+    from neuroheat.store.stats import RunningStats
+
+    with pytest.raises(StoreError, match="replaced or removed by another process"):
+        writer.finalize(RunningStats.empty((1, 2)))
+    with h5py.File(path, "r") as f:
+        assert not f.attrs["complete"]
