@@ -81,55 +81,62 @@ class DashboardData:
             return self.selectivity[[self._row[(layer, n)] for n in range(self.width)]]
         return np.nan_to_num(np.asarray(self.stats[layer][key], dtype=np.float64))
 
+    def _layer_words(self, layer: int) -> list[list[list[Any]]]:
+        """``[[display word, score], ...]`` of every neuron of a layer (cached)."""
+        cache = self.__dict__.setdefault("_words", {})
+        if layer not in cache:
+            rows = [self._row[(layer, n)] for n in range(self.width)]
+            types, scores = self.table.types[rows].tolist(), self.table.scores[rows].tolist()
+            vocab = [display_token(w) for w in self.table.vocab]
+            cache[layer] = [[[vocab[t], s] for t, s in zip(ts, ss, strict=True) if t >= 0]
+                            for ts, ss in zip(types, scores, strict=True)]
+        return cache[layer]
+
     def top_words(self, layer: int, neuron: int) -> list[tuple[str, float]]:
         """The neuron's top words (display text) and scores."""
-        row = self._row[(layer, neuron)]
-        return [(display_token(w), float(s)) for w, s in self.table.words(row)]
+        return [(w, s) for w, s in self._layer_words(layer)[neuron]]
 
     def layer_index(self, layer: int, n_words: int = 3) -> dict[str, Any]:
         """Index columns of one layer: mean, std, selectivity, top words."""
-        rows = [self._row[(layer, n)] for n in range(self.width)]
-        words = [[w for w, _ in self.table.words(r)[:n_words]] for r in rows]
         return {"layer": layer, "mean": _short(self.column(layer, "mean")),
                 "std": _short(self.column(layer, "std")), "sel": _short(self.column(layer, "sel")),
-                "words": [[display_token(w) for w in ws] for ws in words]}
+                "words": [[w for w, _ in ws[:n_words]] for ws in self._layer_words(layer)]}
 
-    def neuron(self, layer: int, neuron: int, vocab: dict[str, int]) -> dict[str, Any]:
-        """The JSON-ready record of one neuron; words are ids into ``vocab`` (grown here)."""
+    def neuron(self, layer: int, neuron: int, vocab: dict[int, int]) -> dict[str, Any]:
+        """The JSON-ready record of one neuron; words are ids into a file's word list:
+        ``vocab`` maps global word type ids to them (grown here; the list is
+        ``[display[t] for t in vocab]``)."""
         lc, win, st = self.contexts.layer(layer), self.windows[layer], self.stats[layer]
-        scale = float(win["scale"][neuron])
+        lists = self.__dict__.setdefault("_lists", {})
+        if layer not in lists:  # one tolist per array and layer, not per neuron
+            lists.clear()
+            lists[layer] = {key: value.tolist() for key, value in win.items()}
+        as_list = lists[layer]
 
         def windows(kind: str) -> list[dict[str, Any]]:
-            rows, values = win[f"{kind}_rows"][neuron], win[f"{kind}_values"][neuron]
-            peaks, peak_values = win[f"{kind}_peak"][neuron], win[f"{kind}_peak_value"][neuron]
             out = []
-            for r, v, peak, pv in zip(rows, values, peaks, peak_values, strict=True):
-                if peak < 0:
+            cols = ("sent", "pos", "peak_value", "first", "count", "types", "levels")
+            for sent, pos, pv, a, n, types, levels in zip(
+                    *(as_list[f"{kind}_{c}"][neuron] for c in cols), strict=True):
+                if sent < 0:
                     continue
-                ok = r >= 0
-                sent, pos = self.contexts.locate(int(peak))
-                ids = [vocab.setdefault(self.display[t], len(vocab))
-                       for t in self.contexts.word_ids[r[ok]]]
-                levels = np.round(np.nan_to_num(v[ok]) / (scale or 1.0) * _LEVELS)
-                out.append({"s": sent, "p": pos, "v": float(pv),
-                            "o": int(np.count_nonzero(ok[:len(r) // 2])), "w": ids,
-                            "a": levels.astype(int).tolist()})
+                out.append({"s": sent, "p": pos, "v": pv, "o": self.window - a,
+                            "w": [vocab.setdefault(t, len(vocab)) for t in types[a:a + n]],
+                            "a": levels[a:a + n]})
             return out
 
         bands = []
         if lc.band_edges is not None:
-            edges = lc.band_edges[neuron]
-            per = win["band_rows"].shape[1] // (len(edges) - 1)
-            allw = windows("band")
-            by_band: list[list[dict[str, Any]]] = [[] for _ in range(len(edges) - 1)]
-            peaks = win["band_peak"][neuron]
-            j = 0
-            for i, peak in enumerate(peaks):
-                if peak >= 0:
-                    by_band[i // per].append(allw[j])
-                    j += 1
-            bands = [{"lo": float(edges[b]), "hi": float(edges[b + 1]), "samples": by_band[b]}
-                     for b in range(len(edges) - 1)]
+            edges = lc.band_edges[neuron].tolist()
+            n_bands = len(edges) - 1
+            per = win["band_sent"].shape[1] // n_bands
+            found = win["band_sent"][neuron] >= 0
+            allw = iter(windows("band"))
+            by_band: list[list[dict[str, Any]]] = [[] for _ in range(n_bands)]
+            for i in np.flatnonzero(found):
+                by_band[i // per].append(next(allw))
+            bands = [{"lo": edges[b], "hi": edges[b + 1], "samples": by_band[b]}
+                     for b in range(n_bands)]
         hist = None
         if lc.histogram is not None:
             hist = {"lo": float(lc.hist_lo[neuron]), "hi": float(lc.hist_hi[neuron]),
@@ -139,9 +146,10 @@ class DashboardData:
             "stats": {key: float(st[key][neuron]) for key in ("count", "mean", "std", "min",
                                                                "max")},
             "sel": float(self.selectivity[self._row[(layer, neuron)]]),
-            "words": [[w, s] for w, s in self.top_words(layer, neuron)],
-            "scale": scale, "top": windows("top"), "bottom": windows("bottom"),
-            "hist": hist, "bands": bands, "quantiles": self.contexts.quantiles,
+            "words": self._layer_words(layer)[neuron],
+            "scale": float(win["scale"][neuron]), "top": windows("top"),
+            "bottom": windows("bottom"), "hist": hist, "bands": bands,
+            "quantiles": self.contexts.quantiles,
             "probe": self.probe.get((layer, neuron)),
             "out": self.outputs.get(layer, {}).get(neuron),
         }
@@ -149,42 +157,52 @@ class DashboardData:
 
 def _short(values: np.ndarray) -> list[float]:
     """Values rounded to 4 significant digits (for the index: display and sorting only)."""
-    v = np.asarray(values, dtype=np.float64)
-    return [float(f"{x:.4g}") for x in np.nan_to_num(v)]
+    return [float(f"{x:.4g}") for x in np.nan_to_num(np.asarray(values, dtype=np.float64))]
 
 
 def _windows(src: Any, ctx: NeuronContexts, layer: int, w: int,
              chunk_mb: float) -> dict[str, np.ndarray]:
-    """Window rows and values of every context of a layer (one pass over the layer)."""
+    """Every context window of a layer as arrays ``[neurons, contexts, ...]`` (one pass over
+    the layer for the values): sentence / position of the peak (-1: no context), its value,
+    the first valid slot and the number of valid slots of the window, global word type ids
+    and colour levels per slot, and each neuron's colour ``scale``."""
     lc = ctx.layer(layer)
     width = lc.top_rows.shape[0]
     kinds = {"top": lc.top_rows, "bottom": lc.bottom_rows}
     if lc.sample_rows is not None:
         kinds["band"] = lc.sample_rows.reshape(width, -1)
-    out: dict[str, np.ndarray] = {}
-    flat_rows, flat_neurons, shapes = [], [], {}
+    windows, flat_rows, flat_neurons = {}, [], []
     for kind, rows in kinds.items():
         if rows is None:
             rows = np.zeros((width, 0), np.int64)
         wr = window_rows(ctx.offsets, rows.ravel(), w).reshape(width, rows.shape[1], 2 * w + 1)
-        out[f"{kind}_rows"], out[f"{kind}_peak"] = wr, rows
-        shapes[kind] = wr.shape
+        windows[kind] = (rows, wr)
         flat_rows.append(wr.ravel())
         flat_neurons.append(np.broadcast_to(np.arange(width)[:, None, None], wr.shape).ravel())
     values = gather_values(src, layer, np.concatenate(flat_rows), np.concatenate(flat_neurons),
                            chunk_mb=chunk_mb)
-    at = 0
+    at, split = 0, {}
     scale = np.zeros(width)
-    for kind, shape in shapes.items():
-        n = int(np.prod(shape))
-        v = values[at:at + n].reshape(shape)
-        at += n
-        out[f"{kind}_values"] = v
-        peak = out[f"{kind}_peak"]
-        out[f"{kind}_peak_value"] = v[:, :, w] if v.shape[1] else np.zeros(peak.shape)
+    for kind, (_, wr) in windows.items():
+        v = np.nan_to_num(values[at:at + wr.size].reshape(wr.shape))
+        at += wr.size
+        split[kind] = v
         if v.size:
-            scale = np.maximum(scale, np.nanmax(np.abs(np.nan_to_num(v)), axis=(1, 2)))
-    out["scale"] = scale
+            scale = np.maximum(scale, np.abs(v).max(axis=(1, 2)))
+    safe = np.where(scale > 0, scale, 1.0)[:, None, None]
+    out: dict[str, np.ndarray] = {"scale": scale}
+    for kind, (peaks, wr) in windows.items():
+        ok = wr >= 0
+        sent = np.searchsorted(ctx.offsets, np.maximum(peaks, 0), side="right") - 1
+        out[f"{kind}_sent"] = np.where(peaks >= 0, sent, -1)
+        out[f"{kind}_pos"] = np.where(peaks >= 0, peaks - ctx.offsets[sent], -1)
+        out[f"{kind}_peak_value"] = split[kind][:, :, w] if wr.shape[1] else \
+            np.zeros(peaks.shape)
+        out[f"{kind}_first"] = np.argmax(ok, axis=2) if wr.shape[1] else np.zeros(peaks.shape,
+                                                                                     int)
+        out[f"{kind}_count"] = ok.sum(axis=2)
+        out[f"{kind}_types"] = np.where(ok, ctx.word_ids[np.maximum(wr, 0)], -1)
+        out[f"{kind}_levels"] = np.round(split[kind] / safe * _LEVELS).astype(np.int64)
     return out
 
 

@@ -111,10 +111,11 @@ def write_site(data: DashboardData, outdir: str | os.PathLike, *, title: str | N
     for layer in layers:
         total += _write_data(folder, f"layer-{layer}", data.layer_index(layer))
         for b0 in range(0, width, BLOCK):
-            vocab: dict[str, int] = {}
+            vocab: dict[int, int] = {}
             neurons = [data.neuron(layer, n, vocab) for n in range(b0, min(width, b0 + BLOCK))]
             total += _write_data(folder, f"n-{layer}-{b0 // BLOCK}",
-                                 {"vocab": list(vocab), "neurons": neurons})
+                                 {"vocab": [data.display[t] for t in vocab],
+                                  "neurons": neurons})
     ids = np.arange(len(layers) * width)
     for key in _ORDER_KEYS:
         column = np.concatenate([data.column(layer, key) for layer in layers])
