@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 
 from neuroheat.analysis.options import RunOptions
-from neuroheat.analysis.source import SourceArg
+from neuroheat.analysis.source import SourceArg, open_source
 from neuroheat.errors import InputError
 from neuroheat.viz.dashboard.data import collect
-from neuroheat.viz.dashboard.site import write_site
+from neuroheat.viz.dashboard.site import check_output, write_site
 
 __all__ = ["build_site", "probe_weights"]
 
@@ -72,13 +72,16 @@ def build_site(
     """
     if isinstance(window, bool) or not isinstance(window, int) or window < 0:
         raise InputError(f"window must be an integer >= 0, got {window!r}")
-    data = collect(store, layers, k=k, window=window, bins=bins, quantiles=quantiles,
-                   bands=bands, samples=samples, options=options)
-    if probe is not None:
-        data.probe = probe_weights(probe)
-    if model is not None:
-        from neuroheat.model.unembedding import output_tokens as tokens_of
+    check_output(Path(outdir), overwrite)  # before any work
+    weights = probe_weights(probe) if probe is not None else {}
+    with open_source(store) as src:
+        outputs = {}
+        if model is not None:  # first: a wrong model fails before the analysis runs
+            from neuroheat.model.unembedding import output_tokens as tokens_of
 
-        data.outputs = tokens_of(model, data.meta.get("component") or "hidden", data.layers,
-                                 data.width, k=output_tokens)
+            outputs = tokens_of(model, src.meta.get("component") or "hidden",
+                                src.check_layers(layers), src.hidden_size, k=output_tokens)
+        data = collect(src, layers, k=k, window=window, bins=bins, quantiles=quantiles,
+                       bands=bands, samples=samples, options=options)
+    data.probe, data.outputs = weights, outputs
     return write_site(data, outdir, title=title, overwrite=overwrite)

@@ -38,7 +38,7 @@ from neuroheat.errors import OutputExistsError
 from neuroheat.viz.dashboard.data import DashboardData
 from neuroheat.viz.html.page import asset, script_json
 
-__all__ = ["BLOCK", "SITE_CSP", "search_bucket", "write_site"]
+__all__ = ["BLOCK", "SITE_CSP", "check_output", "search_bucket", "write_site"]
 
 log = logging.getLogger(__name__)
 
@@ -80,15 +80,26 @@ def _page(title: str, role: str) -> str:
             "</noscript></body></html>\n")
 
 
+def check_output(out: Path, overwrite: bool) -> bool:
+    """Whether ``out`` holds a site to replace; OutputExistsError when it may not be written
+    (not empty without ``overwrite``, or not a dashboard: never deleted)."""
+    if not out.exists():
+        return False
+    if not out.is_dir():
+        raise OutputExistsError(f"{out} is a file; the site is a folder: choose another path")
+    if not any(out.iterdir()):
+        return False
+    if not overwrite:
+        raise OutputExistsError(f"{out} exists and is not empty; pass --overwrite to replace "
+                                "the site in it")
+    if not (out / "data" / "site.js").exists():
+        raise OutputExistsError(f"{out} is not a neuroheat dashboard (no data/site.js): "
+                                "refusing to delete it; choose an empty folder")
+    return True
+
+
 def _prepare(out: Path, overwrite: bool) -> None:
-    if out.exists() and any(out.iterdir()):
-        marker = out / "data" / "site.js"
-        if not overwrite:
-            raise OutputExistsError(f"{out} exists and is not empty; pass --overwrite to "
-                                    "replace the site in it")
-        if not marker.exists():
-            raise OutputExistsError(f"{out} is not a neuroheat dashboard (no data/site.js): "
-                                    "refusing to delete it; choose an empty folder")
+    if check_output(out, overwrite):
         shutil.rmtree(out / "data", ignore_errors=True)
         shutil.rmtree(out / "assets", ignore_errors=True)
     (out / "data").mkdir(parents=True, exist_ok=True)
