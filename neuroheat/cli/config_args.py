@@ -34,6 +34,9 @@ def add_config_arguments(parser: Any, cls: type, *, exclude: Collection[str] = (
                                   "default": argparse.SUPPRESS}
         if isinstance(f.default, bool):
             kwargs["action"] = "store_true"
+        elif isinstance(f.default, tuple):  # a repeatable option (e.g. --sae DIR --sae DIR)
+            kwargs["action"] = "append"
+            kwargs["metavar"] = meta.get("metavar")
         else:
             kind = meta.get("type") or (type(f.default) if f.default is not None else None)
             if kind in (int, float):

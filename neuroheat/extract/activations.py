@@ -188,7 +188,12 @@ def extract_activations(
     block = _plan_block(lines.num_sentences, cfg.plan_block)
     output = spec.output_path(output)
     with StoreLock(output):  # from the first check to the last byte: one writer per store
-        _extract(model, lines, spec, block, output, cfg)
+        if cfg.saes:  # SAE latents: a sparse store (neuroheat.extract.latents)
+            from neuroheat.extract.latents import extract_latents
+
+            extract_latents(model, lines, spec, block, output, cfg)
+        else:
+            _extract(model, lines, spec, block, output, cfg)
     return output
 
 

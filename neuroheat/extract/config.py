@@ -33,6 +33,10 @@ class ExtractConfig(Config):
     dtype: str = option("float16", "storage dtype", choices=DTYPES, match=True)
     component: str = option("hidden", "site kind to store: hidden (default) or mlp",
                             match=True)
+    saes: Any = option((), "SAE folder (SAELens, sparsify or Gemma Scope) whose latents to "
+                       "store sparsely instead of COMPONENT, as DIR or SITE=DIR (e.g. "
+                       "resid.3=DIR); repeat for SAEs at several layers", flag="--sae",
+                       metavar="DIR")
     include_special_tokens: bool = option(False, "also store rows for [CLS]/[SEP]-like tokens",
                                           match=True)
     random_weights: bool = option(False, "random weights from the model's config (control "

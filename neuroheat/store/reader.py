@@ -42,7 +42,19 @@ def _decode(value: Any) -> Any:
 
 
 class Store(StoreBase):
-    """One store file. Use :func:`neuroheat.open_store` to open it (also shards, globs)."""
+    """One store file. Use :func:`neuroheat.open_store` to open it (also shards, globs).
+
+    ``Store(path)`` of a file in the sparse layout (SAE latents) returns a
+    :class:`~neuroheat.store.sparse_reader.SparseStore`, with the same reader API."""
+
+    sparse = False
+
+    def __new__(cls, path: str | os.PathLike, **kwargs: Any) -> Any:
+        if cls is Store and _is_sparse_file(Path(path)):
+            from neuroheat.store.sparse_reader import SparseStore
+
+            return SparseStore(path, **kwargs)  # not a Store: __init__ is not run again
+        return super().__new__(cls)
 
     def __init__(self, path: str | os.PathLike, *, allow_incomplete: bool = False):
         self.path = Path(path)
@@ -239,3 +251,15 @@ class Store(StoreBase):
         pos = self.layer_index(layer)
         return {k: g[k][pos] for k in L.STAT_NAMES}
 
+
+
+def _is_sparse_file(path: Path) -> bool:
+    """Whether ``path`` is a store in the sparse (latent) layout; False for anything else,
+    which :class:`Store` then reports properly."""
+    from neuroheat.store.sparse_layout import is_sparse_meta
+
+    try:
+        with h5py.File(path, "r") as f:
+            return is_sparse_meta(f.attrs)
+    except (OSError, TypeError, ValueError):
+        return False

@@ -1,0 +1,219 @@
+"""Extract SAE latents of a corpus into a sparse store (``extract_activations(..., saes=[...])``).
+
+Same corpus reading, alignment, plan, shards, lock and resume as dense extraction
+(:func:`~neuroheat.extract.activations.extract_activations` hands over here once it has the
+shard's lines and holds the output's lock); the runner is
+:class:`~neuroheat.extract.latent_runner.LatentRunner` and the writer
+:class:`~neuroheat.store.sparse_writer.SparseStoreWriter`. The stored layers are the SAEs'
+base-site layers, named ``sae.<site>`` in ``sites``; the SAEs' records (format, hook, site,
+widths, weight fingerprint) are the ``saes`` attribute, and the fingerprints must agree for
+``--resume`` and between shards.
+
+Example:
+    >>> nh.extract_activations(llama, "corpus.txt", "lat.h5", saes=["saes/blocks.6.hook_resid_post"])  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from neuroheat.errors import InputError, StoreError
+from neuroheat.extract import align
+from neuroheat.extract.config import ExtractConfig
+from neuroheat.extract.plan import plan_digest, plan_units
+from neuroheat.extract.shard import auto_device, plan_in_blocks
+from neuroheat.model.loading import load_model
+from neuroheat.sae.formats import load_saes
+from neuroheat.sae.sites import LatentSites
+from neuroheat.store.sparse_writer import SparseStoreWriter
+from neuroheat.store.stats import RunningStats
+
+log = logging.getLogger(__name__)
+
+# the dense extraction's defaults (extract/activations.py DEFAULT_BATCH_TOKENS)
+_BATCH_TOKENS = {"cpu": 1024, "cuda": 16384}
+_RESUME_KEYS = ("model", *ExtractConfig.fields_where("match"), "corpus_sha256",
+                "sentence_start", "sentence_stop", "num_sentences_total", "sae_fingerprints")
+
+
+def extract_latents(model: Any, lines: Any, spec: Any, block: int, output: Path,
+                    cfg: ExtractConfig) -> None:
+    """Extract the latents of ``cfg.saes`` for the sentences of shard ``spec`` of ``lines``."""
+    if cfg.layers is not None:
+        raise InputError("--layers does not apply with --sae: the stored layers are the SAEs' "
+                         "sites")
+    if output.exists() and not (cfg.resume or cfg.overwrite):
+        raise InputError(f"{output} exists; pass --overwrite to replace it or --resume to "
+                         "continue an interrupted extraction")
+    saes = load_saes(list(cfg.saes))
+    if cfg.random_weights:
+        import torch
+
+        torch.manual_seed(cfg.seed)
+    device = cfg.device if cfg.device_map else auto_device(cfg.device)
+    loaded = load_model(model, "base", device=device, random_weights=cfg.random_weights,
+                        revision=cfg.revision, trust_remote_code=cfg.trust_remote_code,
+                        model_dtype=cfg.model_dtype, device_map=cfg.device_map,
+                        attn_implementation=cfg.attn_implementation)
+    bound = LatentSites(loaded.model, saes)
+    words = lines.read(spec.start, spec.stop)
+    batch_tokens = int(cfg.batch_tokens or _BATCH_TOKENS.get(loaded.device.type, 4096))
+    max_length = int(min(cfg.max_length or loaded.max_length, loaded.max_length))
+    runner, units, encoded = _plan(loaded, bound, words, cfg, batch_tokens, max_length,
+                                   spec, block)
+    used = ExtractConfig.build(
+        cfg, include_special_tokens=bool(cfg.include_special_tokens), batch_tokens=batch_tokens,
+        max_length=max_length, random_weights=bool(cfg.random_weights), seed=int(cfg.seed),
+        plan_block=block, revision=cfg.revision or "", saes=())
+    if "plan_shards" in ExtractConfig.field_names():
+        used = ExtractConfig.build(used, plan_shards=int(getattr(cfg, "plan_shards", None)
+                                                         or spec.count))
+    records = bound.describe()
+    settings = {
+        "model": loaded.name,
+        **{k: getattr(used, k) for k in ExtractConfig.fields_where("record") if k != "saes"},
+        "component": "sae", "corpus_sha256": lines.checksum,
+        "sentence_start": spec.start, "sentence_stop": spec.stop,
+        "num_sentences_total": lines.num_sentences, "shard_index": spec.index,
+        "num_shards": spec.count, "tokenizer": type(loaded.tokenizer).__name__,
+        "model_type": loaded.config.model_type, "num_model_layers": loaded.num_layers,
+        "sites": ",".join(bound.names), "saes": records,
+        "sae_fingerprints": ",".join(r["fingerprint"] for r in records),
+        "match_settings": ",".join([*ExtractConfig.fields_where("match"), "sae_fingerprints"]),
+        "model_dtype": loaded.dtype,
+        "attn_implementation": str(getattr(loaded.config, "_attn_implementation", None) or ""),
+    }
+    writer = _open(output, encoded, bound, cfg, settings)
+    if writer is None:
+        return
+    shape = (len(bound.layers), bound.width())
+    digest = plan_digest(units)
+    state = writer.load_checkpoint() if cfg.resume else None
+    done, stats, active = 0, RunningStats.empty(shape), np.zeros(shape, np.int64)
+    if state is not None and str(state.get("plan_digest")) == digest:
+        done, stats, active = int(state["units_done"]), RunningStats.from_dict(state), \
+            state["active"].astype(np.int64)
+        log.info("resuming %s: %d of %d batches already written", output, done, len(units))
+    elif state is not None:
+        log.warning("progress file of %s does not match this plan; starting over", output)
+        writer.truncate([0] * len(bound.layers))
+    _run(runner, units, done, stats, active, writer, digest, quiet=cfg.quiet,
+         checkpoint_seconds=cfg.checkpoint_seconds)
+    log.info("wrote %s: %d sentences, SAE latents at %s", output, len(words),
+             ", ".join(bound.names))
+
+
+def _plan(loaded, bound, words, cfg, batch_tokens, max_length, spec, block):
+    from neuroheat.extract.latent_runner import LatentRunner
+
+    encoded = align.encode_corpus(loaded.tokenizer, words, cfg.aggregation,
+                                  include_special_tokens=cfg.include_special_tokens,
+                                  first_line=spec.start + 1) if words else []
+    specials = align.special_tokens(loaded.tokenizer)
+    n_special = len(specials.prefix) + len(specials.suffix)
+    kwargs = dict(n_special=n_special, capacity=max_length - n_special,
+                  batch_tokens=batch_tokens, causal=loaded.causal)
+    if block:
+        parts = getattr(spec, "parts", None) or None
+        extra = {"parts": parts} if parts else {}
+        units = plan_in_blocks(encoded, start=spec.start, block=block, **extra, **kwargs)
+    else:
+        units = plan_units(encoded, **kwargs)
+    runner = LatentRunner(loaded, bound, encoded, specials, cfg.aggregation, cfg.dtype,
+                          first_line=spec.start + 1)
+    return runner, units, encoded
+
+
+def _open(output: Path, encoded, bound, cfg, settings) -> SparseStoreWriter | None:
+    if output.exists() and cfg.resume:
+        try:
+            writer = SparseStoreWriter(output)
+        except (OSError, StoreError):
+            raise StoreError(f"{output} is not a sparse neuroheat store; cannot resume it "
+                             "(use --overwrite to replace it)") from None
+        for key in _RESUME_KEYS:
+            if str(writer.attrs.get(key)) != str(settings.get(key)):
+                writer.close()
+                raise StoreError(f"cannot resume {output}: its {key} is "
+                                 f"{writer.attrs.get(key)!r} but this run has "
+                                 f"{settings.get(key)!r}; use the same settings or --overwrite")
+        if bool(writer.attrs.get("complete")):
+            log.info("%s is already complete; nothing to resume", output)
+            writer.close()
+            return None
+        return writer
+    untok, base = [], 0
+    for e in encoded:
+        untok.extend(base + u for u in e.untokenized)
+        base += len(e.rows)
+    return SparseStoreWriter.create(output, [e.rows for e in encoded], layers=bound.layers,
+                                    width=bound.width(), dtype=cfg.dtype, attrs=settings,
+                                    untokenized=untok, overwrite=cfg.overwrite or cfg.resume)
+
+
+def _run(runner, units, done, stats, active, writer, digest, *, quiet, checkpoint_seconds):
+    """Compute units on the device while a writer thread stages finished ones in order."""
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=sum(u.n_rows for u in units), initial=sum(u.n_rows for u in units[:done]),
+               unit="word", disable=quiet or not sys.stderr.isatty(), desc="extract latents")
+    pending: queue.Queue = queue.Queue(maxsize=2)
+    failure: list[BaseException] = []
+    progress = {"done": done, "stats": stats, "active": active, "last": time.monotonic()}
+
+    def save() -> None:
+        state = progress["stats"].as_dict()
+        state.update(units_done=np.int64(progress["done"]), plan_digest=np.str_(digest),
+                     active=progress["active"])
+        writer.checkpoint(state)
+        progress["last"] = time.monotonic()
+
+    def write_loop() -> None:
+        try:
+            while (res := pending.get()) is not None:
+                for pos, codes in enumerate(res.codes):
+                    writer.write_unit(pos, res.unit.sentences, res.row_starts, codes.row_nnz,
+                                      codes.indices, codes.values)
+                progress["stats"] = progress["stats"].merge(res.stats)
+                progress["active"] = progress["active"] + res.active
+                progress["done"] += 1
+                bar.update(res.unit.n_rows)
+                if time.monotonic() - progress["last"] >= checkpoint_seconds:
+                    save()
+        except BaseException as exc:  # surfaced in the main thread
+            failure.append(exc)
+            while pending.get() is not None:
+                pass
+
+    thread = threading.Thread(target=write_loop, name="neuroheat-latent-writer", daemon=True)
+    thread.start()
+    try:
+        for unit in units[done:]:
+            if failure:
+                break
+            pending.put(runner.run(unit))
+    except BaseException:  # keep every finished batch, then re-raise
+        pending.put(None)
+        thread.join()
+        bar.close()
+        save()
+        writer.close()
+        log.warning("extraction of %s stopped after %d of %d batches; run again with --resume "
+                    "to continue", writer.path, progress["done"], len(units))
+        raise
+    pending.put(None)
+    thread.join()
+    bar.close()
+    if failure:
+        save()
+        writer.close()
+        raise failure[0]
+    writer.finalize(progress["stats"], progress["active"])

@@ -1,0 +1,295 @@
+"""Lazy, read-only access to one sparse (latent) store: the same API as a dense store.
+
+:class:`SparseStore` is what :class:`~neuroheat.store.reader.Store` (and so ``open_store``
+and the sharded reader) returns for a file in the sparse layout. ``sentence``, ``rows``,
+``iter_rows`` and ``iter_stored_rows`` give dense arrays (zeros filled in, for code that wants
+rows); ``neuron`` and :meth:`SparseStore.iter_nonzeros` read only the non-zeros, which is
+what the analysis functions use (cost proportional to the non-zeros, not rows x width).
+
+Example:
+    >>> with open_store("latents.h5") as store:             # doctest: +SKIP
+    ...     store.sparse, store.sentence(0, layer=7).shape, store.active(7)[:3]
+    (True, (12, 16384), array([ 0, 41,  3]))
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+
+from neuroheat.errors import IncompleteStoreError, StoreError
+from neuroheat.store import layout as L
+from neuroheat.store import sparse_layout as S
+from neuroheat.store.base import DEFAULT_CHUNK_MB, StoreBase
+
+#: bytes per non-zero read at once: int32 index + float32 value + int64 row
+_NNZ_BYTES = 16
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, bytes):
+        value = value.decode("utf-8")
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+class SparseStore(StoreBase):
+    """One sparse store file (``layout = "sparse-csr"``, format v2)."""
+
+    sparse = True
+
+    def __init__(self, path: str | os.PathLike, *, allow_incomplete: bool = False):
+        self.path = Path(path)
+        if not self.path.exists():
+            raise StoreError(f"{self.path} does not exist")
+        try:
+            self._file = h5py.File(self.path, "r")
+        except OSError as exc:
+            raise StoreError(f"{self.path} is not a readable HDF5 file: {exc}") from exc
+        try:
+            self._check(allow_incomplete)
+        except Exception:
+            self._file.close()
+            raise
+
+    def close(self) -> None:
+        """Close the file."""
+        self._file.close()
+
+    # -- metadata (as in the dense reader) --------------------------------------------------
+    @cached_property
+    def meta(self) -> dict[str, Any]:
+        """Every attribute of the store as plain Python values."""
+        return {k: _decode(v) for k, v in self._file.attrs.items()}
+
+    @cached_property
+    def layers(self) -> list[int]:
+        """Model layer numbers of the stored layers (one SAE each), in stored order."""
+        return [int(x) for x in self._file.attrs["layers"]]
+
+    @property
+    def num_layers(self) -> int:
+        """Number of stored layers."""
+        return len(self.layers)
+
+    @cached_property
+    def hidden_size(self) -> int:
+        """Latents per stored layer (the SAE width)."""
+        return int(self._file.attrs["width"])
+
+    @cached_property
+    def offsets(self) -> np.ndarray:
+        """int64 ``[num_sentences + 1]``: rows of sentence i are ``offsets[i]:offsets[i+1]``."""
+        return self._file[L.OFFSETS][...]
+
+    @property
+    def num_sentences(self) -> int:
+        """Number of sentences."""
+        return len(self.offsets) - 1
+
+    @property
+    def num_words(self) -> int:
+        """Number of rows (words) of the corpus."""
+        return int(self.offsets[-1])
+
+    @property
+    def complete(self) -> bool:
+        """Whether the extraction finished (latents and statistics are written last)."""
+        return bool(self._file.attrs.get("complete", False))
+
+    @cached_property
+    def saes(self) -> list[dict[str, Any]]:
+        """One record per stored SAE (format, hook, site, source, widths, fingerprint)."""
+        value = self.meta.get("saes") or []
+        return value if isinstance(value, list) else []
+
+    def layer_index(self, layer: int) -> int:
+        """Position of model layer ``layer`` on the stored layer axis."""
+        return self.layers.index(self.check_layer(layer))
+
+    def _check_sentence(self, i: int) -> int:
+        if not -self.num_sentences <= int(i) < self.num_sentences:
+            raise StoreError(f"sentence {i} is out of range: the store has "
+                             f"{self.num_sentences} sentences (0..{self.num_sentences - 1})")
+        return int(i) % max(self.num_sentences, 1)
+
+    def words(self, i: int) -> list[str]:
+        """The stored words of sentence ``i``."""
+        i = self._check_sentence(i)
+        a, b = self.offsets[i], self.offsets[i + 1]
+        return self._file[L.WORDS].asstr()[a:b].tolist()
+
+    def all_words(self) -> list[str]:
+        """Every row's word, in corpus order."""
+        return self._file[L.WORDS].asstr()[...].tolist()
+
+    @cached_property
+    def word_ids(self) -> np.ndarray:
+        """int32 ``[num_words]``: each row's index into :attr:`vocab`."""
+        return self._file[L.WORD_IDS][...]
+
+    @cached_property
+    def vocab(self) -> list[str]:
+        """Word types of the corpus, in first-seen order."""
+        return self._file[L.VOCAB].asstr()[...].tolist()
+
+    @cached_property
+    def untokenized(self) -> np.ndarray:
+        """Rows of words that tokenized to nothing."""
+        return self._file[L.UNTOKENIZED][...]
+
+    def stats(self, layer: int | None = None) -> dict[str, np.ndarray]:
+        """Per-latent ``count, mean, M2, min, max`` (float64) over every row, zeros included."""
+        g = self._file[L.STATS]
+        if layer is None:
+            return {k: g[k][...] for k in L.STAT_NAMES}
+        pos = self.layer_index(layer)
+        return {k: g[k][pos] for k in L.STAT_NAMES}
+
+    def _check(self, allow_incomplete: bool) -> None:
+        f = self._file
+        if _decode(f.attrs.get("format")) != L.FORMAT_NAME or not S.is_sparse_meta(f.attrs):
+            raise StoreError(f"{self.path} is not a sparse neuroheat store")
+        version = int(f.attrs.get("format_version", 0))
+        if version > S.FORMAT_VERSION:
+            raise StoreError(f"{self.path} has store format v{version}; this neuroheat reads up "
+                             f"to v{S.FORMAT_VERSION}: upgrade neuroheat")
+        if not bool(f.attrs.get("complete", False)):
+            msg = (f"{self.path} is incomplete (its extraction was interrupted or is running); "
+                   "finish it with `neuroheat extract ... --resume`")
+            if not allow_incomplete:
+                raise IncompleteStoreError(msg + ", or open it with allow_incomplete=True")
+            return
+        for layer in self.layers:
+            if L.layer_name(layer) not in f.get(S.LATENTS, {}):
+                raise StoreError(f"{self.path} lacks the latents of layer {layer}; the file is "
+                                 "damaged: re-run the extraction with --overwrite")
+
+    def __repr__(self) -> str:
+        return (f"<neuroheat SparseStore {self.path.name}: {self.num_sentences} sentences, "
+                f"{self.num_words} words, layers {self.layers}, {self.hidden_size} latents>")
+
+    # -- the CSR arrays ---------------------------------------------------------------------
+    def _group(self, layer: int) -> Any:
+        self.layer_index(layer)
+        if not self.complete:
+            raise IncompleteStoreError(f"{self.path} is incomplete: its latents are laid out "
+                                       "when the extraction finishes; resume it first")
+        return self._file[S.LATENTS][L.layer_name(layer)]
+
+    @lru_cache(maxsize=8)  # noqa: B019 - one store, a few layers; freed with the store
+    def indptr(self, layer: int) -> np.ndarray:
+        """int64 ``[num_words + 1]`` row pointers of ``layer``."""
+        return self._group(layer)[S.INDPTR][...]
+
+    def nnz(self, layer: int) -> int:
+        """Number of stored non-zeros of ``layer``."""
+        return int(self.indptr(layer)[-1])
+
+    def csr(self, layer: int, start: int, stop: int) -> tuple[np.ndarray, np.ndarray,
+                                                             np.ndarray]:
+        """``(indptr, indices, values)`` of rows ``start:stop`` (indptr from 0; values in
+        the stored dtype)."""
+        ptr = self.indptr(layer)
+        a, b = int(ptr[start]), int(ptr[stop])
+        g = self._group(layer)
+        return ptr[start:stop + 1] - a, g[S.INDICES][a:b], g[S.VALUES][a:b]
+
+    def nonzeros(self, layer: int, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+        """Stored non-zeros ``a:b`` of ``layer`` (corpus order): ``(indices, values)`` in the
+        stored dtypes (int32, float16|float32)."""
+        g = self._group(layer)
+        return g[S.INDICES][a:b], g[S.VALUES][a:b]
+
+    def iter_nonzeros(self, layer: int, chunk_mb: float = DEFAULT_CHUNK_MB
+                      ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Yield ``(rows int64, latents int32, values float32)`` of the non-zeros of
+        ``layer`` in corpus order, about ``chunk_mb`` MiB at a time (whole rows per chunk)."""
+        ptr = self.indptr(layer)
+        g = self._group(layer)
+        step = max(1, int(chunk_mb * 2**20) // _NNZ_BYTES)
+        r0, n = 0, self.num_words
+        while r0 < n:
+            r1 = int(np.searchsorted(ptr, ptr[r0] + step, side="right")) - 1
+            r1 = min(n, max(r1, r0 + 1))
+            a, b = int(ptr[r0]), int(ptr[r1])
+            rows = np.repeat(np.arange(r0, r1, dtype=np.int64), np.diff(ptr[r0:r1 + 1]))
+            yield rows, g[S.INDICES][a:b], g[S.VALUES][a:b].astype(np.float32)
+            r0 = r1
+
+    # -- dense views ------------------------------------------------------------------------
+    def _dense(self, layer: int, start: int, stop: int, dtype: Any = np.float32) -> np.ndarray:
+        ptr, idx, val = self.csr(layer, start, stop)
+        out = np.zeros((stop - start, self.hidden_size), dtype=dtype)
+        rows = np.repeat(np.arange(stop - start), np.diff(ptr))
+        out[rows, idx] = val
+        return out
+
+    def sentence(self, i: int, layer: int | None = None) -> np.ndarray:
+        """float32 ``[n_words, num_layers, width]`` (zeros filled in), or one layer's."""
+        i = self._check_sentence(i)
+        a, b = int(self.offsets[i]), int(self.offsets[i + 1])
+        if layer is not None:
+            return self.rows(layer, a, b)
+        out = np.empty((b - a, self.num_layers, self.hidden_size), dtype=np.float32)
+        for pos, lay in enumerate(self.layers):
+            out[:, pos] = self._dense(lay, a, b)
+        return out
+
+    def rows(self, layer: int, start: int, stop: int) -> np.ndarray:
+        """float32 dense rows ``start:stop`` of one layer."""
+        self.layer_index(layer)
+        start, stop, _ = slice(start, stop).indices(self.num_words)
+        return self._dense(layer, start, max(start, stop))
+
+    def neuron(self, layer: int, index: int) -> np.ndarray:
+        """One latent over every row, float32 ``[num_words]``; reads only the non-zeros."""
+        index = self.check_neuron(index)
+        out = np.zeros(self.num_words, dtype=np.float32)
+        for rows, lat, val in self.iter_nonzeros(layer):
+            hit = lat == index
+            out[rows[hit]] = val[hit]
+        return out
+
+    def _iter_dense(self, layer: int, chunk_mb: float, dtype: Any
+                    ) -> Iterator[tuple[int, np.ndarray]]:
+        self.layer_index(layer)
+        row_bytes = max(1, self.hidden_size * np.dtype(dtype).itemsize)
+        step = max(1, int(chunk_mb * 2**20) // row_bytes)
+        for start in range(0, self.num_words, step):
+            yield start, self._dense(layer, start, min(self.num_words, start + step), dtype)
+
+    def iter_rows(self, layer: int, chunk_mb: float = DEFAULT_CHUNK_MB
+                  ) -> Iterator[tuple[int, np.ndarray]]:
+        """Dense float32 row chunks (zeros filled in); prefer :meth:`iter_nonzeros`."""
+        return self._iter_dense(layer, chunk_mb, np.float32)
+
+    def iter_stored_rows(self, layer: int, chunk_mb: float = DEFAULT_CHUNK_MB
+                         ) -> Iterator[tuple[int, np.ndarray]]:
+        """Dense row chunks in the stored dtype (zeros filled in)."""
+        return self._iter_dense(layer, chunk_mb, np.dtype(str(self.meta["dtype"])))
+
+    # -- statistics -------------------------------------------------------------------------
+    def active(self, layer: int | None = None) -> np.ndarray:
+        """int64 rows where each latent is non-zero (``[width]``, or ``[n_layers, width]``)."""
+        ds = self._file[L.STATS][S.ACTIVE]
+        return ds[...] if layer is None else ds[self.layer_index(layer)]
+
+    def density(self, layer: int) -> np.ndarray:
+        """Fraction of rows where each latent of ``layer`` is non-zero."""
+        return self.active(layer) / max(1, self.num_words)
