@@ -100,6 +100,13 @@ def _merge(output: Path, paths: list[Path], *, virtual: bool, overwrite: bool,
         attrs = _merged_attrs(sharded, rel, virtual)
         sentences, untokenized = _sentences(sharded)
         stats = sharded.merged_stats()
+        if any(getattr(p, "sparse", False) for p in sharded.parts):  # SAE latents: CSR concat
+            from neuroheat.store.sparse_merge import merge_sparse
+
+            merge_sparse(output, sharded, attrs, sentences, untokenized, stats,
+                         virtual=virtual, overwrite=overwrite)
+            log.info("merged %d sparse shards into %s", len(rel), output)
+            return output
         layers, width, dtype = sharded.layers, sharded.hidden_size, str(sharded.meta["dtype"])
         if virtual:
             write_virtual(output, sharded, sentences, untokenized, attrs, rel, stats)
