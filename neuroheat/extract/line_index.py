@@ -41,6 +41,7 @@ INDEX_SUFFIX = ".nhindex"
 _MAGIC = b"NHLINES1"
 _HEADER = 512
 _CHUNK = 8 << 20
+_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True)
@@ -67,17 +68,19 @@ def _scan(path: Path, sink) -> tuple[str, int]:
 
     Returns the SHA-256 and the number of boundaries written (excluding the leading 0)."""
     h = hashlib.sha256()
-    base, count, last = 0, 0, b""
+    base, count, last, head = 0, 0, b"", b""
     with open(path, "rb") as fh:
         while chunk := fh.read(_CHUNK):
             h.update(chunk)
+            head = (head + chunk)[:3] if len(head) < 3 else head
             nl = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10)
             if len(nl):
                 sink((nl + (base + 1)).astype("<i8"))
                 count += len(nl)
             base += len(chunk)
             last = chunk[-1:]
-    if base and last != b"\n":  # a last line without a newline
+    if base and last != b"\n" and not (base == 3 and head == _BOM):  # a last line without
+        # a newline (a file that is only a byte-order mark has no line)
         sink(np.asarray([base + 1], dtype="<i8"))
         count += 1
     return h.hexdigest(), count
