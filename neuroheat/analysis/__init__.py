@@ -18,6 +18,7 @@ from neuroheat.analysis.neuron_stats import NeuronStats, neuron_stats
 from neuroheat.analysis.options import RunOptions
 from neuroheat.analysis.results import TableResult
 from neuroheat.analysis.source import open_source
+from neuroheat.analysis.sparse import LatentDensity, dead_latents, latent_density
 from neuroheat.analysis.top_words import (
     NeuronScore,
     NeuronScores,
@@ -31,6 +32,7 @@ from neuroheat.analysis.top_words import (
 __all__ = [
     "Context",
     "Contexts",
+    "LatentDensity",
     "NeuronContexts",
     "NeuronScore",
     "NeuronScores",
@@ -39,6 +41,8 @@ __all__ = [
     "TableResult",
     "TopWords",
     "TopWordsTable",
+    "dead_latents",
+    "latent_density",
     "neuron_stats",
     "open_source",
     "top_contexts",

@@ -105,7 +105,12 @@ class NeuronStats(TableResult):
 
 def count_above(part: StoreBase, layer: int, threshold: float,
                 chunk_mb: float = DEFAULT_CHUNK_MB) -> np.ndarray:
-    """int64 ``[width]``: rows of ``part`` where each neuron of ``layer`` is > threshold."""
+    """int64 ``[width]``: rows of ``part`` where each neuron of ``layer`` is > threshold
+    (a sparse part: counted among its non-zeros)."""
+    if getattr(part, "sparse", False):
+        from neuroheat.analysis.sparse import sparse_count_above
+
+        return sparse_count_above(part, layer, threshold, chunk_mb)
     total = np.zeros(int(part.hidden_size), dtype=np.int64)
     # float32 rows: v > threshold  <=>  v > t32, the largest float32 <= threshold
     t32 = np.float32(threshold)

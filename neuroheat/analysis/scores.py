@@ -102,8 +102,13 @@ def dev_sums(
     subtraction, one cache-sized block at a time, is about 2x faster than a whole-chunk
     float32 copy (numpy's float16 cast is scalar), and a contiguous layer is mapped chunk by
     chunk, so resident memory stays one chunk. ``method`` is ``"inplace"`` (default),
-    ``"sparse"`` or ``"bincount"``: same result.
+    ``"sparse"`` or ``"bincount"``: same result. A sparse (SAE latent) part is summed from
+    its non-zeros (:func:`~neuroheat.analysis.sparse.sparse_dev_sums`).
     """
+    if getattr(part, "sparse", False):
+        from neuroheat.analysis.sparse import sparse_dev_sums
+
+        return sparse_dev_sums(part, layer, c0, c1, mu, chunk_mb)
     ids_all = np.asarray(part.word_ids)
     n_types = len(part.vocab)
     width = c1 - c0

@@ -1,0 +1,101 @@
+"""Every analysis function on a latent store equals the same function on a dense store of the
+same values (one file and shards); dead latents are reported; probing data and
+``neuroheat report`` read latent stores."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import neuroheat as nh
+from neuroheat.analysis import sparse as sp_analysis
+from neuroheat.probing.data import ProbeData
+from neuroheat.probing.labels import Labels
+from tests.sae import saes
+from tests.sae.conftest import HIDDEN, WORDS
+
+CORPUS = [" ".join(w) for w in WORDS * 4]
+D_SAE = 80
+
+
+@pytest.fixture(scope="module")
+def stores(llama, tmp_path_factory):
+    """(sparse store, dense store of the same values, sparse shards glob)."""
+    root = tmp_path_factory.mktemp("analysis")
+    sae, _ = saes.saelens(root / "lens", "blocks.1.hook_resid_post", HIDDEN, D_SAE,
+                          architecture="jumprelu", seed=5)
+    kw = dict(saes=[str(sae)], device="cpu", batch_tokens=32, quiet=True, plan_block=4)
+    sparse = nh.extract_activations(llama, CORPUS, root / "lat.h5", **kw)
+    for i in range(2):
+        nh.extract_activations(llama, CORPUS, root / "part.h5", shard=f"{i}/2", **kw)
+    with nh.open_store(sparse) as s:
+        words = [s.words(i) for i in range(s.num_sentences)]
+        rows = [s.sentence(i) for i in range(s.num_sentences)]
+    dense = nh.store.write_store(root / "dense.h5", words, rows, layers=[2], dtype="float16")
+    return sparse, dense, str(root / "part-shard*of2.h5")
+
+
+def _same_tables(a, b):
+    np.testing.assert_array_equal(a.types, b.types)
+    np.testing.assert_allclose(a.scores, b.scores, rtol=0, atol=1e-12)
+
+
+def test_top_words_contexts_stats_equal_dense(stores):
+    sparse, dense, shards = stores
+    want = nh.analysis.top_words_all(dense, k=5)
+    _same_tables(nh.analysis.top_words_all(sparse, k=5), want)
+    _same_tables(nh.analysis.top_words_all(shards, k=5, block_mb=0.01), want)
+    for j in (0, 7, D_SAE - 1):
+        assert nh.analysis.top_words(sparse, 2, j, k=3) == nh.analysis.top_words(dense, 2, j, k=3)
+        for lowest in (False, True):
+            a = nh.analysis.top_contexts(sparse, 2, j, k=4, lowest=lowest)
+            b = nh.analysis.top_contexts(dense, 2, j, k=4, lowest=lowest)
+            assert [c.to_dict() for c in a] == [c.to_dict() for c in b]
+            c = nh.analysis.top_contexts(shards, 2, j, k=4, lowest=lowest)
+            assert [x.to_dict() for x in c] == [x.to_dict() for x in b]
+    for t in (None, 0.0, 0.2, -1.0):
+        a, b = nh.analysis.neuron_stats(sparse, threshold=t), nh.analysis.neuron_stats(dense,
+                                                                                      threshold=t)
+        for col in b.columns:
+            np.testing.assert_allclose(getattr(a, col), getattr(b, col), rtol=1e-9, atol=1e-12)
+    a = nh.analysis.top_contexts_all(sparse, k=3)
+    b = nh.analysis.top_contexts_all(dense, k=3)
+    for j in (0, 11):
+        assert [c.to_dict() for c in a.contexts(2, j)] == [c.to_dict() for c in b.contexts(2, j)]
+
+
+def test_dead_latents_and_density(stores):
+    sparse, dense, shards = stores
+    with nh.open_store(dense) as d:
+        col = np.concatenate([d.sentence(i)[:, 0] for i in range(d.num_sentences)])
+    active = np.count_nonzero(col, axis=0)
+    for src in (sparse, shards):
+        table = nh.analysis.latent_density(src)
+        np.testing.assert_array_equal(table.active, active)
+        np.testing.assert_allclose(table.density, active / len(col))
+        np.testing.assert_array_equal(nh.analysis.dead_latents(src)[2], np.flatnonzero(active == 0))
+    assert (active == 0).any() and (active > 0).any()  # the test SAE has both
+    assert sp_analysis.LatentDensity.from_records(table.to_records(), {}).active.tolist() == \
+        table.active.tolist()
+    with pytest.raises(nh.errors.InputError, match="needs a sparse"):
+        nh.analysis.latent_density(dense)
+
+
+def test_probing_data_and_report_read_latent_stores(stores, tmp_path):
+    sparse, dense, _ = stores
+    with nh.open_store(sparse) as s, nh.open_store(dense) as d:
+        ids = (np.asarray(s.word_ids) % 2).astype(np.int64)
+        labels = Labels(ids, ["a", "b"], np.asarray(s.offsets))
+        a = list(ProbeData(s, labels, layers="2", test_fraction=0.25, seed=0).chunks("train"))
+        b = list(ProbeData(d, labels, layers="2", test_fraction=0.25, seed=0).chunks("train"))
+        for (xa, ya), (xb, yb) in zip(a, b, strict=True):
+            np.testing.assert_array_equal(xa, xb)
+            np.testing.assert_array_equal(ya, yb)
+    site = tmp_path / "site"
+    done = subprocess.run([sys.executable, "-m", "neuroheat", "report", str(sparse), "-o",
+                           str(site)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert (site / "index.html").exists()
