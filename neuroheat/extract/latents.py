@@ -33,6 +33,7 @@ from neuroheat.extract.shard import auto_device, plan_in_blocks
 from neuroheat.model.loading import load_model
 from neuroheat.sae.formats import load_saes
 from neuroheat.sae.sites import LatentSites
+from neuroheat.store.sparse_reader import SparseStore
 from neuroheat.store.sparse_writer import SparseStoreWriter
 from neuroheat.store.stats import RunningStats
 
@@ -109,6 +110,12 @@ def extract_latents(model: Any, lines: Any, spec: Any, block: int, output: Path,
          checkpoint_seconds=cfg.checkpoint_seconds)
     log.info("wrote %s: %d sentences, SAE latents at %s", output, len(words),
              ", ".join(bound.names))
+    with SparseStore(output) as store:  # dead latents: the first thing to know about an SAE
+        for name, layer in zip(bound.names, bound.layers, strict=True):
+            dead = int((store.active(layer) == 0).sum())
+            log.info("%s: %.1f latents active per word; %d of %d never active on this corpus "
+                     "(dead)", name, store.nnz(layer) / max(1, store.num_words), dead,
+                     bound.width())
 
 
 def _plan(loaded, bound, words, cfg, batch_tokens, max_length, spec, block):

@@ -25,7 +25,7 @@ def summarize(path: str | os.PathLike) -> dict[str, Any]:
         store = Store(path, allow_incomplete=True)
     with store:
         meta = store.meta
-        return {
+        info = {
             "path": str(store.path),
             "complete": store.complete,
             "format_version": meta.get("format_version"),
@@ -46,6 +46,11 @@ def summarize(path: str | os.PathLike) -> dict[str, Any]:
                                meta.get("sentence_stop", store.num_sentences)],
             "size_bytes": os.path.getsize(store.path),
         }
+        if getattr(store, "sparse", False) and store.complete:  # SAE latents
+            info["nonzeros"] = {lay: store.nnz(lay) for lay in store.layers}
+            info["dead_latents"] = {lay: int((store.active(lay) == 0).sum())
+                                    for lay in store.layers}
+        return info
 
 
 def summarize_all(source: PathsArg) -> list[dict[str, Any]]:
@@ -71,5 +76,10 @@ def format_summary(info: dict[str, Any]) -> str:
         "shard": info["shard"],
         "size": human,
     }
+    if "nonzeros" in info:
+        lines["latents"] = "; ".join(
+            f"layer {lay}: {nnz / max(1, info['words']):.1f} active per word, "
+            f"{info['dead_latents'][lay]} of {info['width']} dead"
+            for lay, nnz in info["nonzeros"].items())
     width = max(map(len, lines))
     return "\n".join(f"{k.rjust(width)}: {v}" for k, v in lines.items())

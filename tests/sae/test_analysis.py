@@ -99,3 +99,14 @@ def test_probing_data_and_report_read_latent_stores(stores, tmp_path):
                            str(site)], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert (site / "index.html").exists()
+
+
+def test_info_reports_latents(stores):
+    sparse, _, _ = stores
+    from neuroheat.store.summary import format_summary, summarize
+
+    info = summarize(sparse)
+    with nh.open_store(sparse) as s:
+        assert info["nonzeros"] == {2: s.nnz(2)}
+        assert info["dead_latents"] == {2: int((s.active(2) == 0).sum())}
+    assert "active per word" in format_summary(info) and info["format_version"] == 2
