@@ -6,9 +6,11 @@ Columns are any subset of the store's neurons: one layer, several layers concate
 label id is negative is excluded.
 
 Rows are read a block at a time (about ``chunk_mb`` MiB of float32 per block, float16 →
-float32 per block), so memory is bounded by the chunk size, not the corpus — unless the
-selected rows fit in ``cache_mb`` (default 256 MiB), in which case the first pass keeps them
-in memory for the later epochs (``cache_mb=0`` always streams).
+float32 per block), so the activations in memory are bounded by the chunk size (about twice
+``chunk_mb`` while training), not the corpus — unless the selected rows fit in ``cache_mb``
+(default 256 MiB), in which case one pass reads both splits into memory for the later epochs
+(``cache_mb=0`` always streams). What does grow with the corpus is the per-row bookkeeping:
+label ids, targets and split masks, about 20 bytes a row.
 
 Splits are by sentence: ``test_sentences=(start, stop)`` holds out sentences
 ``start..stop-1``; ``test_fraction=F`` holds out a seeded random ``round(F · n)`` of them.
@@ -38,7 +40,7 @@ from neuroheat.store.base import DEFAULT_CHUNK_MB
 #: MiB of selected rows kept in memory after the first pass (0: always stream)
 DEFAULT_CACHE_MB = 256.0
 TASKS = ("classification", "regression")
-_MOMENT_ROWS = 4096  # rows per float64 block of the moments pass
+_MOMENT_BYTES = 4 * 2**20  # float64 temporaries of the moments pass, per block
 SPLITS = ("train", "test")
 
 __all__ = ["DEFAULT_CACHE_MB", "SPLITS", "TASKS", "ProbeData", "check_aligned",
@@ -244,9 +246,10 @@ class ProbeData:
             total = np.zeros(len(self.columns))
             square = np.zeros(len(self.columns))
             count = 0
+            step = max(1, _MOMENT_BYTES // (8 * max(1, len(self.columns))))
             for x, _ in self._raw_split(split):
-                for c in range(0, len(x), _MOMENT_ROWS):  # float64 temporaries stay small
-                    x64 = x[c:c + _MOMENT_ROWS].astype(np.float64)
+                for c in range(0, len(x), step):  # float64 temporaries stay small
+                    x64 = x[c:c + step].astype(np.float64)
                     total += x64.sum(axis=0)
                     square += np.einsum("ij,ij->j", x64, x64)
                 count += len(x)

@@ -18,7 +18,8 @@ Frobenius norm, not squared, and the bias is not penalised) — NeuroX's objecti
   training row) with L-BFGS and a strong-Wolfe line search, the gradient accumulated over the
   streamed blocks, from zero weights. It is preconditioned by the columns' training mean μ and
   standard deviation σ: L-BFGS moves (w, c) and the probe is W = w / σ (per column),
-  b = c − W·μ — an exact change of variables, so the objective above (penalties on W itself)
+  b = c − W·μ (σ floored at a tenth of the median column's, :data:`SCALE_FLOOR`) — an exact
+  change of variables, so the objective above (penalties on W itself)
   is the one minimised, but activation columns of very different scales (BERT-likes' outlier
   dimensions) no longer slow it down.
 
@@ -145,6 +146,7 @@ REL_TOLERANCE = 1e-2
 # training loss of near-separable tasks with no test gain.
 DEFAULT_MAX_ITER = 30
 TOLERANCE_CHANGE = 1e-9
+SCALE_FLOOR = 0.1  # of the median column std: the smallest preconditioning scale
 
 
 def _preconditioner(data: Any, dev: Any) -> tuple[Any, Any]:
@@ -155,8 +157,11 @@ def _preconditioner(data: Any, dev: Any) -> tuple[Any, Any]:
         return (torch.zeros(data.num_columns, device=dev),
                 torch.ones(data.num_columns, device=dev))
     mean, std = data.moments("train")
+    # a near-constant column (std 1e-8 happens in real layers) would make W = w / σ huge
+    # and stall the line search: its scale is floored at a tenth of the median column's
+    scale = np.maximum(std, SCALE_FLOOR * float(np.median(std)))
     return (torch.from_numpy(mean.astype(np.float32)).to(dev),
-            torch.from_numpy(std.astype(np.float32)).to(dev))
+            torch.from_numpy(scale.astype(np.float32)).to(dev))
 
 
 def train_lbfgs(data: Any, outputs: int, *, l1: float = 1e-5, l2: float = 1e-5,

@@ -160,14 +160,15 @@ def test_neurox_loss_matches_its_formula(tmp_path):
 def test_default_minimises_the_formula_on_raw_columns(tmp_path):
     """The default is preconditioned by column moments (a change of variables): the W, b it
     returns are in raw-activation units, its last recorded loss is the formula at them, and
-    on columns of scales 0.01..100 it is no worse than a plain L-BFGS run of equal length."""
+    on columns of scales 1e-7..100 it is no worse than a plain L-BFGS run of equal length."""
     import torch
 
     rng = np.random.default_rng(3)
-    scales = np.array([0.01, 1.0, 100.0, 5.0, 0.2], dtype=np.float32)
+    # (the last column is near-constant, as some real layers' are: std 1e-7)
+    scales = np.array([0.01, 1.0, 100.0, 5.0, 0.2, 1e-7], dtype=np.float32)
     lengths = rng.integers(5, 12, 60)
     ys = [rng.integers(0, 3, n) for n in lengths]
-    acts = [((rng.standard_normal((n, 1, 5)) + 7.0) * scales
+    acts = [((rng.standard_normal((n, 1, 6)) + 7.0) * scales
              + (y[:, None, None] == 1) * scales * 1.5).astype(np.float32)
             for n, y in zip(lengths, ys, strict=True)]
     sents = [[f"w{i}" for i in range(n)] for n in lengths]
@@ -180,7 +181,7 @@ def test_default_minimises_the_formula_on_raw_columns(tmp_path):
     assert losses[-1] == pytest.approx(_np_objective(w, b, x, y, 1e-3, 1e-3), rel=1e-4)
     # plain L-BFGS on the same objective, same start and budget (the old default)
     xt, yt = torch.from_numpy(x), torch.from_numpy(y)
-    wp = torch.zeros(3, 5, requires_grad=True)
+    wp = torch.zeros(3, 6, requires_grad=True)
     bp = torch.zeros(3, requires_grad=True)
     opt = torch.optim.LBFGS([wp, bp], max_iter=20, history_size=20,
                             line_search_fn="strong_wolfe")
