@@ -133,7 +133,9 @@ def top_words_all(
     them), or with ``workers > 1`` in a local process pool (0 = one per CPU), or on a Dask
     cluster given by ``scheduler`` (an address ``tcp://host:8786`` or a
     ``distributed.Client``). Results are identical, bit for bit, in every mode.
-    ``progress``: a progress bar (default: only on a terminal).
+    ``progress``: a progress bar (default: only on a terminal). A sparse (SAE latent) store
+    is ranked from its non-zeros alone, in this process
+    (:mod:`~neuroheat.analysis.sparse_top_words`).
 
     Example:
         >>> table = top_words_all("acts.h5", k=5, layers=[6])   # doctest: +SKIP
@@ -144,6 +146,10 @@ def top_words_all(
     options = RunOptions.build(options, **run)
     with open_source(store) as src:
         layers = src.check_layers(layers)
+        if all(getattr(p, "sparse", False) for p in src.parts):  # SAE latents: non-zeros only
+            from neuroheat.analysis.sparse_top_words import sparse_top_words
+
+            return sparse_top_words(src, layers, k, min_threshold)
         blocks = scan_blocks(src, layers, block_mb=block_mb, options=options)
         return _table_from_blocks(blocks, src.vocab, k, min_threshold)
 

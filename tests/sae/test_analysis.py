@@ -12,6 +12,7 @@ import pytest
 
 import neuroheat as nh
 from neuroheat.analysis import sparse as sp_analysis
+from neuroheat.analysis import sparse_top_words
 from neuroheat.probing.data import ProbeData
 from neuroheat.probing.labels import Labels
 from tests.sae import saes
@@ -43,11 +44,14 @@ def _same_tables(a, b):
     np.testing.assert_allclose(a.scores, b.scores, rtol=0, atol=1e-12)
 
 
-def test_top_words_contexts_stats_equal_dense(stores):
+def test_top_words_contexts_stats_equal_dense(stores, monkeypatch):
     sparse, dense, shards = stores
-    want = nh.analysis.top_words_all(dense, k=5)
-    _same_tables(nh.analysis.top_words_all(sparse, k=5), want)
-    _same_tables(nh.analysis.top_words_all(shards, k=5, block_mb=0.01), want)
+    for k, thr in ((5, 0.1), (None, 0.1), (5, 0.0), (None, 0.001)):  # 0.0: background ranks
+        want = nh.analysis.top_words_all(dense, k=k, min_threshold=thr)
+        _same_tables(nh.analysis.top_words_all(sparse, k=k, min_threshold=thr), want)
+        _same_tables(nh.analysis.top_words_all(shards, k=k, min_threshold=thr), want)
+    monkeypatch.setattr(sparse_top_words, "PAIRS_PER_BLOCK", 50)  # many latent blocks
+    _same_tables(nh.analysis.top_words_all(sparse, k=5), nh.analysis.top_words_all(dense, k=5))
     for j in (0, 7, D_SAE - 1):
         assert nh.analysis.top_words(sparse, 2, j, k=3) == nh.analysis.top_words(dense, 2, j, k=3)
         for lowest in (False, True):
