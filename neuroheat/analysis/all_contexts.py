@@ -44,17 +44,30 @@ _NAN = np.uint64(0xFFFFFFFF)  # NaN's value key: no finite or infinite value map
 _BLOCK_BYTES = 8 * 2**20  # transposed block of a chunk (uint64 keys): about 8 MiB
 
 
-def _value_keys(x: np.ndarray, lowest: bool) -> np.ndarray:
-    """uint64 keys (high 32 bits: order of the value, best first; low: column) of ``x``
-    ``[neurons, rows]`` float32; NaN gets :data:`_NAN` in the high part."""
+def _value_order(x: np.ndarray, finite: bool) -> np.ndarray:
+    """uint32 ``[neurons, rows]`` whose unsigned order is the order of the float32 values
+    ``x`` (ascending; -0.0 and +0.0 tie; NaN -> :data:`_NAN`, unless ``finite``)."""
     bits = (x + np.float32(0.0)).view(np.uint32)  # -0.0 + 0.0 = +0.0: zeros tie
-    neg = (bits >> np.uint32(31)).astype(bool)
-    order = np.where(neg, ~bits, bits | np.uint32(0x80000000))
-    if not lowest:
-        order = ~order
-    keys = order.astype(np.uint64) << np.uint64(32)
-    keys |= np.arange(x.shape[1], dtype=np.uint64)[None, :]
-    keys[np.isnan(x)] = _NAN << np.uint64(32)
+    flip = np.right_shift(bits, np.uint32(31))
+    np.negative(flip, out=flip)  # 0 or 0xFFFFFFFF
+    flip |= np.uint32(0x80000000)
+    order = np.bitwise_xor(bits, flip, out=flip)
+    if not finite:
+        order[np.isnan(x)] = _NAN  # (NaN's own order would sort it past +inf: make it last)
+    return order
+
+
+def _value_keys(order: np.ndarray, lowest: bool) -> np.ndarray:
+    """uint64 keys (high 32 bits: order of the value, best first; low: column) of an
+    :func:`_value_order` array; NaN keeps :data:`_NAN` in the high part."""
+    if lowest:
+        keys = order.astype(np.uint64)
+    else:
+        nan = order == _NAN
+        keys = (~order).astype(np.uint64)
+        keys[nan] = _NAN
+    keys <<= np.uint64(32)
+    keys |= np.arange(order.shape[1], dtype=np.uint64)[None, :]
     return keys
 
 
@@ -70,9 +83,10 @@ def _key_values(keys: np.ndarray, lowest: bool) -> np.ndarray:
     return out
 
 
-def _chunk_best(x: np.ndarray, row0: int, k: int, lowest: bool) -> tuple[np.ndarray, ...]:
+def _chunk_best(order: np.ndarray, row0: int, k: int, lowest: bool
+                ) -> tuple[np.ndarray, ...]:
     """``(value key, global row)``, each ``[neurons, min(k, rows)]``, of a block."""
-    keys = _value_keys(x, lowest)
+    keys = _value_keys(order, lowest)
     kk = min(k, keys.shape[1])
     if kk < keys.shape[1]:
         keys = np.partition(keys, kk - 1, axis=1)[:, :kk]
@@ -100,7 +114,7 @@ def scan_part(part: StoreBase, layer: int, plan: dict[str, Any]) -> dict[str, An
     ``plan``: ``row0`` (global row of the part's first row), ``k``, ``bottom``, ``bins``,
     ``fine`` (also a :data:`~neuroheat.analysis.distributions.FINE_BINS` histogram),
     ``mode``, ``edges`` (band edges, None: no samples), ``samples``, ``seed``, ``lo``/``hi``
-    (the layer's global min / max), ``chunk_mb``.
+    (the layer's global min / max), ``chunk_mb``, ``finite`` (no NaN in the layer).
     """
     width = part.hidden_size
     k, row0 = plan["k"], plan["row0"]
@@ -116,15 +130,26 @@ def scan_part(part: StoreBase, layer: int, plan: dict[str, Any]) -> dict[str, An
             x = np.ascontiguousarray(chunk[a:a + step].T, dtype=np.float32)
             g0 = row0 + start + a
             if k:
-                top = _merge_best(top, _chunk_best(x, g0, k, False), k)
+                order = _value_order(x, plan["finite"])
+                top = _merge_best(top, _chunk_best(order, g0, k, False), k)
                 if plan["bottom"]:
-                    low = _merge_best(low, _chunk_best(x, g0, k, True), k)
+                    low = _merge_best(low, _chunk_best(order, g0, k, True), k)
+                del order
+            step_bins = plan["bins"] // (edges.shape[1] - 1) if edges is not None else 0
+            by_bins = plan["mode"] == "value" and hist is not None and step_bins \
+                and plan["bins"] % (edges.shape[1] - 1) == 0
+            bin_of = np.empty(x.shape, np.int64) if by_bins else None
             if hist is not None:
-                hist += D.histogram_counts(x, hlo, hhi, plan["bins"])
+                hist += D.histogram_counts(x, hlo, hhi, plan["bins"], bin_of)
             if fine is not None:
                 fine += D.histogram_counts(x, hlo, hhi, D.FINE_BINS)
             if edges is not None and plan["samples"]:
-                band = D.band_index(x, edges, plan["mode"])
+                if bin_of is not None:  # value bands made of whole histogram bins
+                    band = (bin_of // step_bins).astype(np.int16)
+                    if not plan["finite"]:
+                        band[np.isnan(x)] = -1
+                else:
+                    band = D.band_index(x, edges, plan["mode"])
                 got = D.sample_bands(x, band, np.arange(g0, g0 + x.shape[1]),
                                      edges.shape[1] - 1, plan["samples"], plan["seed"])
                 samples = got if samples is None else D.merge_samples(samples, got)
@@ -251,7 +276,9 @@ def top_contexts_all(
             return {"k": int(k) if first else 0, "bottom": bool(bottom),
                     "bins": int(bins) if first else 0, "fine": first and two_pass,
                     "mode": quantiles, "edges": edges, "samples": int(samples),
-                    "seed": int(seed), "lo": st.min, "hi": st.max, "chunk_mb": chunk_mb}
+                    "seed": int(seed), "lo": st.min, "hi": st.max, "chunk_mb": chunk_mb,
+                    # NaN would make min / max NaN: finite statistics mean no NaN to skip
+                    "finite": bool(np.isfinite(st.min).all() and np.isfinite(st.max).all())}
 
         def run_pass(first: bool, edges: dict[int, np.ndarray | None]) -> dict[int, dict]:
             calls = [(i, layer, {**plans(layer, first, edges[layer]),
@@ -264,9 +291,15 @@ def top_contexts_all(
                     merged[layer] = _merge_parts(merged.get(layer), next(results), int(k))
             return merged
 
-        value_edges = {layer: (D.band_edges("value", stats[layer].min, stats[layer].max,
-                                            n_bands) if quantiles == "value" and samples
-                               else None) for layer in layers}
+        def value_edges_of(layer: int) -> np.ndarray | None:
+            if quantiles != "value" or not samples:
+                return None
+            hlo, hhi = D.histogram_range(stats[layer].min, stats[layer].max)
+            if bins and bins % n_bands == 0:  # the histogram's own edges, every bins/bands
+                return np.linspace(hlo, hhi, bins + 1, axis=1)[:, ::bins // n_bands]
+            return D.band_edges("value", hlo, hhi, n_bands)
+
+        value_edges = {layer: value_edges_of(layer) for layer in layers}
         first = run_pass(True, value_edges)
         edges = value_edges
         if two_pass:

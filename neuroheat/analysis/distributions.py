@@ -8,8 +8,9 @@ constant neuron is binned over ``min ± 0.5``, as numpy does).
 *Quantile samples* are a few rows drawn from bands of a neuron's activations. Three meanings
 of "quantile" are offered (``QUANTILE_MODES``):
 
-- ``"value"`` (default; sae_vis): ``bands`` equal-width value intervals of [min, max]. Exact
-  and computed in the same pass as the top contexts.
+- ``"value"`` (default; sae_vis): ``bands`` equal-width value intervals of the histogram's
+  range (when ``bins`` is a multiple of ``bands`` a band is exactly ``bins / bands`` histogram
+  bins). Exact and computed in the same pass as the top contexts.
 - ``"rank"`` (OpenAI's neuron viewer): rank bands 0.5–0.9, 0.9–0.99, 0.99–0.999 and
   0.999–1 of the neuron's activations (``RANK_BANDS``).
 - ``"count"`` (delphi): ``bands`` equal-count bands (deciles for 10).
@@ -53,24 +54,37 @@ def histogram_range(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndar
     return lo, hi
 
 
-def histogram_counts(x: np.ndarray, lo: np.ndarray, hi: np.ndarray, bins: int) -> np.ndarray:
+def histogram_counts(x: np.ndarray, lo: np.ndarray, hi: np.ndarray, bins: int,
+                     out_index: np.ndarray | None = None) -> np.ndarray:
     """int64 ``[neurons, bins]`` counts of ``x`` (``[neurons, rows]``; NaN skipped) over each
-    neuron's ``[lo, hi]`` (from :func:`histogram_range`), bin for bin as ``np.histogram``."""
+    neuron's ``[lo, hi]`` (from :func:`histogram_range`), bin for bin as ``np.histogram``;
+    ``out_index`` (int64 ``[neurons, rows]``), when given, receives each value's bin."""
     x = np.asarray(x, dtype=np.float64)
     width, rows = x.shape
     lo = np.asarray(lo, np.float64)[:, None]
     hi = np.asarray(hi, np.float64)[:, None]
     edges = np.linspace(lo[:, 0], hi[:, 0], bins + 1, axis=1)  # as np.histogram makes them
     norm = bins / (hi - lo)
-    ok = (x >= lo) & (x <= hi)
-    idx = ((x - lo) * norm).astype(np.int64, copy=False) if rows else np.zeros_like(x, int)
+    f = x - lo
+    f *= norm
+    idx = f.astype(np.int64)
     np.clip(idx, 0, bins - 1, out=idx)
-    # numpy's correction of floating-point rounding at the edges
-    below = x < np.take_along_axis(edges, idx, axis=1)
-    idx[below] -= 1
-    above = (x >= np.take_along_axis(edges, idx + 1, axis=1)) & (idx != bins - 1)
-    idx[above] += 1
-    flat = (idx + bins * np.arange(width)[:, None])[ok]
+    # numpy's correction of floating-point rounding at the edges, only where f lies within
+    # rounding distance of an integer (elsewhere the floor is the bin)
+    f -= idx
+    near = np.flatnonzero((f < 1e-6) | (f > 1 - 1e-6))
+    if len(near):
+        r, c = np.divmod(near, rows)
+        j = idx[r, c]
+        v = x[r, c]
+        j = np.where(v < edges[r, j], j - 1, j)
+        j = np.where((v >= edges[r, j + 1]) & (j != bins - 1), j + 1, j)
+        idx[r, c] = j
+    if out_index is not None:
+        out_index[...] = idx
+    idx += bins * np.arange(width)[:, None]
+    ok = (x >= lo) & (x <= hi)
+    flat = idx[ok] if not ok.all() else idx.ravel()
     return np.bincount(flat, minlength=width * bins).reshape(width, bins)
 
 

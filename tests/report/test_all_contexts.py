@@ -49,10 +49,11 @@ def test_k_larger_than_corpus(tmp_path):
     assert found.layer(0).top_rows.shape == (3, 2)
 
 
-@pytest.mark.parametrize("mode", ["value", "rank", "count"])
-def test_histograms_and_samples(tied, mode):
-    one = top_contexts_all(tied[0], k=3, quantiles=mode, bins=16, samples=3)
-    sharded = top_contexts_all(tied[1], k=3, quantiles=mode, bins=16, samples=3,
+@pytest.mark.parametrize("mode,bins", [("value", 16), ("value", 40), ("rank", 16),
+                                       ("count", 16)])
+def test_histograms_and_samples(tied, mode, bins):
+    one = top_contexts_all(tied[0], k=3, quantiles=mode, bins=bins, samples=3)
+    sharded = top_contexts_all(tied[1], k=3, quantiles=mode, bins=bins, samples=3,
                                chunk_mb=0.0005)
     with open_store(tied[0]) as store:
         for layer in store.layers:
@@ -63,7 +64,7 @@ def test_histograms_and_samples(tied, mode):
             n_bands = len(RANK_BANDS) if mode == "rank" else 10
             assert a.band_edges.shape == (store.hidden_size, n_bands + 1)
             for n in range(store.hidden_size):
-                ref, _ = np.histogram(values[:, n], 16, range=(a.hist_lo[n], a.hist_hi[n]))
+                ref, _ = np.histogram(values[:, n], bins, range=(a.hist_lo[n], a.hist_hi[n]))
                 assert np.array_equal(a.histogram[n], ref)
                 edges = a.band_edges[n]
                 for band in range(n_bands):

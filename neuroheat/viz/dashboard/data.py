@@ -8,8 +8,8 @@ context's ``±window`` words and the neuron's values over them in one more pass 
 whose :meth:`~DashboardData.neuron` gives the JSON-ready record of one neuron.
 
 A context window is ``{"s": sentence, "p": position, "v": peak value (as stored), "o": index
-of the peak in the window, "w": word ids (into the file's word list), "a": values as integers
--100..100 of the neuron's colour scale}``; the scale (``"scale"``) is the largest |value| over
+of the peak in the window, "w": word ids (into the file's word list), "a": one character per
+word, its colour level -31..31 on the neuron's scale (``LEVEL_CHARS[level + 31]``)}``; the scale (``"scale"``) is the largest |value| over
 every window of the neuron, so all its contexts share one diverging scale.
 
 Selectivity (the index's measure) is the gap between the neuron's first and second top-word
@@ -40,7 +40,10 @@ from neuroheat.formats.tokens import display_token
 
 __all__ = ["DashboardData", "collect", "selectivity"]
 
-_LEVELS = 100  # colour levels of a window value
+_LEVELS = 31  # colour levels on each side of 0
+#: a window value's colour level l (-31..31) is the character _ALPHABET[l + 31]
+LEVEL_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_ALPHABET = np.frombuffer(LEVEL_CHARS.encode("ascii"), dtype=np.uint8)
 
 
 def selectivity(table: TopWordsTable) -> np.ndarray:
@@ -102,27 +105,40 @@ class DashboardData:
                 "std": _short(self.column(layer, "std")), "sel": _short(self.column(layer, "sel")),
                 "words": [[w for w, _ in ws[:n_words]] for ws in self._layer_words(layer)]}
 
-    def neuron(self, layer: int, neuron: int, vocab: dict[int, int]) -> dict[str, Any]:
-        """The JSON-ready record of one neuron; words are ids into a file's word list:
-        ``vocab`` maps global word type ids to them (grown here; the list is
-        ``[display[t] for t in vocab]``)."""
+    def block(self, layer: int, b0: int, b1: int) -> dict[str, Any]:
+        """``{"vocab": [display words], "neurons": [record, ...]}`` of neurons ``b0:b1``:
+        the JSON of one data file (window words are ids into its ``vocab``)."""
+        win = self.windows[layer]
+        kinds = [k for k in ("top", "bottom", "band") if f"{k}_types" in win]
+        types = [win[f"{k}_types"][b0:b1] for k in kinds]
+        present = np.concatenate([t[t >= 0] for t in types])
+        uniq = np.unique(present)
+        cols = {}
+        for kind, t in zip(kinds, types, strict=True):
+            local = np.where(t >= 0, np.searchsorted(uniq, np.maximum(t, 0)), -1)
+            cols[kind] = [win[f"{kind}_{c}"][b0:b1].tolist()
+                          for c in ("sent", "pos", "peak_value", "first", "count")]
+            cols[kind].append(local.tolist())
+            cols[kind].append(win[f"{kind}_levels"][b0:b1])
+        neurons = [self._record(layer, n, {k: [c[n - b0] for c in v] for k, v in cols.items()})
+                   for n in range(b0, b1)]
+        return {"vocab": [self.display[t] for t in uniq.tolist()], "neurons": neurons}
+
+    def _record(self, layer: int, neuron: int, cols: dict[str, list]) -> dict[str, Any]:
         lc, win, st = self.contexts.layer(layer), self.windows[layer], self.stats[layer]
-        lists = self.__dict__.setdefault("_lists", {})
-        if layer not in lists:  # one tolist per array and layer, not per neuron
-            lists.clear()
-            lists[layer] = {key: value.tolist() for key, value in win.items()}
-        as_list = lists[layer]
 
         def windows(kind: str) -> list[dict[str, Any]]:
             out = []
-            cols = ("sent", "pos", "peak_value", "first", "count", "types", "levels")
-            for sent, pos, pv, a, n, types, levels in zip(
-                    *(as_list[f"{kind}_{c}"][neuron] for c in cols), strict=True):
+            sents, poss, pvs, firsts, counts, ids, levels = cols[kind]
+            codes = levels.tobytes()
+            span = levels.shape[1]
+            for i, (sent, pos, pv, a, n, words) in enumerate(zip(sents, poss, pvs, firsts,
+                                                                 counts, ids, strict=True)):
                 if sent < 0:
                     continue
+                at = i * span + a
                 out.append({"s": sent, "p": pos, "v": pv, "o": self.window - a,
-                            "w": [vocab.setdefault(t, len(vocab)) for t in types[a:a + n]],
-                            "a": levels[a:a + n]})
+                            "w": words[a:a + n], "a": codes[at:at + n].decode("ascii")})
             return out
 
         bands = []
@@ -202,7 +218,8 @@ def _windows(src: Any, ctx: NeuronContexts, layer: int, w: int,
                                                                                      int)
         out[f"{kind}_count"] = ok.sum(axis=2)
         out[f"{kind}_types"] = np.where(ok, ctx.word_ids[np.maximum(wr, 0)], -1)
-        out[f"{kind}_levels"] = np.round(split[kind] / safe * _LEVELS).astype(np.int64)
+        level = np.clip(np.round(split[kind] / safe * _LEVELS), -_LEVELS, _LEVELS)
+        out[f"{kind}_levels"] = _ALPHABET[(level + _LEVELS).astype(np.int64)]
     return out
 
 

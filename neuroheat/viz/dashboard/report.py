@@ -70,8 +70,8 @@ def neuron_report(store: SourceArg, layer: int, neuron: int, *, k: int = 10, win
         layer, neuron = src.check_layer(layer), src.check_neuron(neuron)
         data = collect(src, [layer], k=k, window=window, bins=bins, quantiles=quantiles,
                        bands=bands, samples=samples, options=options)
-    vocab: dict[int, int] = {}
-    record = data.neuron(layer, neuron, vocab)
+    block = data.block(layer, neuron, neuron + 1)
+    record, vocab = block["neurons"][0], block["vocab"]
     site = {"title": f"layer {layer} neuron {neuron}", "layers": [layer], "width": data.width,
             "window": window, "meta": data.meta, "block": 1}
-    return NeuronReport(record, [data.display[t] for t in vocab], site)
+    return NeuronReport(record, vocab, site)

@@ -122,11 +122,8 @@ def write_site(data: DashboardData, outdir: str | os.PathLike, *, title: str | N
     for layer in layers:
         total += _write_data(folder, f"layer-{layer}", data.layer_index(layer))
         for b0 in range(0, width, BLOCK):
-            vocab: dict[int, int] = {}
-            neurons = [data.neuron(layer, n, vocab) for n in range(b0, min(width, b0 + BLOCK))]
             total += _write_data(folder, f"n-{layer}-{b0 // BLOCK}",
-                                 {"vocab": [data.display[t] for t in vocab],
-                                  "neurons": neurons})
+                                 data.block(layer, b0, min(width, b0 + BLOCK)))
     ids = np.arange(len(layers) * width)
     for key in _ORDER_KEYS:
         column = np.concatenate([data.column(layer, key) for layer in layers])
@@ -134,14 +131,12 @@ def write_site(data: DashboardData, outdir: str | os.PathLike, *, title: str | N
         total += _write_data(folder, f"order-{key}", order.tolist())
     buckets = max(1, min(256, len(data.index.vocab) // 500))
     searches: list[dict[str, list]] = [{} for _ in range(buckets)]
-    for t, word in enumerate(data.index.vocab):
-        ok = data.index.layer[t] >= 0
-        if not ok.any():
-            continue
-        searches[search_bucket(word, buckets)][word] = [
-            [int(a), int(b), float(s)] for a, b, s in
-            zip(data.index.layer[t][ok], data.index.neuron[t][ok], data.index.score[t][ok],
-                strict=True)]
+    for word, lays, neus, scores in zip(data.index.vocab, data.index.layer.tolist(),
+                                        data.index.neuron.tolist(), data.index.score.tolist(),
+                                        strict=True):
+        hits = [[a, b, s] for a, b, s in zip(lays, neus, scores, strict=True) if a >= 0]
+        if hits:
+            searches[search_bucket(word, buckets)][word] = hits
     for h, found in enumerate(searches):
         total += _write_data(folder, f"search-{h}", found)
     manifest = {"format": _MARKER, "title": title, "layers": layers, "width": width,

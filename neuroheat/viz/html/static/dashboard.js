@@ -253,8 +253,12 @@
   };
 
   /* ---------------------------------------------------------------- neuron page */
+  var LEVELS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+  function level(ch) { return (LEVELS.indexOf(ch) - 31) / 31; }  /* -1 .. 1 of the scale */
+
   function colour(level) {
-    var a = Math.min(1, Math.abs(level) / 100);
+    var a = Math.min(1, Math.abs(level));
     return level >= 0 ? 'rgba(0,170,212,' + a + ')' : 'rgba(211,95,95,' + a + ')';
   }
 
@@ -271,8 +275,9 @@
     c.w.forEach(function (id, i) {
       if (i) { text.appendChild(document.createTextNode(' ')); }
       var s = el('span', 'nh-tok', vocab[id]);
-      s.style.backgroundColor = colour(c.a[i]);
-      s.title = fmt(c.a[i] / 100 * scale);
+      var lv = level(c.a.charAt(i));
+      s.style.backgroundColor = colour(lv);
+      s.title = '≈ ' + fmt(lv * scale);
       if (i === c.o) { s.className = 'nh-tok nh-peak'; }
       text.appendChild(s);
     });
