@@ -152,6 +152,8 @@ def extract_activations(
             - ``aggregation``: ``first``, ``last`` (NeuroX default), ``average`` or ``none``;
             - ``dtype``: ``float16`` (default) or ``float32``;
             - ``component``: a site kind, ``hidden`` (residual stream) or ``mlp``;
+            - ``saes``: SAE folders (or ``"SITE=DIR"``, or ``nh.sae.load_sae`` objects):
+              store their latents instead, sparsely (:mod:`neuroheat.extract.latents`);
             - ``model_dtype``: ``auto`` (checkpoint dtype on CUDA, float32 on CPU),
               ``float32``, ``bfloat16`` or ``float16``, recorded as the store's
               ``model_dtype``; ``device_map`` (``auto``/``balanced``/``sequential``, needs
