@@ -119,3 +119,25 @@ def test_wrong_width_hook_or_layers_refused(llama, tmp_path):
         nh.extract_activations(llama, CORPUS, tmp_path / "x.h5", saes=[str(ok), str(same)],
                                quiet=True)
     assert not (tmp_path / "x.h5").exists()
+
+
+def test_early_exit_and_float16_overflow(llama, topk, tmp_path):
+    model, _ = llama
+    ran = []
+    hook = model.layers[2].register_forward_hook(lambda *a: ran.append(1))
+    try:
+        _run(llama, topk, tmp_path / "early.h5")  # resid.2: blocks 1 and 2 only
+    finally:
+        hook.remove()
+    assert not ran
+    huge, _ = saes.saelens(tmp_path / "huge", "blocks.0.hook_resid_post", HIDDEN, 16,
+                           architecture="standard")
+    from safetensors.numpy import load_file, save_file
+
+    w = load_file(str(huge / "sae_weights.safetensors"))
+    w["W_enc"] = w["W_enc"] * 1e8
+    save_file(w, str(huge / "sae_weights.safetensors"))
+    with pytest.raises(nh.errors.ActivationRangeError,
+                       match=r"sae\.resid\.1, line \d+, word .*, latent \d+: value .* does not "
+                             r"fit float16; use --dtype float32"):
+        _run(llama, huge, tmp_path / "huge.h5")
