@@ -63,7 +63,7 @@
     var bits = [SITE.layers.length + ' layers × ' + SITE.width + ' neurons',
       m.num_sentences + ' sentences', m.num_words + ' words'];
     if (m.component) { bits.push('component ' + m.component); }
-    if (m.model) { bits.push(String(m.model)); }
+    if (m.model) { bits.push(String(m.model).split('/').filter(Boolean).slice(-2).join('/')); }
     head.appendChild(el('p', 'nh-sub', subtitle || bits.join(' · ')));
     root.appendChild(head);
   }
