@@ -42,6 +42,7 @@ bench: install
 	HF_HUB_OFFLINE=1 $(PY) scripts/bench_saliency.py
 	HF_HUB_OFFLINE=1 $(PY) scripts/bench_decoders.py
 	HF_HUB_OFFLINE=1 $(PY) scripts/bench_probe.py
+	HF_HUB_OFFLINE=1 $(PY) scripts/bench_report.py
 	HF_HUB_OFFLINE=1 $(PY) scripts/bench_sae.py
 	HF_HUB_OFFLINE=1 $(PY) scripts/bench_shards.py
 
