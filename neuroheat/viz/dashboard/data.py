@@ -12,6 +12,10 @@ of the peak in the window, "w": word ids (into the file's word list), "a": one c
 word, its colour level -31..31 on the neuron's scale (``LEVEL_CHARS[level + 31]``)}``; the scale (``"scale"``) is the largest |value| over
 every window of the neuron, so all its contexts share one diverging scale.
 
+Words are shown as :func:`~neuroheat.formats.tokens.display_token` gives them; subword rows
+of a byte-level tokenizer (``aggregation="none"`` on GPT-2, RoBERTa, Llama 3...) decoded to
+their text (:func:`~neuroheat.formats.bytelevel.decode_token`).
+
 Selectivity (the index's measure) is the gap between the neuron's first and second top-word
 scores (NeuroX scores, 0..1; 0 for a neuron without words), the measure the demo uses to
 pick neurons.
@@ -36,6 +40,7 @@ from neuroheat.analysis.source import SourceArg, open_source
 from neuroheat.analysis.tables import TopWordsTable
 from neuroheat.analysis.windows import gather_values, window_rows
 from neuroheat.analysis.word_index import WordNeurons, word_index
+from neuroheat.formats.bytelevel import decode_token, is_byte_level
 from neuroheat.formats.tokens import display_token
 
 __all__ = ["DashboardData", "collect", "selectivity"]
@@ -76,7 +81,11 @@ class DashboardData:
         self._row = {(int(a), int(b)): i for i, (a, b) in
                      enumerate(zip(self.table.layer, self.table.neuron, strict=True))}
         self.selectivity = selectivity(self.table)
-        self.display = [display_token(w) for w in self.contexts.vocab]
+        # subword rows of a byte-level tokenizer (aggregation "none") are shown decoded
+        byte_level = self.meta.get("aggregation") == "none" and is_byte_level(
+            self.contexts.vocab)
+        self.shown = decode_token if byte_level else display_token
+        self.display = [self.shown(w) for w in self.contexts.vocab]
 
     def column(self, layer: int, key: str) -> np.ndarray:
         """float64 ``[width]``: ``"sel"`` (selectivity), ``"mean"`` or ``"std"`` of a layer."""
@@ -90,7 +99,7 @@ class DashboardData:
         if layer not in cache:
             rows = [self._row[(layer, n)] for n in range(self.width)]
             types, scores = self.table.types[rows].tolist(), self.table.scores[rows].tolist()
-            vocab = [display_token(w) for w in self.table.vocab]
+            vocab = [self.shown(w) for w in self.table.vocab]
             cache[layer] = [[[vocab[t], s] for t, s in zip(ts, ss, strict=True) if t >= 0]
                             for ts, ss in zip(types, scores, strict=True)]
         return cache[layer]
