@@ -134,6 +134,8 @@ class SAE:
 
     def pre_activations(self, x: Any) -> Any:
         """float32 ``x @ W_enc + b_enc`` after normalisation and the ``b_dec`` subtraction."""
+        import torch
+
         t = self._tensors(x.device)
         x = x.float()
         if self.normalize_activations == "constant_norm_rescale":
@@ -143,7 +145,9 @@ class SAE:
             x = x / (x.std(dim=-1, keepdim=True) + LAYER_NORM_EPS)
         if self.apply_b_dec_to_input:
             x = x - t["b_dec"]
-        return x @ t["W_enc"] + t["b_enc"]
+        # addmm adds the bias inside the product: one pass over the [n, d_sae] output, not two
+        flat = torch.addmm(t["b_enc"], x.reshape(-1, self.d_in), t["W_enc"])
+        return flat.reshape(*x.shape[:-1], self.d_sae)
 
     def encode(self, x: Any) -> Any:
         """Dense float32 latents ``[..., d_sae]`` of a torch tensor ``x`` ``[..., d_in]``.
