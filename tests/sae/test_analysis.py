@@ -4,15 +4,13 @@ same values (one file and shards); dead latents are reported; probing data and
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
 import neuroheat as nh
 from neuroheat.analysis import sparse as sp_analysis
 from neuroheat.analysis import sparse_top_words
+from neuroheat.cli import main
 from neuroheat.probing.data import ProbeData
 from neuroheat.probing.labels import Labels
 from tests.sae import saes
@@ -99,9 +97,7 @@ def test_probing_data_and_report_read_latent_stores(stores, tmp_path):
             np.testing.assert_array_equal(xa, xb)
             np.testing.assert_array_equal(ya, yb)
     site = tmp_path / "site"
-    done = subprocess.run([sys.executable, "-m", "neuroheat", "report", str(sparse), "-o",
-                           str(site)], capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
+    assert main(["report", str(sparse), "-o", str(site)]) == 0
     assert (site / "index.html").exists()
 
 

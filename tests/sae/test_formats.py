@@ -4,14 +4,13 @@ one-line refusals; the CLI's repeatable --sae."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import torch
 
 import neuroheat as nh
+from neuroheat.cli import main
 from neuroheat.errors import InputError
 from neuroheat.model.sites import Site
 from neuroheat.sae.formats import detect_format, load_sae, load_saes
@@ -111,7 +110,7 @@ def test_gemma_scope_layout_and_explicit_site(tmp_path):
         [Site("resid", 2), Site("mlp", 1)]
 
 
-def test_mlp_neuron_sae_and_cli(llama, llama_dir, tmp_path):
+def test_mlp_neuron_sae_and_cli(llama, llama_dir, tmp_path, capsys):
     """An SAE on MLP neurons (mlp.hook_post, 48 wide) against a hook on down_proj's input,
     extracted through the CLI with two --sae options."""
     model, tok = llama
@@ -121,11 +120,9 @@ def test_mlp_neuron_sae_and_cli(llama, llama_dir, tmp_path):
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("\n".join(" ".join(w) for w in WORDS) + "\n")
     out = tmp_path / "cli.h5"
-    cmd = [sys.executable, "-m", "neuroheat", "extract", str(llama_dir), str(corpus), str(out),
-           "--sae", str(mlp), "--sae", str(res), "--dtype", "float32", "--device", "cpu",
-           "--quiet"]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
+    cmd = ["extract", str(llama_dir), str(corpus), str(out), "--sae", str(mlp), "--sae",
+           str(res), "--dtype", "float32", "--device", "cpu", "--quiet"]
+    assert main(cmd) == 0
     with nh.open_store(out) as store:
         assert store.layers == [1, 2] and store.meta["sites"] == "sae.resid.1,sae.mlp.2"
         for i, words in enumerate(WORDS):
@@ -134,6 +131,7 @@ def test_mlp_neuron_sae_and_cli(llama, llama_dir, tmp_path):
                 rows = word_rows(states[site], enc, len(words), "last")
                 want = np.stack([saes.encode(t, ref)[0] for t in rows])
                 np.testing.assert_allclose(store.sentence(i)[:, pos], want, atol=1e-5, rtol=0)
-    bad = subprocess.run(cmd[:7] + ["--sae", str(tmp_path / "nothing"), "--overwrite"],
-                         capture_output=True, text=True, timeout=300)
-    assert bad.returncode != 0 and len(bad.stderr.strip().splitlines()) == 1, bad.stderr
+    capsys.readouterr()
+    assert main(cmd[:6] + ["--sae", str(tmp_path / "nothing"), "--overwrite"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "does not exist" in err, err
