@@ -75,6 +75,11 @@ def test_merged_shards_and_resume_equal_one_run(llama, topk, tmp_path, monkeypat
         np.testing.assert_allclose(sa[key], sb[key], rtol=1e-12, atol=1e-12)
     with nh.open_store(merged) as m, nh.open_store(one) as o:
         assert m.sparse and m.all_words() == o.all_words()
+    from neuroheat.cli import main
+
+    assert main(["merge", str(tmp_path / "cli.h5"), str(tmp_path / "part-shard*of2.h5"),
+                 "--json"]) == 0
+    assert _latents(tmp_path / "cli.h5")[0]["indices"].tolist() == a["indices"].tolist()
     with pytest.raises(InputError, match="virtual merge of sparse"):
         nh.merge_stores(tmp_path / "v.h5", str(tmp_path / "part-shard*of2.h5"), virtual=True)
 
