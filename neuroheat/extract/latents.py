@@ -51,6 +51,9 @@ def extract_latents(model: Any, lines: Any, spec: Any, block: int, output: Path,
     if cfg.layers is not None:
         raise InputError("--layers does not apply with --sae: the stored layers are the SAEs' "
                          "sites")
+    if cfg.component != "hidden":
+        raise InputError(f"--component {cfg.component} does not apply with --sae: each SAE's "
+                         "hook names its site (give SITE=DIR to choose one)")
     if output.exists() and not (cfg.resume or cfg.overwrite):
         raise InputError(f"{output} exists; pass --overwrite to replace it or --resume to "
                          "continue an interrupted extraction")

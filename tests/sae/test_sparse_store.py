@@ -119,6 +119,8 @@ def test_wrong_width_hook_or_layers_refused(llama, tmp_path):
     ok, _ = saes.saelens(tmp_path / "ok", "blocks.0.hook_resid_post", HIDDEN, 16)
     with pytest.raises(InputError, match="--layers does not apply"):
         _run(llama, ok, tmp_path / "x.h5", layers="1")
+    with pytest.raises(InputError, match="--component mlp does not apply"):
+        _run(llama, ok, tmp_path / "x.h5", component="mlp")
     same, _ = saes.saelens(tmp_path / "same", "blocks.1.hook_resid_pre", HIDDEN, 16)
     with pytest.raises(InputError, match="share layer 1"):
         nh.extract_activations(llama, CORPUS, tmp_path / "x.h5", saes=[str(ok), str(same)],
