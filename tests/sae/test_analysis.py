@@ -110,3 +110,16 @@ def test_info_reports_latents(stores):
         assert info["nonzeros"] == {2: s.nnz(2)}
         assert info["dead_latents"] == {2: int((s.active(2) == 0).sum())}
     assert "active per word" in format_summary(info) and info["format_version"] == 2
+
+
+def test_top_neurons_and_word_index_equal_dense(stores):
+    sparse, dense, _ = stores
+    from neuroheat.analysis.word_index import word_index
+
+    for word in ("the", "neuron", "."):
+        assert nh.analysis.top_neurons(sparse, word, k=5) == \
+            nh.analysis.top_neurons(dense, word, k=5)
+    (ta, ia), (tb, ib) = word_index(sparse, k_words=4, k_neurons=3), \
+        word_index(dense, k_words=4, k_neurons=3)
+    _same_tables(ta, tb)
+    assert ia.get("the") == ib.get("the")
