@@ -135,3 +135,15 @@ def test_mlp_neuron_sae_and_cli(llama, llama_dir, tmp_path, capsys):
     assert main(cmd[:6] + ["--sae", str(tmp_path / "nothing"), "--overwrite"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "does not exist" in err, err
+
+
+def test_saelens_log_threshold(tmp_path):
+    from safetensors.numpy import load_file, save_file
+
+    path, ref = saes.saelens(tmp_path / "lt", "blocks.0.hook_resid_pre", 8, 12)
+    w = load_file(str(path / "sae_weights.safetensors"))
+    w["log_threshold"] = np.log(w.pop("threshold"))
+    save_file(w, str(path / "sae_weights.safetensors"))
+    x = np.random.default_rng(4).normal(0, 1, (20, 8)).astype(np.float32)
+    got = load_sae(path).encode(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(got, saes.encode(x, ref), atol=1e-5, rtol=0)
