@@ -126,6 +126,19 @@ def test_sorting_and_layer_filter(site, browser):
     page.select_option("#nh-layer", "1")
     page.wait_for_timeout(200)
     assert listed(page) == [x for x in expected[::-1] if x[0] == 1]
+    # range filter on a column (the index's 4-digit values), every layer, layer order
+    page.select_option("#nh-layer", "all")
+    page.select_option("#nh-sort", "layer")
+    page.uncheck("#nh-asc")
+    page.select_option("#nh-fcol", "mean")
+    page.fill("#nh-fmin", "0")
+    page.fill("#nh-fmax", "0.5")
+    page.wait_for_timeout(500)
+    with open_store(site[0]) as store:
+        keep = [(layer, n) for layer in store.layers for n, m in
+                enumerate(store.running_stats(layer).mean) if 0 <= float(f"{m:.4g}") <= 0.5]
+    view = page.evaluate("NH_INDEX.view")
+    assert [(i // 8, i % 8) for i in view] == keep and 0 < len(keep) < 24
     p.close()
 
 

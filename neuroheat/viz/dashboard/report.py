@@ -39,7 +39,8 @@ class NeuronReport(HTMLPage):
     def __init__(self, record: dict[str, Any], vocab: list[str], site: dict[str, Any]) -> None:
         self.data, self.vocab, self.site = record, vocab, site
         payload = script_json({"site": site, "neuron": record, "vocab": vocab})
-        self._style, self._script = asset("dashboard.css"), asset("dashboard.js")
+        self._style = asset("dashboard.css")
+        self._script = asset("dashboard.js") + "\n" + asset("dashboard-neuron.js")
         fragment = (f'<div class="nh-report" id="nh-report-{uuid.uuid4().hex[:8]}">'
                     f'<script type="application/json" class="nh-report-data">{payload}'
                     f"</script></div>\n<style>{self._style}</style>\n"

@@ -5,7 +5,8 @@ Layout of ``SITE/`` (every data file is a script that stores one JSON value in
 
     index.html            every neuron: virtual-scrolled list, sort, filters, word search
     neuron.html           one neuron: neuron.html#L{layer}N{neuron}
-    assets/dashboard.js   the pages' code; assets/dashboard.css
+    assets/dashboard.js   what both pages share; dashboard-index.js and dashboard-neuron.js
+                          the pages; dashboard.css
     data/site.js          the manifest (layers, width, settings); the only file both pages load
     data/layer-{L}.js     index columns of layer L (mean, std, selectivity, top words)
     data/order-{key}.js   every neuron sorted by key (sel, mean, std), descending
@@ -75,7 +76,8 @@ def _page(title: str, role: str) -> str:
             f"<title>{html.escape(title)}</title>"
             "<link rel=\"stylesheet\" href=\"assets/dashboard.css\">"
             "<script src=\"data/site.js\"></script>"
-            "<script src=\"assets/dashboard.js\"></script></head>\n"
+            "<script src=\"assets/dashboard.js\"></script>"
+            f"<script src=\"assets/dashboard-{role}.js\"></script></head>\n"
             f"<body data-page=\"{role}\"><noscript>This dashboard needs JavaScript."
             "</noscript></body></html>\n")
 
@@ -145,7 +147,7 @@ def write_site(data: DashboardData, outdir: str | os.PathLike, *, title: str | N
                 "quantiles": data.contexts.quantiles, "probe": bool(data.probe),
                 "outputs": bool(data.outputs), "orders": list(_ORDER_KEYS)}
     total += _write_data(folder, "site", manifest)
-    for name in ("dashboard.js", "dashboard.css"):
+    for name in ("dashboard.js", "dashboard-index.js", "dashboard-neuron.js", "dashboard.css"):
         (out / "assets" / name).write_text(asset(name), encoding="utf-8")
     (out / "index.html").write_text(_page(title, "index"), encoding="utf-8")
     (out / "neuron.html").write_text(_page(title, "neuron"), encoding="utf-8")
