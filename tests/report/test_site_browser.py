@@ -233,6 +233,14 @@ def test_neuron_report_page(site, browser, tmp_path):
                                       "els => els.map(e => [e.dataset.word, +e.dataset.score])")
     assert [tuple(w) for w in words] == top_words(site[0], 1, 2, k=10)
     assert page.query_selector("[data-role=top-contexts] [data-sentence='3']")
+    csp = page.eval_on_selector("meta[http-equiv=Content-Security-Policy]", "e => e.content")
+    assert "sha256-" in csp and "unsafe-inline" not in csp
+    # as a notebook shows it: the fragment inside a page, twice (each renders once)
+    page.set_content("<p id=cell>cell</p>" + report._repr_html_() + report._repr_html_())
+    page.wait_for_selector("[data-role=top-words] [data-word]")
+    assert page.eval_on_selector_all("[data-role=top-words]", "els => els.length") == 2
+    assert page.eval_on_selector("#cell", "e => getComputedStyle(document.body).margin") \
+        == "8px"  # the notebook's own page is left alone
     p.close()
 
 
