@@ -162,9 +162,6 @@ class StoreWriter:
         if path.exists() and not overwrite:
             raise OutputExistsError(f"{path} exists; pass --overwrite to replace it or --resume "
                                     "to continue an interrupted extraction")
-        progress = Path(str(path) + L.PROGRESS_SUFFIX)
-        if progress.exists():
-            progress.unlink()
         lengths = np.fromiter((len(s) for s in sentences), dtype=np.int64, count=len(sentences))
         offsets = np.zeros(len(sentences) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
@@ -173,7 +170,7 @@ class StoreWriter:
         tmp = path.with_name(path.name + ".creating")
         needed = (len(flat) * (int(width) * np.dtype(dtype).itemsize * len(layers)
                                + _ROW_OVERHEAD)
-                  + sum(len(w.encode("utf-8", "surrogatepass")) for w in flat) * 2
+                  + sum(map(len, flat)) * 4  # a vlen string's bytes, heap and vocab copy
                   + 8 * len(offsets) + _FILE_OVERHEAD)
         if needed > free_bytes(path.parent):
             raise space_error(path, needed, resume=False)
@@ -187,6 +184,8 @@ class StoreWriter:
                 raise space_error(path, needed, resume=False) from None
             raise
         os.replace(tmp, path)
+        # only now: an old incomplete store stays resumable until it is really replaced
+        Path(str(path) + L.PROGRESS_SUFFIX).unlink(missing_ok=True)
         return cls(path, reserve_space=False)
 
     @staticmethod

@@ -157,5 +157,15 @@ def test_injected_enospc_at_a_checkpoint_leaves_a_resumable_store(tiny_bert,
     monkeypatch.setattr(np, "savez", real)
     with pytest.raises(IncompleteStoreError):
         nh.open_store(out)
+    progress = out.with_name(out.name + ".progress.npz")
+    assert progress.exists()
+    # an --overwrite that cannot get its space keeps the old store resumable
+    from neuroheat.store import writer
+
+    monkeypatch.setattr(writer, "free_bytes", lambda directory: 0)
+    with pytest.raises(DiskSpaceError, match="needs"):
+        nh.extract_activations(tiny_bert, ["other words"], out, overwrite=True, **OPTS)
+    monkeypatch.undo()
+    assert progress.exists()
     nh.extract_activations(tiny_bert, corpus, out, resume=True, **OPTS)
     assert _dump(out) == _dump(reference)

@@ -52,18 +52,23 @@ def _dump(path: Path) -> dict[str, np.ndarray]:
 
 
 def test_second_writer_is_refused_and_the_first_completes(tiny_bert, tmp_path):
-    big = _corpus(tmp_path / "big.txt", 1000)
+    big = _corpus(tmp_path / "big.txt", 600)
     small = _corpus(tmp_path / "small.txt", 100, seed=1)
     out = tmp_path / "acts.h5"
     first = _extract(tiny_bert, big, out)
     deadline = time.monotonic() + 120
     while not (out.exists() and lock_path(out).exists()) and time.monotonic() < deadline:
         assert first.poll() is None, first.communicate()
-        time.sleep(0.02)
-    seconds = [_extract(tiny_bert, small, out, *flags)
-               for flags in (["--overwrite"], [], ["--resume"])]
-    results = [p.communicate(timeout=300) for p in seconds]
-    assert first.poll() is None, "the first writer finished too early for this test"
+        time.sleep(0.005)
+    if first.poll() is not None:
+        pytest.fail(f"the first writer finished before it could be paused: {first.communicate()}")
+    first.send_signal(signal.SIGSTOP)  # paused mid-run (still alive, still locking), so the
+    try:                               # others surely meet a live writer however fast it is
+        seconds = [_extract(tiny_bert, small, out, *flags)
+                   for flags in (["--overwrite"], [], ["--resume"])]
+        results = [p.communicate(timeout=300) for p in seconds]
+    finally:
+        first.send_signal(signal.SIGCONT)
     for p, (_, err) in zip(seconds, results, strict=True):
         assert p.returncode == 2, err
         lines = err.strip().splitlines()
@@ -80,7 +85,7 @@ def test_second_writer_is_refused_and_the_first_completes(tiny_bert, tmp_path):
 
 
 def test_lock_of_a_killed_run_does_not_block_resume(tiny_bert, tmp_path):
-    corpus = _corpus(tmp_path / "c.txt", 500)
+    corpus = _corpus(tmp_path / "c.txt", 200)
     out = tmp_path / "acts.h5"
     proc = _extract(tiny_bert, corpus, out)
     deadline = time.monotonic() + 120
