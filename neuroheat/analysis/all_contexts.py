@@ -208,7 +208,12 @@ class NeuronContexts:
 
     def contexts(self, layer: int, neuron: int, lowest: bool = False) -> Contexts:
         """The :class:`~neuroheat.analysis.contexts.Contexts` of one neuron, exactly what
-        ``top_contexts(store, layer, neuron, k, lowest)`` returns."""
+        ``top_contexts(store, layer, neuron, k, lowest)`` returns.
+
+        Example:
+            >>> found.contexts(3, 17, lowest=True)[0].value   # doctest: +SKIP
+            -1.07
+        """
         lc = self.layer(layer)
         rows, values = (lc.bottom_rows, lc.bottom_values) if lowest else (lc.top_rows,
                                                                           lc.top_values)

@@ -46,7 +46,12 @@ _EMPTY = np.uint64(2**64 - 1)
 
 
 def histogram_range(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The binned range of each neuron: ``[min, max]``, or ``min ± 0.5`` when constant."""
+    """The binned range of each neuron: ``[min, max]``, or ``min ± 0.5`` when constant.
+
+    Example:
+        >>> [a.tolist() for a in histogram_range(np.array([0.0, 2.0]), np.array([1.0, 2.0]))]
+        [[0.0, 1.5], [1.0, 2.5]]
+    """
     lo, hi = np.asarray(lo, np.float64).copy(), np.asarray(hi, np.float64).copy()
     same = lo == hi
     lo[same] -= 0.5
@@ -94,6 +99,10 @@ def band_edges(mode: str, lo: np.ndarray, hi: np.ndarray, bands: int,
 
     ``mode`` is one of :data:`QUANTILE_MODES`; ``fine`` is the :data:`FINE_BINS`-bin
     histogram over :func:`histogram_range` needed by ``"rank"`` and ``"count"``.
+
+    Example:
+        >>> band_edges("value", np.array([0.0]), np.array([1.0]), 4).tolist()
+        [[0.0, 0.25, 0.5, 0.75, 1.0]]
     """
     lo, hi = np.asarray(lo, np.float64), np.asarray(hi, np.float64)
     if mode == "value":
@@ -121,7 +130,13 @@ def band_edges(mode: str, lo: np.ndarray, hi: np.ndarray, bands: int,
 
 
 def band_index(x: np.ndarray, edges: np.ndarray, mode: str) -> np.ndarray:
-    """int16 ``[neurons, rows]``: the band of each value (-1: in no band, or NaN)."""
+    """int16 ``[neurons, rows]``: the band of each value (-1: in no band, or NaN).
+
+    Example:
+        >>> edges = band_edges("value", np.array([0.0]), np.array([1.0]), 4)
+        >>> band_index(np.array([[0.0, 0.3, 1.0, np.nan]]), edges, "value").tolist()
+        [[0, 1, 3, -1]]
+    """
     x = np.asarray(x, dtype=np.float64)
     n_bands = edges.shape[1] - 1
     if mode == "value":
@@ -139,7 +154,12 @@ def band_index(x: np.ndarray, edges: np.ndarray, mode: str) -> np.ndarray:
 
 
 def row_hash(rows: np.ndarray, seed: int = 0) -> np.ndarray:
-    """uint64 splitmix64 hash of global row numbers (the sampling order)."""
+    """uint64 splitmix64 hash of global row numbers (the sampling order).
+
+    Example:
+        >>> bool(row_hash(np.arange(3))[1] == row_hash(np.array([1]))[0])   # per row
+        True
+    """
     z = np.asarray(rows, dtype=np.uint64) + np.uint64((0x9E3779B97F4A7C15 * (seed + 1))
                                                       % 2**64)
     with np.errstate(over="ignore"):
@@ -155,6 +175,11 @@ def sample_bands(x: np.ndarray, band: np.ndarray, rows: np.ndarray, n_bands: int
     ``x``, ``band``: ``[neurons, rows]``; ``rows``: their global row numbers. Returns
     ``(hash, row, value)``, each ``[neurons, n_bands, samples]`` (hash ``2**64 - 1`` and
     row -1 where a band has fewer rows).
+
+    Example:
+        >>> x = np.array([[0.0, 1.0, 2.0]])
+        >>> sample_bands(x, np.array([[0, 0, 1]], np.int16), np.arange(3), 2, 1)[1].tolist()
+        [[[1], [2]]]
     """
     width, n = band.shape
     h = row_hash(rows, seed)
@@ -182,7 +207,15 @@ def sample_bands(x: np.ndarray, band: np.ndarray, rows: np.ndarray, n_bands: int
 
 def merge_samples(a: tuple[np.ndarray, ...], b: tuple[np.ndarray, ...]
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The ``samples`` smallest-hash rows of two :func:`sample_bands` results."""
+    """The ``samples`` smallest-hash rows of two :func:`sample_bands` results.
+
+    Example:
+        >>> x, b = np.array([[0.0, 1.0]]), np.array([[0, 0]], np.int16)
+        >>> a = sample_bands(x[:, :1], b[:, :1], np.arange(1), 1, 1)
+        >>> c = sample_bands(x[:, 1:], b[:, 1:], np.arange(1, 2), 1, 1)
+        >>> merge_samples(a, c)[1].tolist() == sample_bands(x, b, np.arange(2), 1, 1)[1].tolist()
+        True
+    """
     h = np.concatenate([a[0], b[0]], axis=2)
     r = np.concatenate([a[1], b[1]], axis=2)
     v = np.concatenate([a[2], b[2]], axis=2)

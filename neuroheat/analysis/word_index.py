@@ -41,7 +41,12 @@ class WordNeurons:
     score: np.ndarray
 
     def get(self, word: str) -> NeuronScores:
-        """What ``top_neurons(store, word, k)`` returns (k = this index's width)."""
+        """What ``top_neurons(store, word, k)`` returns (k = this index's width).
+
+        Example:
+            >>> index.get("the")[0]   # doctest: +SKIP
+            NeuronScore(layer=2, neuron=40, score=1.0)
+        """
         try:
             t = self.vocab.index(word)
         except ValueError:

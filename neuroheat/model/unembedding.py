@@ -40,7 +40,12 @@ WHAT = ("direction × unembedding, no final norm, head transform, bias or later 
 
 
 def unembedding(model: Any) -> np.ndarray:
-    """float32 ``[vocab, hidden]``: the output embedding matrix, or UnsupportedModelError."""
+    """float32 ``[vocab, hidden]``: the output embedding matrix, or UnsupportedModelError.
+
+    Example:
+        >>> unembedding(load_model("path/to/gpt2", "causal").model).shape   # doctest: +SKIP
+        (50257, 768)
+    """
     head = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
     if head is None or getattr(head, "weight", None) is None:
         raise UnsupportedModelError(
@@ -50,7 +55,12 @@ def unembedding(model: Any) -> np.ndarray:
 
 
 def output_directions(model: Any, component: str, layer: int, width: int) -> np.ndarray:
-    """float32 ``[width, hidden]``: the residual-stream direction each neuron writes to."""
+    """float32 ``[width, hidden]``: the residual-stream direction each neuron writes to.
+
+    Example:
+        >>> output_directions(gpt2, "mlp", layer=1, width=3072).shape   # doctest: +SKIP
+        (3072, 768)
+    """
     hidden = int(unembedding(model).shape[1])
     if component != "mlp":
         if width != hidden:

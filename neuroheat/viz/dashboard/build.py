@@ -29,7 +29,12 @@ log = logging.getLogger(__name__)
 def probe_weights(probe: Any) -> dict[tuple[int, int], dict[str, float]]:
     """``{(layer, neuron): {class: weight}}`` of a fitted probe (anything with ``weights``
     ``[classes, columns]``, ``classes`` and ``neurons`` ``[(layer, index)]``, such as
-    :class:`neuroheat.probing.Probe`)."""
+    :class:`neuroheat.probing.Probe`).
+
+    Example:
+        >>> probe_weights(Probe.load("probe.json"))[(3, 17)]   # doctest: +SKIP
+        {'FUNC': 0.52, 'CONTENT': -0.31}
+    """
     weights = getattr(probe, "weights", None)
     if weights is None:
         raise InputError("the probe has no weights: fit it (or load a saved probe) first")

@@ -52,7 +52,12 @@ _ALPHABET = np.frombuffer(LEVEL_CHARS.encode("ascii"), dtype=np.uint8)
 
 
 def selectivity(table: TopWordsTable) -> np.ndarray:
-    """float64 per table row: first minus second top-word score (0 without words)."""
+    """float64 per table row: first minus second top-word score (0 without words).
+
+    Example:
+        >>> selectivity(top_words_all("acts.h5", k=2))[:2]   # doctest: +SKIP
+        array([0.31, 0.02])
+    """
     if table.scores.shape[1] == 0:
         return np.zeros(len(table))
     first = np.nan_to_num(table.scores[:, 0], nan=0.0)
@@ -88,7 +93,11 @@ class DashboardData:
         self.display = [self.shown(w) for w in self.contexts.vocab]
 
     def column(self, layer: int, key: str) -> np.ndarray:
-        """float64 ``[width]``: ``"sel"`` (selectivity), ``"mean"`` or ``"std"`` of a layer."""
+        """float64 ``[width]``: ``"sel"`` (selectivity), ``"mean"`` or ``"std"`` of a layer.
+
+        Example:
+            >>> data.column(3, "sel").argmax()   # doctest: +SKIP
+        """
         if key == "sel":
             return self.selectivity[[self._row[(layer, n)] for n in range(self.width)]]
         return np.nan_to_num(np.asarray(self.stats[layer][key], dtype=np.float64))
@@ -116,7 +125,12 @@ class DashboardData:
 
     def block(self, layer: int, b0: int, b1: int) -> dict[str, Any]:
         """``{"vocab": [display words], "neurons": [record, ...]}`` of neurons ``b0:b1``:
-        the JSON of one data file (window words are ids into its ``vocab``)."""
+        the JSON of one data file (window words are ids into its ``vocab``).
+
+        Example:
+            >>> data.block(3, 0, 64)["neurons"][17]["top"][0]["v"]   # doctest: +SKIP
+            1.79
+        """
         win = self.windows[layer]
         kinds = [k for k in ("top", "bottom", "band") if f"{k}_types" in win]
         types = [win[f"{k}_types"][b0:b1] for k in kinds]

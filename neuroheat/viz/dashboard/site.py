@@ -54,7 +54,12 @@ _MARKER = "neuroheat-dashboard"
 
 def search_bucket(word: str, buckets: int) -> int:
     """The data/search-{H}.js file of ``word``: FNV-1a over its UTF-16 code units (what the
-    page computes with ``charCodeAt``), modulo ``buckets``."""
+    page computes with ``charCodeAt``), modulo ``buckets``.
+
+    Example:
+        >>> search_bucket("cat", 64)
+        7
+    """
     h = 0x811C9DC5
     data = word.encode("utf-16-le")
     for i in range(0, len(data), 2):
@@ -84,7 +89,12 @@ def _page(title: str, role: str) -> str:
 
 def check_output(out: Path, overwrite: bool) -> bool:
     """Whether ``out`` holds a site to replace; OutputExistsError when it may not be written
-    (not empty without ``overwrite``, or not a dashboard: never deleted)."""
+    (not empty without ``overwrite``, or not a dashboard: never deleted).
+
+    Example:
+        >>> check_output(Path("new-site"), overwrite=False)   # doctest: +SKIP
+        False
+    """
     if not out.exists():
         return False
     if not out.is_dir():
