@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -192,10 +192,12 @@ class SparseStore(StoreBase):
                                        "when the extraction finishes; resume it first")
         return self._file[S.LATENTS][L.layer_name(layer)]
 
-    @lru_cache(maxsize=8)  # noqa: B019 - one store, a few layers; freed with the store
     def indptr(self, layer: int) -> np.ndarray:
-        """int64 ``[num_words + 1]`` row pointers of ``layer``."""
-        return self._group(layer)[S.INDPTR][...]
+        """int64 ``[num_words + 1]`` row pointers of ``layer`` (read once, then kept)."""
+        cache = self.__dict__.setdefault("_indptr", {})
+        if int(layer) not in cache:
+            cache[int(layer)] = self._group(layer)[S.INDPTR][...]
+        return cache[int(layer)]
 
     def nnz(self, layer: int) -> int:
         """Number of stored non-zeros of ``layer``."""
