@@ -127,7 +127,12 @@ class Lines:
         return len(self.bounds) - 1
 
     def read(self, start: int, stop: int) -> list[list[str]]:
-        """The word lists of sentences ``start:stop`` (for a file: only those bytes are read)."""
+        """The word lists of sentences ``start:stop`` (for a file: only those bytes are read).
+
+        Example:
+            >>> open_corpus(["a b", "c d"]).read(0, 1)
+            [['a', 'b']]
+        """
         if self.sentences is not None:
             return self.sentences[start:stop]
         assert self.index is not None

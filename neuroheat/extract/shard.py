@@ -237,6 +237,10 @@ def balanced_cuts(bounds: np.ndarray, parts: int) -> np.ndarray:
     of the total; then cuts are pushed apart so that every part holds at least one sentence
     when there are at least ``parts`` sentences (a part is never empty because of one long
     line). Only ``parts`` binary searches: a memory-mapped index is barely touched.
+
+    Example:
+        >>> balanced_cuts(np.array([0, 10, 20, 30, 40]), 2).tolist()
+        [0, 2, 4]
     """
     n = len(bounds) - 1
     if parts < 1:
@@ -261,6 +265,10 @@ def resolve_shard(spec: ShardSpec, bounds: np.ndarray, *, parts: int | None = No
     The corpus is cut into ``parts`` balanced parts (default: the shard count; at least the
     shard count) and shard ``i`` of ``n`` takes parts ``[i*P//n, (i+1)*P//n)``. No shard is
     empty when the corpus has at least ``P`` sentences.
+
+    Example:
+        >>> resolve_shard("1/2", np.array([0, 10, 20, 30, 40]), parts=4).parts
+        (2, 3, 4)
     """
     index, count = parse_shard(spec, env)
     parts = count if parts is None else int(parts)
@@ -278,7 +286,12 @@ def resolve_shard(spec: ShardSpec, bounds: np.ndarray, *, parts: int | None = No
 
 def block_edges(parts: Sequence[int], block: int) -> list[int]:
     """Plan block boundaries inside consecutive parts with edges ``parts``: each part is cut
-    every ``block`` sentences from its own first sentence."""
+    every ``block`` sentences from its own first sentence.
+
+    Example:
+        >>> block_edges([0, 5, 9], 3)
+        [0, 3, 5, 8, 9]
+    """
     block = max(1, int(block))
     edges = [int(parts[0])]
     for a, b in zip(parts[:-1], parts[1:], strict=True):

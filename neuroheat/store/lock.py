@@ -38,7 +38,12 @@ LOCK_SUFFIX = ".lock"
 
 
 def lock_path(store: str | os.PathLike) -> Path:
-    """The lock file of ``store``."""
+    """The lock file of ``store``.
+
+    Example:
+        >>> lock_path("out/acts.h5").name
+        'acts.h5.lock'
+    """
     return Path(str(store) + LOCK_SUFFIX)
 
 

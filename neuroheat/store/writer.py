@@ -51,13 +51,23 @@ _FILE_OVERHEAD = 1 << 20
 
 
 def free_bytes(directory: str | os.PathLike) -> int:
-    """Bytes an unprivileged process may still write on the file system of ``directory``."""
+    """Bytes an unprivileged process may still write on the file system of ``directory``.
+
+    Example:
+        >>> free_bytes(".") >= 0
+        True
+    """
     st = os.statvfs(directory)
     return int(st.f_bavail) * int(st.f_frsize)
 
 
 def is_out_of_space(exc: BaseException) -> bool:
-    """Whether ``exc`` is an out-of-space (or over-quota) error, from the OS or from HDF5."""
+    """Whether ``exc`` is an out-of-space (or over-quota) error, from the OS or from HDF5.
+
+    Example:
+        >>> is_out_of_space(OSError(errno.ENOSPC, "No space left on device"))
+        True
+    """
     if getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT):
         return True
     text = str(exc)
@@ -65,7 +75,12 @@ def is_out_of_space(exc: BaseException) -> bool:
 
 
 def space_error(path: Path, needed: int, *, resume: bool) -> DiskSpaceError:
-    """The one-line error for ``needed`` bytes that do not fit next to ``path``."""
+    """The one-line error for ``needed`` bytes that do not fit next to ``path``.
+
+    Example:
+        >>> "needs 10 more bytes" in str(space_error(Path("x.h5"), 10, resume=True))
+        True
+    """
     free = free_bytes(path.parent)
     again = "run again with --resume" if resume else "run again"
     return DiskSpaceError(
@@ -75,7 +90,11 @@ def space_error(path: Path, needed: int, *, resume: bool) -> DiskSpaceError:
 
 def reserve(path: Path, *, resume: bool) -> None:
     """Allocate every byte of ``path`` now, so writes through a memory map never meet a hole
-    (a write into unallocated space of a full disk is a SIGBUS, not an error)."""
+    (a write into unallocated space of a full disk is a SIGBUS, not an error).
+
+    Example:
+        >>> reserve(Path("acts.h5.creating"), resume=False)   # doctest: +SKIP
+    """
     size = path.stat().st_size
     fd = os.open(path, os.O_RDWR)
     try:
