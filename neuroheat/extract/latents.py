@@ -166,7 +166,8 @@ def _open(output: Path, encoded, bound, cfg, settings) -> SparseStoreWriter | No
         base += len(e.rows)
     return SparseStoreWriter.create(output, [e.rows for e in encoded], layers=bound.layers,
                                     width=bound.width(), dtype=cfg.dtype, attrs=settings,
-                                    untokenized=untok, overwrite=cfg.overwrite or cfg.resume)
+                                    untokenized=untok, overwrite=cfg.overwrite or cfg.resume,
+                                    max_nnz=[s.k or 0 for s in bound.saes])
 
 
 def _run(runner, units, done, stats, active, writer, digest, *, quiet, checkpoint_seconds):

@@ -30,6 +30,9 @@ from neuroheat.errors import OutputExistsError, StoreError
 from neuroheat.store import layout as L
 from neuroheat.store import sparse_layout as S
 from neuroheat.store.stats import RunningStats
+from neuroheat.store.writer import free_bytes, space_error
+
+_ROW_OVERHEAD = 64  # a word's string, id and row pointer, with HDF5 slack
 
 #: non-zeros gathered per block when finalizing or merging (~48 MiB of index + values)
 BLOCK_NNZ = 4 * 2**20
@@ -131,9 +134,19 @@ class SparseStoreWriter:
     def create(cls, path: str | os.PathLike, sentences: Sequence[Sequence[str]], *,
                layers: Sequence[int], width: int, dtype: str = "float16",
                attrs: dict[str, Any] | None = None, untokenized: Sequence[int] = (),
-               overwrite: bool = False) -> SparseStoreWriter:
-        """Lay out a new, incomplete sparse store for ``sentences`` (lists of row strings)."""
+               overwrite: bool = False, max_nnz: Sequence[int] | None = None
+               ) -> SparseStoreWriter:
+        """Lay out a new, incomplete sparse store for ``sentences`` (lists of row strings).
+
+        ``max_nnz``: the most non-zeros per row of each layer when known (top-k SAEs: k);
+        then the space of the staged and the final non-zeros is checked now (a one-line
+        :class:`~neuroheat.errors.DiskSpaceError`), else only that of the per-row files."""
         path = Path(path)
+        n_rows = sum(len(s) for s in sentences)
+        per_row = 12 * len(layers) + _ROW_OVERHEAD + 2 * sum(
+            int(k) * (4 + np.dtype(dtype).itemsize) for k in (max_nnz or ()))
+        if n_rows * per_row > free_bytes(path.parent):
+            raise space_error(path, n_rows * per_row, resume=False)
         if dtype not in L.DTYPES:
             raise StoreError(f"dtype {dtype!r} is not supported; choose one of {L.DTYPES}")
         if path.exists() and not overwrite:

@@ -148,3 +148,13 @@ def test_early_exit_and_float16_overflow(llama, topk, tmp_path):
                        match=r"sae\.resid\.1, line \d+, word .*, latent \d+: value .* does not "
                              r"fit float16; use --dtype float32"):
         _run(llama, huge, tmp_path / "huge.h5")
+
+
+def test_too_little_space_is_one_line(llama, topk, tmp_path, monkeypatch):
+    from neuroheat.store import sparse_writer
+
+    monkeypatch.setattr(sparse_writer, "free_bytes", lambda d: 1000)
+    with pytest.raises(nh.errors.DiskSpaceError, match="not enough space for .*lat.h5: it "
+                                                       "needs [0-9,]+ more bytes"):
+        _run(llama, topk, tmp_path / "lat.h5")
+    assert not (tmp_path / "lat.h5").exists()
