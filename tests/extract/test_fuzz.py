@@ -95,3 +95,32 @@ def test_fuzzed_corpus(tiny_bert, workdir, capsys, data, shard):
             assert store.neuron(store.layers[-1], 0).shape == (store.num_words,)
             assert isinstance(nh.analysis.top_words(store, store.layers[-1], 0, k=3), list)
     assert main(["info", str(out), "--json"]) == 0
+
+
+@pytest.fixture(scope="module")
+def good_store(tiny_bert, workdir) -> bytes:
+    out = nh.extract_activations(tiny_bert, ["the cat sat", "", "a dog ran far"],
+                                 workdir / "good.h5", device="cpu", quiet=True)
+    return out.read_bytes()
+
+
+@settings(max_examples=30, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(cut=st.floats(0, 1), flips=st.lists(st.tuples(st.floats(0, 1), st.integers(1, 255)),
+                                           max_size=4), noise=st.binary(max_size=64))
+def test_damaged_stores_are_one_line_errors(good_store, workdir, capsys, cut, flips, noise):
+    """Truncated, bit-flipped or garbage store files through the readers (info, top-words)."""
+    data = bytearray(good_store[:max(1, int(len(good_store) * cut))] if cut < 1 else good_store)
+    for where, xor in flips:
+        data[min(len(data) - 1, int(len(data) * where))] ^= xor
+    path = workdir / f"damaged{next(COUNTER)}.h5"
+    path.write_bytes(bytes(data) if data else noise)
+    for argv in (["info", str(path), "--json"], ["top-words", str(path), "--layer", "1",
+                                                 "--neuron", "0"]):
+        capsys.readouterr()
+        code = main(argv)
+        err = capsys.readouterr().err
+        assert code in (0, 2), err
+        if code:
+            lines = err.strip().splitlines()
+            assert len(lines) == 1 and lines[0].startswith("neuroheat: error: "), err
