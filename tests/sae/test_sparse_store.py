@@ -158,3 +158,14 @@ def test_too_little_space_is_one_line(llama, topk, tmp_path, monkeypatch):
                                                        "needs [0-9,]+ more bytes"):
         _run(llama, topk, tmp_path / "lat.h5")
     assert not (tmp_path / "lat.h5").exists()
+
+
+def test_shards_of_different_saes_refused(llama, topk, tmp_path):
+    other, _ = saes.saelens(tmp_path / "other", "blocks.1.hook_resid_post", HIDDEN, D_SAE,
+                            architecture="topk", k=6, seed=9)
+    _run(llama, topk, tmp_path / "p.h5", shard="0/2")
+    _run(llama, other, tmp_path / "p.h5", shard="1/2")
+    with pytest.raises(nh.errors.StoreError, match="sae_fingerprints"):
+        nh.open_store(str(tmp_path / "p-shard*of2.h5"))
+    with pytest.raises(nh.errors.StoreError, match="sae_fingerprints"):
+        _run(llama, other, tmp_path / "p.h5", shard="0/2", resume=True)
