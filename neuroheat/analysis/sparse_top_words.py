@@ -48,6 +48,35 @@ def _pairs(store: StoreBase, layer: int, c0: int, c1: int, mu: np.ndarray
     return key, np.bincount(inverse, weights=np.concatenate(corr), minlength=len(key))
 
 
+def _background(latents: np.ndarray, lat: np.ndarray, typ: np.ndarray, n_types: int,
+                k: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """(latent, type) pairs of the first ``k`` types (by id) with no non-zero, per latent."""
+    rows, cols = [], []
+    for j in latents:
+        free = np.setdiff1d(np.arange(n_types), typ[lat == j], assume_unique=True)
+        free = free if k is None else free[:k]
+        rows.append(np.full(len(free), j))
+        cols.append(free)
+    return np.concatenate(rows), np.concatenate(cols)
+
+
+def _ranked(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, width: int, k: int | None
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """``[width, kmax]`` types and scores: per row, score descending, then type id."""
+    order = np.lexsort((cols, -vals, rows))
+    rows, cols, vals = rows[order], cols[order], vals[order]
+    rank = np.arange(len(rows)) - np.searchsorted(rows, rows, side="left")
+    if k is not None:
+        sel = rank < k
+        rows, cols, vals, rank = rows[sel], cols[sel], vals[sel], rank[sel]
+    kmax = int(rank.max()) + 1 if len(rank) else 0
+    types = np.full((width, kmax), -1, dtype=np.int64)
+    scores = np.full((width, kmax), np.nan)
+    types[rows, rank] = cols
+    scores[rows, rank] = vals
+    return types, scores
+
+
 def _rank_layer(store: StoreBase, layer: int, k: int | None, thr: float
                 ) -> tuple[np.ndarray, np.ndarray]:
     width, n_types = store.hidden_size, len(store.vocab)
@@ -80,26 +109,10 @@ def _rank_layer(store: StoreBase, layer: int, k: int | None, thr: float
         bg_score = np.round(amu[c0:c1] / safe, DECIMALS)
         slow = np.flatnonzero(bg & ~dead & (bg_score > thr))
         if len(slow):  # merge the background types of these few latents
-            extra_r, extra_c = [], []
-            for j in slow:
-                have = typ[lat == c0 + j]
-                free = np.setdiff1d(np.arange(n_types), have, assume_unique=True)
-                extra_r.append(np.full(len(free) if k is None else min(k, len(free)), j))
-                extra_c.append(free[:len(extra_r[-1])])
-            er, ec = np.concatenate(extra_r), np.concatenate(extra_c)
+            er, ec = _background(slow, lat - c0, typ, n_types, k)
             rows, cols = np.concatenate([rows, er]), np.concatenate([cols, ec])
             vals = np.concatenate([vals, bg_score[er]])
-        order = np.lexsort((cols, -vals, rows))
-        rows, cols, vals = rows[order], cols[order], vals[order]
-        rank = np.arange(len(rows)) - np.searchsorted(rows, rows, side="left")
-        if k is not None:
-            sel = rank < k
-            rows, cols, vals, rank = rows[sel], cols[sel], vals[sel], rank[sel]
-        kmax = int(rank.max()) + 1 if len(rank) else 0
-        types = np.full((w, kmax), -1, dtype=np.int64)
-        scores = np.full((w, kmax), np.nan)
-        types[rows, rank] = cols
-        scores[rows, rank] = vals
+        types, scores = _ranked(rows, cols, vals, w, k)
         types_out.append(types)
         scores_out.append(scores)
         c0 = c1
