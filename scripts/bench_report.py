@@ -12,10 +12,12 @@
 2. Site size per neuron (bytes of ``data/``).
 3. Peak memory. A store of at least ``--big-gb`` GB is built from the real activations
    repeated (as in ``bench_analysis.py``: rare words renamed per copy, so the vocabulary
-   grows like a bigger corpus's); ``build_site(store, chunk_mb=64)`` runs in a fresh
-   subprocess whose peak RSS (VmHWM) is reported next to the RSS after its imports.
+   grows like a bigger corpus's); ``build_site`` runs in a fresh subprocess (``chunk_mb=64``
+   with one thread and with the default threads, ``chunk_mb=16`` with one thread) whose peak
+   RSS (VmHWM) is reported next to the RSS after its imports.
 
 Usage: python scripts/bench_report.py [--sentences 400] [--big-gb 1.0] [--skip-memory]
+       [--skip-speed]
 """
 
 from __future__ import annotations
@@ -114,7 +116,7 @@ def hwm():
             return int(line.split()[1])
 base = hwm()
 t0 = time.perf_counter()
-options = nh.analysis.RunOptions(chunk_mb=64, threads=int(sys.argv[3]) or None)
+options = nh.analysis.RunOptions(chunk_mb=float(sys.argv[4]), threads=int(sys.argv[3]) or None)
 index = build_site(sys.argv[1], sys.argv[2], options=options, overwrite=True)
 print(json.dumps({"base_kb": base, "seconds": time.perf_counter() - t0, "peak_kb": hwm()}))
 """
@@ -126,12 +128,13 @@ def memory(store_path: Path, tmp: Path, gigabytes: float) -> None:
         n_words, n_types = store.num_words, len(store.vocab)
     size = big.stat().st_size
     print(f"big store: {size / 1e9:.2f} GB, {n_words} words, {n_types} word types, float16")
-    for threads in ("1", "0"):
+    for threads, chunk in (("1", "64"), ("0", "64"), ("1", "16")):
         out = subprocess.run([sys.executable, "-c", _CHILD, str(big), str(tmp / "bigsite"),
-                              threads], check=True, capture_output=True, text=True).stdout
+                              threads, chunk], check=True, capture_output=True,
+                             text=True).stdout
         r = json.loads(out.strip().splitlines()[-1])
         label = "threads=1" if threads == "1" else "default threads"
-        print(f"build_site(chunk_mb=64, {label}) on the big store: {r['seconds']:.1f} s; "
+        print(f"build_site(chunk_mb={chunk}, {label}) on the big store: {r['seconds']:.1f} s; "
               f"peak RSS {r['peak_kb'] / 1024:.0f} MiB (VmHWM; {r['base_kb'] / 1024:.0f} MiB "
               "after imports)")
 
@@ -144,11 +147,13 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--big-gb", type=float, default=1.0)
     ap.add_argument("--skip-memory", action="store_true")
+    ap.add_argument("--skip-speed", action="store_true")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         store_path = extract_store(pydoc_sentences(args.sentences), tmp / "minilm.h5")
-        speed(store_path, tmp, args)
+        if not args.skip_speed:
+            speed(store_path, tmp, args)
         if not args.skip_memory:
             memory(store_path, tmp, args.big_gb)
 
