@@ -47,16 +47,12 @@ _RESUME_KEYS = ("model", *ExtractConfig.fields_where("match"), "corpus_sha256",
 
 def extract_latents(model: Any, lines: Any, spec: Any, block: int, output: Path,
                     cfg: ExtractConfig) -> None:
-    """Extract the latents of ``cfg.saes`` for the sentences of shard ``spec`` of ``lines``."""
-    if cfg.layers is not None:
-        raise InputError("--layers does not apply with --sae: the stored layers are the SAEs' "
-                         "sites")
-    if cfg.component != "hidden":
-        raise InputError(f"--component {cfg.component} does not apply with --sae: each SAE's "
-                         "hook names its site (give SITE=DIR to choose one)")
-    if output.exists() and not (cfg.resume or cfg.overwrite):
-        raise InputError(f"{output} exists; pass --overwrite to replace it or --resume to "
-                         "continue an interrupted extraction")
+    """Extract the latents of ``cfg.saes`` for the sentences of shard ``spec`` of ``lines``.
+
+    Example:
+        >>> extract_latents(llama, lines, spec, 1024, Path("lat.h5"), cfg)   # doctest: +SKIP
+    """
+    _check_options(cfg, output)
     saes = load_saes(list(cfg.saes))
     if cfg.random_weights:
         import torch
@@ -73,28 +69,7 @@ def extract_latents(model: Any, lines: Any, spec: Any, block: int, output: Path,
     max_length = int(min(cfg.max_length or loaded.max_length, loaded.max_length))
     runner, units, encoded = _plan(loaded, bound, words, cfg, batch_tokens, max_length,
                                    spec, block)
-    used = ExtractConfig.build(
-        cfg, include_special_tokens=bool(cfg.include_special_tokens), batch_tokens=batch_tokens,
-        max_length=max_length, random_weights=bool(cfg.random_weights), seed=int(cfg.seed),
-        plan_block=block, revision=cfg.revision or "", saes=())
-    if "plan_shards" in ExtractConfig.field_names():
-        used = ExtractConfig.build(used, plan_shards=int(getattr(cfg, "plan_shards", None)
-                                                         or spec.count))
-    records = bound.describe()
-    settings = {
-        "model": loaded.name,
-        **{k: getattr(used, k) for k in ExtractConfig.fields_where("record") if k != "saes"},
-        "component": "sae", "corpus_sha256": lines.checksum,
-        "sentence_start": spec.start, "sentence_stop": spec.stop,
-        "num_sentences_total": lines.num_sentences, "shard_index": spec.index,
-        "num_shards": spec.count, "tokenizer": type(loaded.tokenizer).__name__,
-        "model_type": loaded.config.model_type, "num_model_layers": loaded.num_layers,
-        "sites": ",".join(bound.names), "saes": records,
-        "sae_fingerprints": ",".join(r["fingerprint"] for r in records),
-        "match_settings": ",".join([*ExtractConfig.fields_where("match"), "sae_fingerprints"]),
-        "model_dtype": loaded.dtype,
-        "attn_implementation": str(getattr(loaded.config, "_attn_implementation", None) or ""),
-    }
+    settings = _settings(loaded, bound, cfg, lines, spec, block, batch_tokens, max_length)
     writer = _open(output, encoded, bound, cfg, settings)
     if writer is None:
         return
@@ -113,7 +88,49 @@ def extract_latents(model: Any, lines: Any, spec: Any, block: int, output: Path,
          checkpoint_seconds=cfg.checkpoint_seconds)
     log.info("wrote %s: %d sentences, SAE latents at %s", output, len(words),
              ", ".join(bound.names))
-    with SparseStore(output) as store:  # dead latents: the first thing to know about an SAE
+    _log_dead(output, bound)
+
+
+def _check_options(cfg: ExtractConfig, output: Path) -> None:
+    if cfg.layers is not None:
+        raise InputError("--layers does not apply with --sae: the stored layers are the SAEs' "
+                         "sites")
+    if cfg.component != "hidden":
+        raise InputError(f"--component {cfg.component} does not apply with --sae: each SAE's "
+                         "hook names its site (give SITE=DIR to choose one)")
+    if output.exists() and not (cfg.resume or cfg.overwrite):
+        raise InputError(f"{output} exists; pass --overwrite to replace it or --resume to "
+                         "continue an interrupted extraction")
+
+
+def _settings(loaded, bound, cfg, lines, spec, block, batch_tokens, max_length
+              ) -> dict[str, Any]:
+    """The store's attributes: what was used (as dense extraction records it) plus the SAEs."""
+    used = ExtractConfig.build(
+        cfg, include_special_tokens=bool(cfg.include_special_tokens), batch_tokens=batch_tokens,
+        max_length=max_length, random_weights=bool(cfg.random_weights), seed=int(cfg.seed),
+        plan_block=block, plan_shards=int(cfg.plan_shards or spec.count),
+        revision=cfg.revision or "", saes=())
+    records = bound.describe()
+    return {
+        "model": loaded.name,
+        **{k: getattr(used, k) for k in ExtractConfig.fields_where("record") if k != "saes"},
+        "component": "sae", "corpus_sha256": lines.checksum,
+        "sentence_start": spec.start, "sentence_stop": spec.stop,
+        "num_sentences_total": lines.num_sentences, "shard_index": spec.index,
+        "num_shards": spec.count, "tokenizer": type(loaded.tokenizer).__name__,
+        "model_type": loaded.config.model_type, "num_model_layers": loaded.num_layers,
+        "sites": ",".join(bound.names), "saes": records,
+        "sae_fingerprints": ",".join(r["fingerprint"] for r in records),
+        "match_settings": ",".join([*ExtractConfig.fields_where("match"), "sae_fingerprints"]),
+        "model_dtype": loaded.dtype,
+        "attn_implementation": str(getattr(loaded.config, "_attn_implementation", None) or ""),
+    }
+
+
+def _log_dead(output: Path, bound: LatentSites) -> None:
+    """Log each SAE's active latents per word and dead latents (the first thing to know)."""
+    with SparseStore(output) as store:
         for name, layer in zip(bound.names, bound.layers, strict=True):
             dead = int((store.active(layer) == 0).sum())
             log.info("%s: %.1f latents active per word; %d of %d never active on this corpus "
