@@ -46,6 +46,9 @@ def test_sparsify_hookpoints(llama):
     assert module_site(gemma2, "layers.0") == Site("resid", 1)
     with pytest.raises(InputError):  # after the post-norm, the MLP's output is no site
         module_site(gemma2, "layers.0.mlp")
+    gpt2 = tf.GPT2Model(tf.GPT2Config(n_layer=2, n_embd=16, n_head=2, vocab_size=50))
+    assert [module_site(gpt2, h) for h in ("h.1", "h.0.mlp", "h.1.attn")] == \
+        [Site("resid", 2), Site("mlp_out", 1), Site("attn_out", 2)]
 
 
 @pytest.mark.parametrize("normalize", ["none", "constant_norm_rescale", "layer_norm"])
