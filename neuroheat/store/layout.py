@@ -20,6 +20,9 @@ first), so each is allocated at creation and extraction writes raw rows at fixed
 corrupt the file's structure, and ``--resume`` rewrites the same bytes at the same places.
 A chunked layout would add a chunk index that every write updates (and a crash can tear).
 
+SAE latents use the sparse layout instead (format v2, CSR rows): see
+:mod:`neuroheat.store.sparse_layout`.
+
 Example:
     >>> f"{ACTIVATIONS}/{layer_name(6)}"
     'activations/6'
