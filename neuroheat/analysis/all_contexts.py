@@ -150,9 +150,9 @@ def scan_part(part: StoreBase, layer: int, plan: dict[str, Any]) -> dict[str, An
                         band[np.isnan(x)] = -1
                 else:
                     band = D.band_index(x, edges, plan["mode"])
-                got = D.sample_bands(x, band, np.arange(g0, g0 + x.shape[1]),
-                                     edges.shape[1] - 1, plan["samples"], plan["seed"])
-                samples = got if samples is None else D.merge_samples(samples, got)
+                samples = D.update_samples(samples, x, band, np.arange(g0, g0 + x.shape[1]),
+                                           edges.shape[1] - 1, plan["samples"],
+                                           plan["seed"])
             del x
         del chunk
     return {"top": top, "low": low, "hist": hist, "fine": fine, "samples": samples}

@@ -35,7 +35,7 @@ import numpy as np
 
 __all__ = ["FINE_BINS", "QUANTILE_MODES", "RANK_BANDS", "band_edges", "band_index",
            "histogram_counts", "histogram_range", "merge_samples", "row_hash",
-           "sample_bands"]
+           "sample_bands", "update_samples"]
 
 QUANTILE_MODES = ("value", "rank", "count")
 #: OpenAI's rank bands (fractions of a neuron's activations, lowest first)
@@ -223,3 +223,49 @@ def merge_samples(a: tuple[np.ndarray, ...], b: tuple[np.ndarray, ...]
     order = np.lexsort((r, h), axis=2)[:, :, :s]
     return (np.take_along_axis(h, order, axis=2), np.take_along_axis(r, order, axis=2),
             np.take_along_axis(v, order, axis=2))
+
+
+def update_samples(state: tuple[np.ndarray, ...] | None, x: np.ndarray, band: np.ndarray,
+                   rows: np.ndarray, n_bands: int, samples: int,
+                   seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``merge_samples(state, sample_bands(x, band, rows, ...))``, faster once bands are full:
+    only values whose hash is below their band's current ``samples``-th smallest can enter.
+
+    Example:
+        >>> x, b = np.array([[0.0, 1.0, 2.0]]), np.array([[0, 0, 0]], np.int16)
+        >>> s = update_samples(None, x[:, :2], b[:, :2], np.arange(2), 1, 1)
+        >>> update_samples(s, x[:, 2:], b[:, 2:], np.arange(2, 3), 1, 1)[1].tolist() == \\
+        ...     sample_bands(x, b, np.arange(3), 1, 1)[1].tolist()
+        True
+    """
+    if state is None:
+        return sample_bands(x, band, rows, n_bands, samples, seed)
+    sh, sr, sv = state
+    h = row_hash(rows, seed)
+    b = band.astype(np.int64)
+    limit = np.take_along_axis(sh[:, :, samples - 1], np.maximum(b, 0), axis=1)
+    wi, ri = np.nonzero((b >= 0) & (h[None, :] < limit))
+    if not len(wi):
+        return state
+    cb = b[wi, ri]
+    # the current samples of the (neuron, band) groups that get candidates, plus them
+    touched = np.unique(wi * n_bands + cb)
+    tw, tb = np.divmod(touched, n_bands)
+    old_h, old_r, old_v = sh[tw, tb].ravel(), sr[tw, tb].ravel(), sv[tw, tb].ravel()
+    old_g = np.repeat(touched, samples)
+    keep = old_r >= 0
+    g = np.concatenate([old_g[keep], wi * n_bands + cb])
+    hh = np.concatenate([old_h[keep], h[ri]])
+    rr = np.concatenate([old_r[keep], rows[ri]])
+    vv = np.concatenate([old_v[keep], x[wi, ri]])
+    order = np.lexsort((rr, hh, g))
+    g, hh, rr, vv = g[order], hh[order], rr[order], vv[order]
+    rank = np.arange(len(g)) - np.searchsorted(g, g, side="left")
+    sel = rank < samples
+    out_h, out_r, out_v = sh.copy(), sr.copy(), sv.copy()
+    out_h[tw, tb], out_r[tw, tb], out_v[tw, tb] = _EMPTY, -1, np.nan
+    gw, gb = np.divmod(g[sel], n_bands)
+    out_h[gw, gb, rank[sel]] = hh[sel]
+    out_r[gw, gb, rank[sel]] = rr[sel]
+    out_v[gw, gb, rank[sel]] = vv[sel]
+    return out_h, out_r, out_v

@@ -84,3 +84,21 @@ def test_bad_arguments(tied):
         top_contexts_all(tied[0], quantiles="deciles")
     with pytest.raises(InputError, match="k must"):
         top_contexts_all(tied[0], k=0)
+
+
+def test_streamed_samples_equal_one_draw():
+    from neuroheat.analysis.distributions import sample_bands, update_samples
+
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((6, 3000))
+    band = rng.integers(-1, 4, x.shape).astype(np.int16)
+    band[0] = 3  # one band holds every row of neuron 0
+    band[1, 5:] = -1  # neuron 1 has 5 rows in bands
+    rows = np.arange(3000) + 10**6
+    whole = sample_bands(x, band, rows, 4, 3, seed=2)
+    state = None
+    for a in range(0, 3000, 217):
+        state = update_samples(state, x[:, a:a + 217], band[:, a:a + 217], rows[a:a + 217], 4,
+                               3, seed=2)
+    for got, ref in zip(state, whole, strict=True):
+        np.testing.assert_array_equal(got, ref)
