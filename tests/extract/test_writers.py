@@ -52,7 +52,7 @@ def _dump(path: Path) -> dict[str, np.ndarray]:
 
 
 def test_second_writer_is_refused_and_the_first_completes(tiny_bert, tmp_path):
-    big = _corpus(tmp_path / "big.txt", 600)
+    big = _corpus(tmp_path / "big.txt", 300)
     small = _corpus(tmp_path / "small.txt", 100, seed=1)
     out = tmp_path / "acts.h5"
     first = _extract(tiny_bert, big, out)
