@@ -169,3 +169,18 @@ def test_shards_of_different_saes_refused(llama, topk, tmp_path):
         nh.open_store(str(tmp_path / "p-shard*of2.h5"))
     with pytest.raises(nh.errors.StoreError, match="sae_fingerprints"):
         _run(llama, other, tmp_path / "p.h5", shard="0/2", resume=True)
+
+
+def test_damaged_latent_store_is_one_line(llama, topk, tmp_path, capsys):
+    from neuroheat.cli import main
+
+    path = _run(llama, topk, tmp_path / "lat.h5")
+    data = path.read_bytes()
+    for name, cut in (("half", len(data) // 2), ("head", 4096)):
+        bad = tmp_path / f"{name}.h5"
+        bad.write_bytes(data[:cut])
+        for argv in (["info", str(bad)], ["top-words", str(bad), "--layer", "2"]):
+            capsys.readouterr()
+            assert main(argv) == 2, argv
+            err = capsys.readouterr().err.strip()
+            assert len(err.splitlines()) == 1, err
