@@ -175,10 +175,17 @@ class SparseStore(StoreBase):
             if not allow_incomplete:
                 raise IncompleteStoreError(msg + ", or open it with allow_incomplete=True")
             return
+        size = self.path.stat().st_size
         for layer in self.layers:
             if L.layer_name(layer) not in f.get(S.LATENTS, {}):
                 raise StoreError(f"{self.path} lacks the latents of layer {layer}; the file is "
                                  "damaged: re-run the extraction with --overwrite")
+            for ds in f[S.LATENTS][L.layer_name(layer)].values():
+                off = ds.id.get_offset()
+                if ds.size and (off is None or off + ds.size * ds.dtype.itemsize > size):
+                    raise StoreError(f"{self.path} is truncated (the latents of layer {layer} "
+                                     "end past the end of the file); re-run the extraction "
+                                     "with --overwrite")
 
     def __repr__(self) -> str:
         return (f"<neuroheat SparseStore {self.path.name}: {self.num_sentences} sentences, "

@@ -184,3 +184,14 @@ def test_damaged_latent_store_is_one_line(llama, topk, tmp_path, capsys):
             assert main(argv) == 2, argv
             err = capsys.readouterr().err.strip()
             assert len(err.splitlines()) == 1, err
+
+
+
+def test_truncated_latents_detected(llama, topk, tmp_path):
+    path = _run(llama, topk, tmp_path / "lat.h5")
+    with h5py.File(path, "r") as f:
+        cut = f["latents/2/values"].id.get_offset() + 10  # inside the values
+    with open(path, "r+b") as fh:
+        fh.truncate(cut)
+    with pytest.raises(nh.errors.StoreError, match="truncated|not a readable HDF5"):
+        nh.open_store(path)
