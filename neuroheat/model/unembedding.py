@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from neuroheat.errors import UnsupportedModelError
+from neuroheat.formats.bytelevel import decode_token
 from neuroheat.model.architectures import architecture_of, base_of, submodule
 
 __all__ = ["output_directions", "output_tokens", "unembedding"]
@@ -94,6 +95,8 @@ def _decode(tokenizer: Any, ids: np.ndarray) -> list[str]:
             text = tokenizer.convert_tokens_to_string([tok])
         except Exception:  # noqa: BLE001 - a tokenizer that cannot decode one token
             text = tok
+        if "\ufffd" in text:  # one byte of a longer character: show the byte (\xNN)
+            text = decode_token(tok)
         out.append(text if text.strip() else repr(text))
     return out
 

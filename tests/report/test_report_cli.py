@@ -10,6 +10,7 @@ import pytest
 
 import neuroheat as nh
 from neuroheat.cli import main
+from neuroheat.formats.bytelevel import decode_token
 from neuroheat.probing.probe import Probe
 from tests.helpers import builders
 
@@ -39,7 +40,11 @@ def expected_tokens(model_dir, direction, k):
     logits = (m.get_output_embeddings().weight.detach().double().numpy() @
               np.asarray(direction, dtype=np.float64))
     top = np.argsort(-logits, kind="stable")[:k]
-    return [tok.convert_tokens_to_string([t]) for t in tok.convert_ids_to_tokens(top.tolist())]
+    shown = []
+    for t in tok.convert_ids_to_tokens(top.tolist()):
+        text = tok.convert_tokens_to_string([t])
+        shown.append(decode_token(t) if "\ufffd" in text else text)  # a lone byte: \xNN
+    return shown
 
 
 def test_output_tokens_of_mlp_neurons(gpt2, tmp_path):
