@@ -88,3 +88,26 @@ def test_errors_are_one_line(gpt2, tmp_path, capsys):
     err = [line for line in capsys.readouterr().err.splitlines()
            if line.startswith("neuroheat")]  # (saving the model draws progress bars)
     assert len(err) == 4 and all(line.startswith("neuroheat: error:") for line in err)
+
+
+@pytest.mark.parametrize("component", ["hidden", "mlp"])
+def test_output_tokens_of_a_masked_lm(tmp_path, component):
+    from transformers import AutoModelForMaskedLM
+
+    from neuroheat.model.unembedding import output_tokens
+
+    model = builders.tiny_bert(tmp_path / "bert", head="mlm")
+    m = AutoModelForMaskedLM.from_pretrained(model)
+    U = m.get_output_embeddings().weight.detach().double().numpy()
+    width = 32 if component == "hidden" else 64
+    got = output_tokens(str(model), component, [1], width, k=5)[1]
+    for j in (0, 9):
+        if component == "hidden":
+            direction = np.eye(32)[j]  # a residual dimension: its basis vector
+        else:  # BERT's neurons feed output.dense: its column j
+            direction = m.bert.encoder.layer[0].output.dense.weight[:, j].detach().numpy()
+        logits = U @ direction
+        assert np.allclose([v for _, v in got[j]["promote"]],
+                           np.sort(logits)[::-1][:5], rtol=1e-4, atol=1e-6)
+        assert np.allclose([v for _, v in got[j]["suppress"]], np.sort(logits)[:5],
+                           rtol=1e-4, atol=1e-6)
