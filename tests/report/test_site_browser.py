@@ -126,6 +126,16 @@ def test_sorting_and_layer_filter(site, browser):
     page.select_option("#nh-layer", "1")
     page.wait_for_timeout(200)
     assert listed(page) == [x for x in expected[::-1] if x[0] == 1]
+    # by first top word, A to Z
+    page.uncheck("#nh-asc")
+    page.select_option("#nh-layer", "all")
+    page.select_option("#nh-sort", "word")
+    page.wait_for_timeout(300)
+    firsts = [(table.words(i)[0][0].casefold() if table.words(i) else "\U0010ffff", i)
+              for i in range(len(table))]
+    by_word = [(int(table.layer[i]), int(table.neuron[i])) for _, i in sorted(firsts)]
+    assert page.evaluate("NH_INDEX.view").__len__() == 24
+    assert [(i // 8, i % 8) for i in page.evaluate("NH_INDEX.view")] == by_word
     # range filter on a column (the index's 4-digit values), every layer, layer order
     page.select_option("#nh-layer", "all")
     page.select_option("#nh-sort", "layer")

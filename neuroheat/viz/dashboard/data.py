@@ -102,7 +102,7 @@ class DashboardData:
             return self.selectivity[[self._row[(layer, n)] for n in range(self.width)]]
         return np.nan_to_num(np.asarray(self.stats[layer][key], dtype=np.float64))
 
-    def _layer_words(self, layer: int) -> list[list[list[Any]]]:
+    def layer_words(self, layer: int) -> list[list[list[Any]]]:
         """``[[display word, score], ...]`` of every neuron of a layer (cached)."""
         cache = self.__dict__.setdefault("_words", {})
         if layer not in cache:
@@ -115,13 +115,13 @@ class DashboardData:
 
     def top_words(self, layer: int, neuron: int) -> list[tuple[str, float]]:
         """The neuron's top words (display text) and scores."""
-        return [(w, s) for w, s in self._layer_words(layer)[neuron]]
+        return [(w, s) for w, s in self.layer_words(layer)[neuron]]
 
     def layer_index(self, layer: int, n_words: int = 3) -> dict[str, Any]:
         """Index columns of one layer: mean, std, selectivity, top words."""
         return {"layer": layer, "mean": _short(self.column(layer, "mean")),
                 "std": _short(self.column(layer, "std")), "sel": _short(self.column(layer, "sel")),
-                "words": [[w for w, _ in ws[:n_words]] for ws in self._layer_words(layer)]}
+                "words": [[w for w, _ in ws[:n_words]] for ws in self.layer_words(layer)]}
 
     def block(self, layer: int, b0: int, b1: int) -> dict[str, Any]:
         """``{"vocab": [display words], "neurons": [record, ...]}`` of neurons ``b0:b1``:
@@ -185,7 +185,7 @@ class DashboardData:
             "stats": {key: float(st[key][neuron]) for key in ("count", "mean", "std", "min",
                                                                "max")},
             "sel": float(self.selectivity[self._row[(layer, neuron)]]),
-            "words": self._layer_words(layer)[neuron],
+            "words": self.layer_words(layer)[neuron],
             "scale": float(win["scale"][neuron]), "top": windows("top"),
             "bottom": windows("bottom"), "hist": hist, "bands": bands,
             "quantiles": self.contexts.quantiles,

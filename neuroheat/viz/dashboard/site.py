@@ -9,7 +9,8 @@ Layout of ``SITE/`` (every data file is a script that stores one JSON value in
                           the pages; dashboard.css
     data/site.js          the manifest (layers, width, settings); the only file both pages load
     data/layer-{L}.js     index columns of layer L (mean, std, selectivity, top words)
-    data/order-{key}.js   every neuron sorted by key (sel, mean, std), descending
+    data/order-{key}.js   every neuron sorted by key (sel, mean, std: descending; word: first
+                          top word A to Z)
     data/n-{L}-{B}.js     the full records of neurons B*64 .. B*64+63 of layer L
     data/search-{H}.js    for each word hashed to bucket H, its top neurons (top_neurons)
 
@@ -141,6 +142,11 @@ def write_site(data: DashboardData, outdir: str | os.PathLike, *, title: str | N
         column = np.concatenate([data.column(layer, key) for layer in layers])
         order = np.lexsort((ids, -column))
         total += _write_data(folder, f"order-{key}", order.tolist())
+    # by first top word, A to Z (case-folded; neurons without words last)
+    first = [ws[0][0].casefold() if ws else "\U0010ffff" for layer in layers
+             for ws in data.layer_words(layer)]
+    order = sorted(range(len(first)), key=lambda i: (first[i], i))
+    total += _write_data(folder, "order-word", order)
     buckets = max(1, min(256, len(data.index.vocab) // 500))
     searches: list[dict[str, list]] = [{} for _ in range(buckets)]
     for word, lays, neus, scores in zip(data.index.vocab, data.index.layer.tolist(),
@@ -155,7 +161,7 @@ def write_site(data: DashboardData, outdir: str | os.PathLike, *, title: str | N
                 "block": BLOCK, "buckets": buckets, "k": data.k, "window": data.window,
                 "search_k": int(data.index.layer.shape[1]), "meta": data.meta,
                 "quantiles": data.contexts.quantiles, "probe": bool(data.probe),
-                "outputs": bool(data.outputs), "orders": list(_ORDER_KEYS)}
+                "outputs": bool(data.outputs), "orders": [*_ORDER_KEYS, "word"]}
     total += _write_data(folder, "site", manifest)
     for name in ("dashboard.js", "dashboard-index.js", "dashboard-neuron.js", "dashboard.css"):
         (out / "assets" / name).write_text(asset(name), encoding="utf-8")

@@ -23,7 +23,8 @@
     SITE.layers.forEach(function (L) { self.layerSel.appendChild(new Option(String(L), String(L))); });
     this.sortSel = labelled('Sort by', el('select'));
     this.sortSel.id = 'nh-sort';
-    [['layer', 'layer, neuron'], ['sel', 'selectivity'], ['mean', 'mean'], ['std', 'std']]
+    [['layer', 'layer, neuron'], ['sel', 'selectivity'], ['mean', 'mean'], ['std', 'std'],
+      ['word', 'top word (A–Z)']]
       .forEach(function (o) { self.sortSel.appendChild(new Option(o[1], o[0])); });
     this.asc = el('input');
     this.asc.type = 'checkbox'; this.asc.id = 'nh-asc';
