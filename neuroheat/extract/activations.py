@@ -23,7 +23,7 @@ import numpy as np
 from neuroheat.errors import ActivationRangeError, DiskSpaceError, InputError, StoreError
 from neuroheat.extract import align
 from neuroheat.extract.config import ExtractConfig
-from neuroheat.extract.corpus import Corpus, open_corpus, read_corpus
+from neuroheat.extract.corpus import Corpus, corpus_checksum, open_corpus, read_corpus
 from neuroheat.extract.plan import plan_digest, plan_units
 from neuroheat.extract.shard import (
     auto_device,
@@ -233,7 +233,9 @@ def _extract(model: Any, lines: Any, spec: Any, block: int, output: Path, cfg: E
     }
     width = comp.width(loaded.model)
     writer = _open_writer(output, encoded, chosen, width, cfg.dtype, settings,
-                          resume=cfg.resume, overwrite=cfg.overwrite)
+                          resume=cfg.resume, overwrite=cfg.overwrite,
+                          legacy_checksum=lambda: corpus_checksum(
+                              lines.read(0, lines.num_sentences)))
     if writer is None:
         return
     digest = plan_digest(units)
@@ -251,17 +253,32 @@ def _extract(model: Any, lines: Any, spec: Any, block: int, output: Path, cfg: E
              sum(len(e.rows) for e in encoded), chosen)
 
 
-def _open_writer(output: Path, encoded, layers, width, dtype, settings, *, resume, overwrite):
+def _legacy_match(key: str, have: Any, settings: dict[str, Any], legacy_checksum: Any) -> bool:
+    """Whether a store written before plan parts (no ``plan_shards``) agrees after all: it was
+    planned in one part, and its corpus checksum was taken over the parsed words."""
+    if key == "plan_shards":
+        return have is None and int(settings[key]) == 1
+    if key == "corpus_sha256":
+        return str(have) == legacy_checksum()
+    return False
+
+
+def _open_writer(output: Path, encoded, layers, width, dtype, settings, *, resume, overwrite,
+                 legacy_checksum=None):
     if output.exists() and resume:
         writer = StoreWriter(output) if _is_store(output) else None
         if writer is None:
             raise StoreError(f"{output} is not a neuroheat store; cannot resume it (use "
                              "--overwrite to replace it)")
+        legacy = "plan_shards" not in writer.attrs and legacy_checksum is not None
         for key in _SETTINGS:
-            if str(writer.attrs.get(key)) != str(settings[key]):
-                raise StoreError(
-                    f"cannot resume {output}: its {key} is {writer.attrs.get(key)!r} but this run "
-                    f"has {settings[key]!r}; use the same settings or --overwrite")
+            have = writer.attrs.get(key)
+            if str(have) == str(settings[key]) or (
+                    legacy and _legacy_match(key, have, settings, legacy_checksum)):
+                continue
+            raise StoreError(
+                f"cannot resume {output}: its {key} is {have!r} but this run has "
+                f"{settings[key]!r}; use the same settings or --overwrite")
         if [int(x) for x in writer.layers] != list(layers):
             raise StoreError(f"cannot resume {output}: it stores layers {writer.layers}, this run "
                              f"asks for {list(layers)}; use the same --layers or --overwrite")

@@ -114,3 +114,33 @@ def test_interrupt_keeps_finished_batches(tiny_bert, tmp_path, monkeypatch, capl
     got, ref = _activations(out), _activations(reference)
     for key in ref:
         np.testing.assert_array_equal(got[key], ref[key], err_msg=key)
+
+
+def test_a_store_interrupted_before_plan_parts_still_resumes(tiny_bert, tmp_path, monkeypatch):
+    """Stores from before issue 12 have no plan_shards and a checksum of the parsed words."""
+    from neuroheat.extract import pipeline
+    from neuroheat.extract.corpus import corpus_checksum, read_corpus_file
+
+    corpus = _corpus(tmp_path / "corpus.txt", n=200)
+    reference = nh.extract_activations(tiny_bert, corpus, tmp_path / "ref.h5", batch_tokens=64,
+                                       quiet=True)
+    real_run, calls = pipeline.UnitRunner.run, []
+
+    def interrupted(self, unit):
+        calls.append(unit)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return real_run(self, unit)
+
+    monkeypatch.setattr(pipeline.UnitRunner, "run", interrupted)
+    out = tmp_path / "old.h5"
+    with pytest.raises(KeyboardInterrupt):
+        nh.extract_activations(tiny_bert, corpus, out, batch_tokens=64, quiet=True)
+    monkeypatch.setattr(pipeline.UnitRunner, "run", real_run)
+    with h5py.File(out, "r+") as f:  # as an older neuroheat wrote it
+        del f.attrs["plan_shards"]
+        f.attrs["corpus_sha256"] = corpus_checksum(read_corpus_file(corpus))
+    nh.extract_activations(tiny_bert, corpus, out, batch_tokens=64, resume=True, quiet=True)
+    got, ref = _activations(out), _activations(reference)
+    for key in ref:
+        np.testing.assert_array_equal(got[key], ref[key], err_msg=key)
