@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -35,6 +36,7 @@ except ImportError:  # pragma: no cover - not POSIX: no lock, said once
 log = logging.getLogger(__name__)
 
 LOCK_SUFFIX = ".lock"
+_NO_LOCKING = (errno.ENOLCK, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL)
 
 
 def lock_path(store: str | os.PathLike) -> Path:
@@ -82,6 +84,15 @@ class StoreLock:
                 raise StoreLockedError(
                     f"{self.store} is being written by {_holder(self.path)} (lock "
                     f"{self.path}); wait for it to finish or stop it, then run again") from None
+            except OSError as exc:
+                if exc.errno not in _NO_LOCKING:
+                    os.close(fd)
+                    raise
+                # e.g. Lustre mounted without -o flock: refusing would forbid every run there
+                log.warning("%s: this file system does not support file locks (%s); make sure "
+                            "only one process writes %s", self.path, exc.strerror, self.store)
+                self._fd = fd
+                return self
             try:
                 same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
             except FileNotFoundError:

@@ -137,3 +137,18 @@ def test_finalize_refuses_a_file_replaced_behind_its_back(tmp_path):
         writer.finalize(RunningStats.empty((1, 2)))
     with h5py.File(path, "r") as f:
         assert not f.attrs["complete"]
+
+
+def test_a_file_system_without_locks_warns_and_proceeds(tmp_path, monkeypatch, caplog):
+    """Injected: flock fails with ENOSYS as on Lustre mounted without -o flock."""
+    import errno
+
+    from neuroheat.store import lock as lock_module
+
+    def no_flock(fd, op):
+        raise OSError(errno.ENOSYS, "Function not implemented")
+
+    monkeypatch.setattr(lock_module.fcntl, "flock", no_flock)
+    with caplog.at_level("WARNING"), StoreLock(tmp_path / "s.h5") as lock:
+        assert lock.held
+    assert "does not support file locks" in caplog.text
