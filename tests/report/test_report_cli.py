@@ -32,7 +32,10 @@ def gpt2(tmp_path_factory):
     return model, store
 
 
-def expected_tokens(model_dir, direction, k):
+def assert_output_tokens(listed, model_dir, direction, k):
+    """``listed`` ([token, logit] pairs) are the k largest logits of ``direction`` times the
+    unembedding, computed here in float64, each shown as its text. Tokens whose logits tie
+    within float32 rounding may come in either order (the site computes in float32)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     m = AutoModelForCausalLM.from_pretrained(model_dir)
@@ -40,11 +43,14 @@ def expected_tokens(model_dir, direction, k):
     logits = (m.get_output_embeddings().weight.detach().double().numpy() @
               np.asarray(direction, dtype=np.float64))
     top = np.argsort(-logits, kind="stable")[:k]
+    np.testing.assert_allclose([v for _, v in listed], logits[top], rtol=1e-5, atol=1e-6)
     shown = []
-    for t in tok.convert_ids_to_tokens(top.tolist()):
+    for t in tok.convert_ids_to_tokens(list(range(len(logits)))):
         text = tok.convert_tokens_to_string([t])
         shown.append(decode_token(t) if "\ufffd" in text else text)  # a lone byte: \xNN
-    return shown
+    for token, value in listed:
+        near = np.flatnonzero(np.abs(logits - value) <= 1e-5 * max(1.0, abs(value)))
+        assert token in {shown[i] for i in near}, (token, [shown[i] for i in near])
 
 
 def test_output_tokens_of_mlp_neurons(gpt2, tmp_path):
@@ -64,8 +70,9 @@ def test_output_tokens_of_mlp_neurons(gpt2, tmp_path):
     for layer, neuron in ((1, 0), (2, 77)):
         rec, _ = record(site, layer, neuron)
         direction = m.transformer.h[layer - 1].mlp.c_proj.weight[neuron].detach().numpy()
-        assert [t for t, _ in rec["out"]["promote"]] == expected_tokens(model, direction, 10)
-        assert [t for t, _ in rec["out"]["suppress"]] == expected_tokens(model, -direction, 10)
+        assert_output_tokens(rec["out"]["promote"], model, direction, 10)
+        assert_output_tokens([[t, -v] for t, v in rec["out"]["suppress"]], model, -direction,
+                             10)
         assert "no final norm" in rec["out"]["what"]
     rec, _ = record(site, 1, 5)
     assert rec["probe"] == {"det": -1.25, "other": 1.25}
