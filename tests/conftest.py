@@ -10,6 +10,11 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# one torch (OpenMP) thread per test process, inherited by the subprocesses tests start:
+# pytest -n 2 on 2 cores with torch's default of one thread per core oversubscribes them,
+# and spin-waiting OpenMP threads made tiny-model runs 10x slower under load
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 from tests.helpers import builders  # noqa: E402  (after the offline environment)
 
