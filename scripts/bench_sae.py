@@ -11,7 +11,10 @@ a. bytes per word of the latent store (whole file, and the CSR datasets alone) a
 b. extraction words/s with the SAE against the same run without it (``component="resid"``,
    ``layers=[2]``: the same forward passes and early exit, 128 floats stored per word);
 c. ``top_words_all`` over all 16,384 latents on the latent store against the dense store of
-   the same values (the tables are checked equal).
+   the same values (the tables are checked equal);
+d. ``top_contexts_all`` (k = 10, bottom-k, 40-bin histograms, value-band samples) over all
+   16,384 latents on the latent store (non-zeros only, zeros in closed form) against the
+   dense store of the same values (every array is checked equal).
 
     python scripts/bench_sae.py              # 2,143 sentences (43k words); dense part 400
     python scripts/bench_sae.py --quick      # smoke sizes
@@ -135,6 +138,14 @@ def main() -> None:
         t_tw_dense, b = best(lambda: nh.analysis.top_words_all(dense, k=10, threads=1),
                              args.rounds)
         same = bool(np.array_equal(a.types, b.types))
+        t_tc_sparse, ca = best(lambda: nh.analysis.top_contexts_all(small, k=10, threads=1),
+                               args.rounds)
+        t_tc_dense, cb = best(lambda: nh.analysis.top_contexts_all(dense, k=10, threads=1),
+                              args.rounds)
+        la, lb = ca.layer(2), cb.layer(2)
+        same_ctx = all(np.array_equal(getattr(la, f), getattr(lb, f), equal_nan=True)
+                       for f in ("top_rows", "top_values", "bottom_rows", "bottom_values",
+                                 "histogram", "sample_rows", "sample_values"))
     dense_row = D_SAE * 2
     figures = {
         "words": words, "latents": D_SAE, "k": K, "active_per_word": nnz / words,
@@ -151,6 +162,8 @@ def main() -> None:
         "top_words_all_words": small_words,
         "top_words_all_s_sparse": t_tw_sparse, "top_words_all_s_dense": t_tw_dense,
         "top_words_all_speedup": t_tw_dense / t_tw_sparse, "tables_equal": same,
+        "top_contexts_all_s_sparse": t_tc_sparse, "top_contexts_all_s_dense": t_tc_dense,
+        "top_contexts_all_speedup": t_tc_dense / t_tc_sparse, "contexts_equal": same_ctx,
     }
     if args.json:
         print(json.dumps(figures, indent=2))
@@ -165,6 +178,9 @@ def main() -> None:
     print(f"c. top_words_all over {D_SAE} latents, {small_words} words: sparse "
           f"{t_tw_sparse:.2f} s, dense {t_tw_dense:.2f} s: {t_tw_dense / t_tw_sparse:.1f}x "
           f"faster (tables equal: {same})")
+    print(f"d. top_contexts_all over {D_SAE} latents, {small_words} words: sparse "
+          f"{t_tc_sparse:.2f} s, dense {t_tc_dense:.2f} s: {t_tc_dense / t_tc_sparse:.1f}x "
+          f"faster (every array equal: {same_ctx})")
 
 
 if __name__ == "__main__":

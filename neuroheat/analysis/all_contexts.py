@@ -34,6 +34,7 @@ from neuroheat.analysis.contexts import Context, Contexts
 from neuroheat.analysis.options import RunOptions
 from neuroheat.analysis.parallel import map_parts
 from neuroheat.analysis.source import SourceArg, open_source
+from neuroheat.analysis.sparse_contexts import scan_sparse_part
 from neuroheat.errors import InputError
 from neuroheat.store import StoreBase
 
@@ -116,6 +117,8 @@ def scan_part(part: StoreBase, layer: int, plan: dict[str, Any]) -> dict[str, An
     ``mode``, ``edges`` (band edges, None: no samples), ``samples``, ``seed``, ``lo``/``hi``
     (the layer's global min / max), ``chunk_mb``, ``finite`` (no NaN in the layer).
     """
+    if getattr(part, "sparse", False) and part.num_words:  # SAE latents: the non-zeros
+        return scan_sparse_part(part, layer, plan)
     width = part.hidden_size
     k, row0 = plan["k"], plan["row0"]
     top, low = _no_best(width), _no_best(width)
