@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -31,6 +32,19 @@ README_GENERAL = [
         {"token": "d", "meta": ["and", "andante", "andosol"], "heat": [0.1, 0.1, 0.8]},
     ],
 ]
+
+
+def wait_until(page, expression: str, arg=None, timeout: float = 30.0) -> None:
+    """Poll ``expression`` (a JS function of ``arg``) with ``page.evaluate`` until it is truthy.
+
+    Not ``page.wait_for_function``: its polling evaluates the predicate with ``eval`` inside
+    the page, which our pages' CSP (no 'unsafe-eval') refuses whenever the first check fails.
+    """
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression, arg):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {expression}")
+        time.sleep(0.02)
 
 
 def word_facet(words: list[str], seed: int = 0, meta_k: int = 3) -> list[dict]:

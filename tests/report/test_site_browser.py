@@ -17,7 +17,7 @@ from neuroheat.cli import main
 from neuroheat.store import open_store, write_store
 from neuroheat.viz.dashboard import build_site, neuron_report
 from neuroheat.viz.dashboard.data import selectivity
-from tests.helpers.saliency_views import CHROMIUM, CHROMIUM_ARGS
+from tests.helpers.saliency_views import CHROMIUM, CHROMIUM_ARGS, wait_until
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium")
 
@@ -87,7 +87,7 @@ def listed(page) -> list[tuple[int, int]]:
 
 
 def loaded_rows(page):
-    page.wait_for_function("!document.querySelector('[data-role=neuron-list] .nh-wait')")
+    wait_until(page, "() => !document.querySelector('[data-role=neuron-list] .nh-wait')")
 
 
 def test_index_lists_every_neuron(site, browser):
@@ -114,8 +114,7 @@ def test_sorting_and_layer_filter(site, browser):
     p = Page(browser, height=1200)
     page = p.open(site[1] / "index.html", "[data-role=neuron-list] [data-neuron]")
     page.select_option("#nh-sort", "sel")
-    page.wait_for_function("document.querySelector('[data-role=neuron-list] [data-neuron]')"
-                           ".dataset.neuron !== '0' || true")
+    page.wait_for_selector("[data-role=neuron-list] [data-neuron]")
     page.wait_for_timeout(200)
     loaded_rows(page)
     got = listed(page)
@@ -158,8 +157,8 @@ def test_search_equals_top_neurons(site, browser):
     with open_store(site[0]) as store:
         for word in ("cat", ARABIC[1], XSS):
             page.fill("input[type=search]", word)
-            page.wait_for_function("w => document.querySelector('[data-role=search-results]')"
-                                   ".dataset.word === w", arg=word)
+            wait_until(page, "w => document.querySelector('[data-role=search-results]')"
+                             ".dataset.word === w", word)
             got = page.eval_on_selector_all(
                 "[data-role=search-results] [data-neuron]",
                 "els => els.map(e => [+e.dataset.layer, +e.dataset.neuron, +e.dataset.score])")

@@ -18,7 +18,14 @@ from neuroheat.attribution.result import Saliency
 from neuroheat.viz import TextualHeatmap, activation_html, saliency_html
 from neuroheat.viz.color import saliency_palette as P
 from neuroheat.viz.color.scales import ColorScale
-from tests.helpers.saliency_views import CHROMIUM, CHROMIUM_ARGS, README_GENERAL, rgb_of, word_facet
+from tests.helpers.saliency_views import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    README_GENERAL,
+    rgb_of,
+    wait_until,
+    word_facet,
+)
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium")
 WORDS = "The interpreter reads the source file and executes each statement in order .".split()
@@ -88,9 +95,8 @@ def _fixed(h):
 
 def _hover(pg, facet, index):
     pg.page.hover(f".nh-tok[data-facet='{facet}'][data-index='{index}']")
-    pg.page.wait_for_function(
-        f"document.querySelector('.nh-saliency').nhSaliency.state().focus === {index}"
-    )
+    wait_until(pg.page,
+               f"() => document.querySelector('.nh-saliency').nhSaliency.state().focus === {index}")
 
 
 def test_hover_pin_and_compare_in_every_facet(browser, tmp_path):
@@ -155,7 +161,7 @@ def test_no_request_and_no_injection(browser, tmp_path):
     pg.page.route("**/*", lambda route: (hits.append(route.request.url), route.abort()))
     try:
         pg.page.set_content(page.document())
-        pg.page.wait_for_function("document.querySelector('.nh-saliency').nhSaliency")
+        wait_until(pg.page, "() => document.querySelector('.nh-saliency').nhSaliency")
         _hover(pg, 0, 1)
         assert hits == [] and pg.dialogs == [] and pg.errors == []
         texts = pg.eval("[...document.querySelectorAll('.nh-tok')].map(e => e.textContent)")
@@ -196,7 +202,7 @@ def test_two_thousand_tokens_update_in_place(browser, tmp_path):
     try:
         t0 = time.perf_counter()
         pg.open(path)
-        pg.page.wait_for_function("document.querySelector('.nh-saliency').nhSaliency")
+        wait_until(pg.page, "() => document.querySelector('.nh-saliency').nhSaliency")
         load_s = time.perf_counter() - t0
         assert pg.eval("document.querySelectorAll('.nh-tok').length") == n
         nodes = pg.eval("document.getElementsByTagName('*').length")
