@@ -7,11 +7,9 @@ Example:
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Iterator
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -20,28 +18,14 @@ import numpy as np
 
 from neuroheat.errors import IncompleteStoreError, StoreError
 from neuroheat.store import layout as L
-from neuroheat.store.base import DEFAULT_CHUNK_MB, StoreBase
+from neuroheat.store.base import DEFAULT_CHUNK_MB
+from neuroheat.store.file_reader import FileReader, decode_attr
 from neuroheat.store.virtual import check_virtual_sources
 
 log = logging.getLogger(__name__)
 
 
-def _decode(value: Any) -> Any:
-    if isinstance(value, bytes):
-        value = value.decode("utf-8")
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, str) and value[:1] in "[{":
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
-
-
-class Store(StoreBase):
+class Store(FileReader):
     """One store file. Use :func:`neuroheat.open_store` to open it (also shards, globs).
 
     ``Store(path)`` of a file in the sparse layout (SAE latents) returns a
@@ -56,26 +40,13 @@ class Store(StoreBase):
             return SparseStore(path, **kwargs)  # not a Store: __init__ is not run again
         return super().__new__(cls)
 
-    def __init__(self, path: str | os.PathLike, *, allow_incomplete: bool = False):
-        self.path = Path(path)
-        if not self.path.exists():
-            raise StoreError(f"{self.path} does not exist")
-        try:
-            self._file = h5py.File(self.path, "r")
-        except OSError as exc:
-            raise StoreError(
-                f"{self.path} is not a readable HDF5 file (damaged, truncated or another format): "
-                f"{exc}; re-run the extraction with --resume or --overwrite"
-            ) from exc
-        try:
-            self._check(allow_incomplete)
-        except Exception:
-            self._file.close()
-            raise
+    def _unreadable(self, exc: OSError) -> str:
+        return (f"{self.path} is not a readable HDF5 file (damaged, truncated or another "
+                f"format): {exc}; re-run the extraction with --resume or --overwrite")
 
     def _check(self, allow_incomplete: bool) -> None:
         f = self._file
-        if _decode(f.attrs.get("format")) != L.FORMAT_NAME:
+        if decode_attr(f.attrs.get("format")) != L.FORMAT_NAME:
             raise StoreError(f"{self.path} is an HDF5 file but not a neuroheat store; "
                              "import NeuroX files with `neuroheat convert`")
         version = int(f.attrs.get("format_version", 0))
@@ -99,80 +70,14 @@ class Store(StoreBase):
                 raise IncompleteStoreError(msg + ", or open it with allow_incomplete=True")
             log.warning(msg)
 
-    def close(self) -> None:
-        """Close the file."""
-        self._file.close()
-
     def __repr__(self) -> str:
         return (f"<neuroheat Store {self.path.name}: {self.num_sentences} sentences, "
                 f"{self.num_words} words, layers {self.layers}, width {self.hidden_size}>")
-
-    # -- metadata ---------------------------------------------------------------------------
-    @cached_property
-    def meta(self) -> dict[str, Any]:
-        """Every attribute of the store as plain Python values."""
-        return {k: _decode(v) for k, v in self._file.attrs.items()}
-
-    @cached_property
-    def layers(self) -> list[int]:
-        """Model layer numbers of the stored layers, in stored order."""
-        return [int(x) for x in self._file.attrs["layers"]]
-
-    @property
-    def num_layers(self) -> int:
-        """Number of stored layers."""
-        return len(self.layers)
-
-    @cached_property
-    def hidden_size(self) -> int:
-        """Width of a stored vector (hidden size, or feed-forward width for component=mlp)."""
-        return int(self._file.attrs["width"])
-
-    @cached_property
-    def offsets(self) -> np.ndarray:
-        """int64 ``[num_sentences + 1]``: rows of sentence i are ``offsets[i]:offsets[i+1]``."""
-        return self._file[L.OFFSETS][...]
-
-    @property
-    def num_sentences(self) -> int:
-        """Number of sentences."""
-        return len(self.offsets) - 1
-
-    @property
-    def num_words(self) -> int:
-        """Number of rows (words) of the corpus."""
-        return int(self.offsets[-1])
-
-    @property
-    def complete(self) -> bool:
-        """Whether the extraction finished (statistics are written last)."""
-        return bool(self._file.attrs.get("complete", False))
-
-    def layer_index(self, layer: int) -> int:
-        """Position of model layer ``layer`` on the stored layer axis."""
-        return self.layers.index(self.check_layer(layer))
-
-    def _check_sentence(self, i: int) -> int:
-        if not -self.num_sentences <= int(i) < self.num_sentences:
-            raise StoreError(f"sentence {i} is out of range: the store has "
-                             f"{self.num_sentences} sentences (0..{self.num_sentences - 1})")
-        return int(i) % max(self.num_sentences, 1)
 
     # -- data -------------------------------------------------------------------------------
     def _dataset(self, layer: int) -> h5py.Dataset:
         self.layer_index(layer)
         return self._file[L.ACTIVATIONS][L.layer_name(layer)]
-
-    def words(self, i: int) -> list[str]:
-        """The stored words (row strings) of sentence ``i``."""
-        i = self._check_sentence(i)
-        a, b = self.offsets[i], self.offsets[i + 1]
-        return [w.decode("utf-8") if isinstance(w, bytes) else w
-                for w in self._file[L.WORDS][a:b]]
-
-    def all_words(self) -> list[str]:
-        """Every row's word, in corpus order."""
-        return self._file[L.WORDS].asstr()[...].tolist()
 
     def sentence(self, i: int, layer: int | None = None) -> np.ndarray:
         """float32 ``[n_words, num_layers, width]``, or ``[n_words, width]`` for one layer."""
@@ -227,21 +132,6 @@ class Store(StoreBase):
                               offset=offset + start * row_bytes, shape=(stop - start, width))
             yield start, chunk
             del chunk
-
-    @cached_property
-    def word_ids(self) -> np.ndarray:
-        """int32 ``[num_words]``: each row's index into :attr:`vocab`."""
-        return self._file[L.WORD_IDS][...]
-
-    @cached_property
-    def vocab(self) -> list[str]:
-        """Word types of the corpus, in first-seen order."""
-        return self._file[L.VOCAB].asstr()[...].tolist()
-
-    @cached_property
-    def untokenized(self) -> np.ndarray:
-        """Rows of words that tokenized to nothing (they were fed as the unknown token)."""
-        return self._file[L.UNTOKENIZED][...] if L.UNTOKENIZED in self._file else np.zeros(0, int)
 
     def stats(self, layer: int | None = None) -> dict[str, np.ndarray]:
         """Per-neuron ``count, mean, M2, min, max`` (float64), from the stored values."""

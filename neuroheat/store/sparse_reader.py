@@ -14,144 +14,32 @@ Example:
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Iterator
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
-import h5py
 import numpy as np
 
 from neuroheat.errors import IncompleteStoreError, StoreError
 from neuroheat.store import layout as L
 from neuroheat.store import sparse_layout as S
-from neuroheat.store.base import DEFAULT_CHUNK_MB, StoreBase
+from neuroheat.store.base import DEFAULT_CHUNK_MB
+from neuroheat.store.file_reader import FileReader, decode_attr
 
 #: bytes per non-zero read at once: int32 index + float32 value + int64 row
 _NNZ_BYTES = 16
 
 
-def _decode(value: Any) -> Any:
-    if isinstance(value, bytes):
-        value = value.decode("utf-8")
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, str) and value[:1] in "[{":
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
-
-
-class SparseStore(StoreBase):
+class SparseStore(FileReader):
     """One sparse store file (``layout = "sparse-csr"``, format v2)."""
 
     sparse = True
-
-    def __init__(self, path: str | os.PathLike, *, allow_incomplete: bool = False):
-        self.path = Path(path)
-        if not self.path.exists():
-            raise StoreError(f"{self.path} does not exist")
-        try:
-            self._file = h5py.File(self.path, "r")
-        except OSError as exc:
-            raise StoreError(f"{self.path} is not a readable HDF5 file: {exc}") from exc
-        try:
-            self._check(allow_incomplete)
-        except Exception:
-            self._file.close()
-            raise
-
-    def close(self) -> None:
-        """Close the file."""
-        self._file.close()
-
-    # -- metadata (as in the dense reader) --------------------------------------------------
-    @cached_property
-    def meta(self) -> dict[str, Any]:
-        """Every attribute of the store as plain Python values."""
-        return {k: _decode(v) for k, v in self._file.attrs.items()}
-
-    @cached_property
-    def layers(self) -> list[int]:
-        """Model layer numbers of the stored layers (one SAE each), in stored order."""
-        return [int(x) for x in self._file.attrs["layers"]]
-
-    @property
-    def num_layers(self) -> int:
-        """Number of stored layers."""
-        return len(self.layers)
-
-    @cached_property
-    def hidden_size(self) -> int:
-        """Latents per stored layer (the SAE width)."""
-        return int(self._file.attrs["width"])
-
-    @cached_property
-    def offsets(self) -> np.ndarray:
-        """int64 ``[num_sentences + 1]``: rows of sentence i are ``offsets[i]:offsets[i+1]``."""
-        return self._file[L.OFFSETS][...]
-
-    @property
-    def num_sentences(self) -> int:
-        """Number of sentences."""
-        return len(self.offsets) - 1
-
-    @property
-    def num_words(self) -> int:
-        """Number of rows (words) of the corpus."""
-        return int(self.offsets[-1])
-
-    @property
-    def complete(self) -> bool:
-        """Whether the extraction finished (latents and statistics are written last)."""
-        return bool(self._file.attrs.get("complete", False))
 
     @cached_property
     def saes(self) -> list[dict[str, Any]]:
         """One record per stored SAE (format, hook, site, source, widths, fingerprint)."""
         value = self.meta.get("saes") or []
         return value if isinstance(value, list) else []
-
-    def layer_index(self, layer: int) -> int:
-        """Position of model layer ``layer`` on the stored layer axis."""
-        return self.layers.index(self.check_layer(layer))
-
-    def _check_sentence(self, i: int) -> int:
-        if not -self.num_sentences <= int(i) < self.num_sentences:
-            raise StoreError(f"sentence {i} is out of range: the store has "
-                             f"{self.num_sentences} sentences (0..{self.num_sentences - 1})")
-        return int(i) % max(self.num_sentences, 1)
-
-    def words(self, i: int) -> list[str]:
-        """The stored words of sentence ``i``."""
-        i = self._check_sentence(i)
-        a, b = self.offsets[i], self.offsets[i + 1]
-        return self._file[L.WORDS].asstr()[a:b].tolist()
-
-    def all_words(self) -> list[str]:
-        """Every row's word, in corpus order."""
-        return self._file[L.WORDS].asstr()[...].tolist()
-
-    @cached_property
-    def word_ids(self) -> np.ndarray:
-        """int32 ``[num_words]``: each row's index into :attr:`vocab`."""
-        return self._file[L.WORD_IDS][...]
-
-    @cached_property
-    def vocab(self) -> list[str]:
-        """Word types of the corpus, in first-seen order."""
-        return self._file[L.VOCAB].asstr()[...].tolist()
-
-    @cached_property
-    def untokenized(self) -> np.ndarray:
-        """Rows of words that tokenized to nothing."""
-        return self._file[L.UNTOKENIZED][...]
 
     def stats(self, layer: int | None = None) -> dict[str, np.ndarray]:
         """Per-latent ``count, mean, M2, min, max`` (float64) over every row, zeros included."""
@@ -163,7 +51,7 @@ class SparseStore(StoreBase):
 
     def _check(self, allow_incomplete: bool) -> None:
         f = self._file
-        if _decode(f.attrs.get("format")) != L.FORMAT_NAME or not S.is_sparse_meta(f.attrs):
+        if decode_attr(f.attrs.get("format")) != L.FORMAT_NAME or not S.is_sparse_meta(f.attrs):
             raise StoreError(f"{self.path} is not a sparse neuroheat store")
         version = int(f.attrs.get("format_version", 0))
         if version > S.FORMAT_VERSION:

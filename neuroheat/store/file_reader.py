@@ -1,0 +1,151 @@
+"""What every single-file store reader shares: the HDF5 file, its attributes and the per-word
+datasets (offsets, words, word types), whatever the activation layout.
+
+:class:`FileReader` is the base of :class:`~neuroheat.store.reader.Store` (dense rows) and
+:class:`~neuroheat.store.sparse_reader.SparseStore` (latents in CSR); each adds how its
+activations are read and what its ``_check`` verifies.
+
+Example:
+    >>> with open_store("acts.h5") as store:                # doctest: +SKIP
+    ...     store.meta["model"], store.num_words, store.words(0)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+
+from neuroheat.errors import StoreError
+from neuroheat.store import layout as L
+from neuroheat.store.base import StoreBase
+
+__all__ = ["FileReader", "decode_attr"]
+
+
+def decode_attr(value: Any) -> Any:
+    """An HDF5 attribute as a plain Python value (bytes → str, arrays → lists, JSON → objects)."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8")
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+class FileReader(StoreBase):
+    """One open store file: attributes and per-word datasets (see the module docstring)."""
+
+    def __init__(self, path: str | os.PathLike, *, allow_incomplete: bool = False):
+        self.path = Path(path)
+        if not self.path.exists():
+            raise StoreError(f"{self.path} does not exist")
+        try:
+            self._file = h5py.File(self.path, "r")
+        except OSError as exc:
+            raise StoreError(self._unreadable(exc)) from exc
+        try:
+            self._check(allow_incomplete)
+        except Exception:
+            self._file.close()
+            raise
+
+    def _unreadable(self, exc: OSError) -> str:
+        """The message when the file does not open as HDF5."""
+        return f"{self.path} is not a readable HDF5 file: {exc}"
+
+    def _check(self, allow_incomplete: bool) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Close the file."""
+        self._file.close()
+
+    # -- metadata ---------------------------------------------------------------------------
+    @cached_property
+    def meta(self) -> dict[str, Any]:
+        """Every attribute of the store as plain Python values."""
+        return {k: decode_attr(v) for k, v in self._file.attrs.items()}
+
+    @cached_property
+    def layers(self) -> list[int]:
+        """Model layer numbers of the stored layers, in stored order."""
+        return [int(x) for x in self._file.attrs["layers"]]
+
+    @property
+    def num_layers(self) -> int:
+        """Number of stored layers."""
+        return len(self.layers)
+
+    @cached_property
+    def hidden_size(self) -> int:
+        """Width of a stored vector (hidden size, feed-forward width, or SAE latents)."""
+        return int(self._file.attrs["width"])
+
+    @cached_property
+    def offsets(self) -> np.ndarray:
+        """int64 ``[num_sentences + 1]``: rows of sentence i are ``offsets[i]:offsets[i+1]``."""
+        return self._file[L.OFFSETS][...]
+
+    @property
+    def num_sentences(self) -> int:
+        """Number of sentences."""
+        return len(self.offsets) - 1
+
+    @property
+    def num_words(self) -> int:
+        """Number of rows (words) of the corpus."""
+        return int(self.offsets[-1])
+
+    @property
+    def complete(self) -> bool:
+        """Whether the extraction finished (activations and statistics are written last)."""
+        return bool(self._file.attrs.get("complete", False))
+
+    def layer_index(self, layer: int) -> int:
+        """Position of model layer ``layer`` on the stored layer axis."""
+        return self.layers.index(self.check_layer(layer))
+
+    def _check_sentence(self, i: int) -> int:
+        if not -self.num_sentences <= int(i) < self.num_sentences:
+            raise StoreError(f"sentence {i} is out of range: the store has "
+                             f"{self.num_sentences} sentences (0..{self.num_sentences - 1})")
+        return int(i) % max(self.num_sentences, 1)
+
+    # -- per-word datasets ------------------------------------------------------------------
+    def words(self, i: int) -> list[str]:
+        """The stored words (row strings) of sentence ``i``."""
+        i = self._check_sentence(i)
+        a, b = self.offsets[i], self.offsets[i + 1]
+        return [w.decode("utf-8") if isinstance(w, bytes) else w
+                for w in self._file[L.WORDS][a:b]]
+
+    def all_words(self) -> list[str]:
+        """Every row's word, in corpus order."""
+        return self._file[L.WORDS].asstr()[...].tolist()
+
+    @cached_property
+    def word_ids(self) -> np.ndarray:
+        """int32 ``[num_words]``: each row's index into :attr:`vocab`."""
+        return self._file[L.WORD_IDS][...]
+
+    @cached_property
+    def vocab(self) -> list[str]:
+        """Word types of the corpus, in first-seen order."""
+        return self._file[L.VOCAB].asstr()[...].tolist()
+
+    @cached_property
+    def untokenized(self) -> np.ndarray:
+        """Rows of words that tokenized to nothing (they were fed as the unknown token)."""
+        return self._file[L.UNTOKENIZED][...] if L.UNTOKENIZED in self._file else np.zeros(0, int)
