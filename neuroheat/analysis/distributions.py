@@ -16,8 +16,9 @@ of "quantile" are offered (``QUANTILE_MODES``):
 - ``"count"`` (delphi): ``bands`` equal-count bands (deciles for 10).
 
 For ``"rank"`` and ``"count"`` the band edges are quantiles read from a
-``FINE_BINS``-bin histogram of the first pass (linear inside a bin, so an edge is exact to
-1/``FINE_BINS`` of the value range), and rows are drawn in a second pass. In every mode the
+``FINE_BINS``-bin histogram of the first pass (linear inside a bin, so the rows below an edge
+are the asked fraction up to the rows of the one fine bin that holds it), and rows are drawn
+in a second pass. In every mode the
 rows of a band are a uniform sample without replacement: the ``samples`` rows with the
 smallest hash of their global row number (splitmix64, seeded), so the choice is the same
 whatever the chunking, threads or shards.
@@ -116,8 +117,7 @@ def band_edges(mode: str, lo: np.ndarray, hi: np.ndarray, bands: int,
     out = np.empty((len(lo), len(qs) + 1))
     step = (bhi - blo) / fine.shape[1]
     for j in range(len(qs)):
-        b = np.array([np.searchsorted(c, t, side="right") for c, t in zip(cum, target[:, j],
-                                                                        strict=True)])
+        b = _count_at_most(cum, target[:, j])  # per row: searchsorted(side="right")
         b = np.minimum(b, fine.shape[1] - 1)
         before = np.where(b > 0, np.take_along_axis(cum, np.maximum(b - 1, 0)[:, None],
                                                     axis=1)[:, 0], 0.0)
@@ -126,6 +126,16 @@ def band_edges(mode: str, lo: np.ndarray, hi: np.ndarray, bands: int,
         out[:, j] = np.clip(blo + (b + frac) * step, lo, hi)
     out[:, 0] = np.where(qs[0] == 0, lo, out[:, 0])
     out[:, -1] = hi
+    return out
+
+
+def _count_at_most(cum: np.ndarray, target: np.ndarray, block: int = 4096) -> np.ndarray:
+    """int64 per row: how many entries of the sorted row ``cum[i]`` are <= ``target[i]``
+    (``np.searchsorted(cum[i], target[i], side="right")``, vectorised a block of rows at a
+    time)."""
+    out = np.empty(len(cum), dtype=np.int64)
+    for a in range(0, len(cum), block):
+        out[a:a + block] = (cum[a:a + block] <= target[a:a + block, None]).sum(axis=1)
     return out
 
 
