@@ -34,6 +34,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from neuroheat.errors import InputError
+
 __all__ = ["FINE_BINS", "QUANTILE_MODES", "RANK_BANDS", "band_edges", "band_index",
            "histogram_counts", "histogram_range", "merge_samples", "row_hash",
            "sample_bands", "update_samples"]
@@ -109,7 +111,9 @@ def band_edges(mode: str, lo: np.ndarray, hi: np.ndarray, bands: int,
     if mode == "value":
         return np.linspace(lo, hi, bands + 1, axis=1)
     qs = np.asarray(RANK_BANDS if mode == "rank" else np.arange(bands) / bands)
-    assert fine is not None
+    if fine is None:
+        raise InputError(f"quantile mode {mode!r} needs fine=, the {FINE_BINS}-bin histogram "
+                         "of each neuron (only 'value' bands come from lo and hi alone)")
     blo, bhi = histogram_range(lo, hi)
     cum = np.cumsum(fine, axis=1).astype(np.float64)
     total = cum[:, -1:]

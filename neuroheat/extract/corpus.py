@@ -135,7 +135,9 @@ class Lines:
         """
         if self.sentences is not None:
             return self.sentences[start:stop]
-        assert self.index is not None
+        if self.index is None:
+            raise CorpusError("Lines needs index= (a corpus file's line index) or sentences= "
+                              "(an in-memory corpus); use open_corpus(...)")
         if start >= stop:
             return []
         lo, hi = int(self.bounds[start]), int(self.bounds[stop])

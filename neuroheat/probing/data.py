@@ -224,18 +224,15 @@ class ProbeData:
 
     def _gather(self, a: int, b: int, keep: np.ndarray) -> np.ndarray:
         """float32 ``[len(keep), columns]``: rows ``a + keep`` of every selected column."""
-        x = None
+        if self._whole:  # one whole layer in store order: the kept rows, no second copy
+            return np.take(self.store.rows(self._groups[0][0], a, b), keep, axis=0)
+        x = np.empty((len(keep), len(self.columns)), dtype=np.float32)
         for lay, cols, idx in self._groups:
             rows = self.store.rows(lay, a, b)  # stored dtype -> float32, one block
             picked = np.take(rows, keep, axis=0)  # rows first: a copy of the kept rows only
             del rows
-            if self._whole:
-                return picked  # one whole layer in store order: no second copy
-            if x is None:
-                x = np.empty((len(keep), len(self.columns)), dtype=np.float32)
             x[:, cols] = picked[:, idx]
             del picked
-        assert x is not None
         return x
 
     def moments(self, split: str = "train") -> tuple[np.ndarray, np.ndarray]:

@@ -90,3 +90,12 @@ def test_nul_in_a_word_names_the_line(tiny_bert, tmp_path):
         nh.extract_activations(tiny_bert, [["ok"], ["wo\x00rd"]], tmp_path / "t.h5")
     with pytest.raises(CorpusError, match="lone surrogate"):
         nh.extract_activations(tiny_bert, ["a \ud800"], tmp_path / "t.h5")
+
+
+def test_lines_without_index_or_sentences_is_refused():
+    import numpy as np
+
+    from neuroheat.extract.corpus import Lines
+
+    with pytest.raises(CorpusError, match="open_corpus"):
+        Lines(bounds=np.array([0, 3]), checksum="x").read(0, 1)

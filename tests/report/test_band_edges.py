@@ -34,3 +34,12 @@ def test_rank_edges_split_the_rows_as_asked():
     assert np.array_equal(edges[:, -1], hi)
     counts = band_edges("count", lo, hi, 10, fine)
     assert np.all(np.diff(counts, axis=1) >= 0) and np.array_equal(counts[:, 0], lo)
+
+
+def test_rank_edges_without_the_fine_histogram_are_refused():
+    import pytest
+
+    from neuroheat.errors import InputError
+
+    with pytest.raises(InputError, match="needs fine="):
+        band_edges("count", np.array([0.0]), np.array([1.0]), 4)
