@@ -12,7 +12,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # one torch (OpenMP) thread per test process, inherited by the subprocesses tests start:
 # pytest -n 2 on 2 cores with torch's default of one thread per core oversubscribes them,
-# and spin-waiting OpenMP threads made tiny-model runs 10x slower under load
+# and spin-waiting OpenMP threads made tiny-model runs 10x slower under load (the
+# probing tests and benchmarks' timings rely on one thread too)
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 

@@ -15,17 +15,6 @@ WIDTH = 6
 PLANTED = (1, 2)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """The test machine's cores are shared: torch's threads would oversubscribe them."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     root = tmp_path_factory.mktemp("cli")

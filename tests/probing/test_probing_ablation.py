@@ -24,17 +24,6 @@ COLUMNS = [WIDTH + j for j in SIGNAL]  # their columns with layers [0, 1]
 FRACTIONS = (0.125, 0.25, 0.5, 1.0)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """The test machine's cores are shared: torch's threads would oversubscribe them."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     rng = np.random.default_rng(0)

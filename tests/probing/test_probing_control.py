@@ -14,17 +14,6 @@ from neuroheat.store import write_store
 WIDTH = 6
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """The test machine's cores are shared: torch's threads would oversubscribe them."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory):
     """Layer 0 neuron 2 carries ``labs``; ``noise`` is unrelated to every activation."""

@@ -33,17 +33,6 @@ def _planted(seed: int = 0, n_sentences: int = 300, n_classes: int = 2, shift: f
     return sents, acts, labels
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """The test machine's cores are shared: torch's threads would oversubscribe them."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory):
     sents, acts, labs = _planted()
