@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import logging
 import os
-import queue
 import sys
-import threading
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from neuroheat.errors import ActivationRangeError, DiskSpaceError, InputError, StoreError
+from neuroheat.errors import InputError, StoreError
 from neuroheat.extract import align
 from neuroheat.extract.config import ExtractConfig
 from neuroheat.extract.corpus import Corpus, corpus_checksum, open_corpus, read_corpus
+from neuroheat.extract.overlap import run_overlapped
 from neuroheat.extract.plan import plan_digest, plan_units
 from neuroheat.extract.shard import (
     auto_device,
@@ -313,67 +311,26 @@ def _run(runner, units, done, stats, writer, digest, *, quiet, checkpoint_second
     total = sum(u.n_rows for u in units)
     bar = tqdm(total=total, initial=sum(u.n_rows for u in units[:done]), unit="word",
                disable=quiet or not sys.stderr.isatty(), desc="extract", smoothing=0.1)
-    pending: queue.Queue = queue.Queue(maxsize=2)
-    failure: list[BaseException] = []
-    progress = {"done": done, "stats": stats, "last": time.monotonic()}
-
-    def save() -> None:
-        state = progress["stats"].as_dict()
-        state.update(units_done=np.int64(progress["done"]), plan_digest=np.str_(digest))
-        writer.checkpoint(state)
-        progress["last"] = time.monotonic()
-
-    def write_loop() -> None:
-        try:
-            while (res := pending.get()) is not None:
-                rows = res.numpy()
-                for k, s in enumerate(res.unit.sentences):
-                    a, b = res.row_starts[k], res.row_starts[k + 1]
-                    start = int(writer_offsets[s])
-                    for pos in range(rows.shape[1]):
-                        writer.write(pos, start, rows[a:b, pos])
-                progress["stats"] = progress["stats"].merge(res.stats)
-                progress["done"] += 1
-                bar.update(res.unit.n_rows)
-                if time.monotonic() - progress["last"] >= checkpoint_seconds:
-                    save()
-        except BaseException as exc:  # surfaced in the main thread
-            failure.append(exc)
-            while pending.get() is not None:
-                pass
-
+    merged = {"stats": stats}
     writer_offsets = _sentence_offsets(runner.encoded)
-    thread = threading.Thread(target=write_loop, name="neuroheat-writer", daemon=True)
-    thread.start()
-    try:
-        for unit in units[done:]:
-            if failure:
-                break
-            pending.put(runner.run(unit))
-    except BaseException:  # Ctrl-C, out of memory...: keep every finished batch, then re-raise
-        pending.put(None)
-        thread.join()
-        bar.close()
-        _save_quietly(save)
-        if not isinstance(sys.exc_info()[1], ActivationRangeError):  # resuming would not help
-            log.warning("extraction of %s stopped after %d of %d batches; run again with "
-                        "--resume to continue", writer.path, progress["done"], len(units))
-        raise
-    pending.put(None)
-    thread.join()
-    bar.close()
-    if failure:
-        _save_quietly(save)
-        raise failure[0]
-    writer.finalize(progress["stats"])
 
+    def save(units_done: int) -> None:
+        state = merged["stats"].as_dict()
+        state.update(units_done=np.int64(units_done), plan_digest=np.str_(digest))
+        writer.checkpoint(state)
 
-def _save_quietly(save: Any) -> None:
-    """Checkpoint after a failure; out of space, the last durable checkpoint must do."""
-    try:
-        save()
-    except DiskSpaceError as exc:
-        log.debug("no checkpoint after the failure: %s", exc)
+    def consume(res: Any) -> None:
+        rows = res.numpy()
+        for k, s in enumerate(res.unit.sentences):
+            a, b = res.row_starts[k], res.row_starts[k + 1]
+            start = int(writer_offsets[s])
+            for pos in range(rows.shape[1]):
+                writer.write(pos, start, rows[a:b, pos])
+        merged["stats"] = merged["stats"].merge(res.stats)
+
+    run_overlapped(units, done, produce=runner.run, consume=consume, save=save,
+                   checkpoint_seconds=checkpoint_seconds, bar=bar, path=writer.path)
+    writer.finalize(merged["stats"])
 
 
 def _sentence_offsets(encoded) -> np.ndarray:

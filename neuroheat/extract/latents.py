@@ -16,10 +16,7 @@ Example:
 from __future__ import annotations
 
 import logging
-import queue
 import sys
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +25,7 @@ import numpy as np
 from neuroheat.errors import InputError, StoreError
 from neuroheat.extract import align
 from neuroheat.extract.config import ExtractConfig
+from neuroheat.extract.overlap import run_overlapped
 from neuroheat.extract.plan import plan_digest, plan_units
 from neuroheat.extract.shard import auto_device, plan_in_blocks
 from neuroheat.model.loading import load_model
@@ -193,55 +191,26 @@ def _run(runner, units, done, stats, active, writer, digest, *, quiet, checkpoin
 
     bar = tqdm(total=sum(u.n_rows for u in units), initial=sum(u.n_rows for u in units[:done]),
                unit="word", disable=quiet or not sys.stderr.isatty(), desc="extract latents")
-    pending: queue.Queue = queue.Queue(maxsize=2)
-    failure: list[BaseException] = []
-    progress = {"done": done, "stats": stats, "active": active, "last": time.monotonic()}
+    merged = {"stats": stats, "active": active}
 
-    def save() -> None:
-        state = progress["stats"].as_dict()
-        state.update(units_done=np.int64(progress["done"]), plan_digest=np.str_(digest),
-                     active=progress["active"])
+    def save(units_done: int) -> None:
+        state = merged["stats"].as_dict()
+        state.update(units_done=np.int64(units_done), plan_digest=np.str_(digest),
+                     active=merged["active"])
         writer.checkpoint(state)
-        progress["last"] = time.monotonic()
 
-    def write_loop() -> None:
-        try:
-            while (res := pending.get()) is not None:
-                for pos, codes in enumerate(res.codes):
-                    writer.write_unit(pos, res.unit.sentences, res.row_starts, codes.row_nnz,
-                                      codes.indices, codes.values)
-                progress["stats"] = progress["stats"].merge(res.stats)
-                progress["active"] = progress["active"] + res.active
-                progress["done"] += 1
-                bar.update(res.unit.n_rows)
-                if time.monotonic() - progress["last"] >= checkpoint_seconds:
-                    save()
-        except BaseException as exc:  # surfaced in the main thread
-            failure.append(exc)
-            while pending.get() is not None:
-                pass
+    def consume(res: Any) -> None:
+        for pos, codes in enumerate(res.codes):
+            writer.write_unit(pos, res.unit.sentences, res.row_starts, codes.row_nnz,
+                              codes.indices, codes.values)
+        merged["stats"] = merged["stats"].merge(res.stats)
+        merged["active"] = merged["active"] + res.active
 
-    thread = threading.Thread(target=write_loop, name="neuroheat-latent-writer", daemon=True)
-    thread.start()
     try:
-        for unit in units[done:]:
-            if failure:
-                break
-            pending.put(runner.run(unit))
-    except BaseException:  # keep every finished batch, then re-raise
-        pending.put(None)
-        thread.join()
-        bar.close()
-        save()
+        run_overlapped(units, done, produce=runner.run, consume=consume, save=save,
+                       checkpoint_seconds=checkpoint_seconds, bar=bar, path=writer.path,
+                       name="neuroheat-latent-writer")
+    except BaseException:
         writer.close()
-        log.warning("extraction of %s stopped after %d of %d batches; run again with --resume "
-                    "to continue", writer.path, progress["done"], len(units))
         raise
-    pending.put(None)
-    thread.join()
-    bar.close()
-    if failure:
-        save()
-        writer.close()
-        raise failure[0]
-    writer.finalize(progress["stats"], progress["active"])
+    writer.finalize(merged["stats"], merged["active"])
