@@ -137,8 +137,11 @@ def _timed(fn):
     return time.perf_counter() - t0, out
 
 
-def build_big_store(src_path: Path, path: Path, gigabytes: float) -> Path:
-    """Repeat the real activations until the file holds ``gigabytes`` of them."""
+def build_big_store(src_path: Path, path: Path, gigabytes: float, *,
+                    rename_rare: bool = True) -> Path:
+    """Repeat the real activations until the file holds ``gigabytes`` of them. With
+    ``rename_rare`` the copies' words outside the 1,000 most frequent get a copy suffix (the
+    vocabulary grows as a bigger corpus's would); without it every copy keeps its words."""
     from neuroheat.store import RunningStats, StoreWriter
 
     with nh.open_store(src_path) as src:
@@ -147,7 +150,8 @@ def build_big_store(src_path: Path, path: Path, gigabytes: float) -> Path:
         bytes_per_copy = src.num_words * len(layers) * width * 2
         copies = int(np.ceil(gigabytes * 1e9 / bytes_per_copy))
         frequent = {w for w, _ in Counter(w for s in sents for w in s).most_common(1000)}
-        big_sents = [[w if c == 0 or w in frequent else f"{w}·{c}" for w in s]
+        big_sents = [[w if c == 0 or w in frequent or not rename_rare else f"{w}·{c}"
+                      for w in s]
                      for c in range(copies) for s in sents]
         writer = StoreWriter.create(path, big_sents, layers=layers, width=width,
                                     dtype="float16", attrs={"model": "repeated MiniLM"},

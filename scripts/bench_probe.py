@@ -44,6 +44,9 @@ import neuroheat as nh
 from neuroheat.corpora import pydoc_sentences
 from neuroheat.probing import Probe, read_labels, split_sentences
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_analysis import build_big_store  # noqa: E402
+
 FUNCTION_WORDS = frozenset("""
 a an the this that these those some any each every no all both either neither
 i me my mine you your yours he him his she her hers it its we us our ours they them their
@@ -222,31 +225,6 @@ def speed(store_path: Path, args) -> None:
           f"L-BFGS iterations/evaluations: {len(p_default.losses)} loss evaluations")
 
 
-def build_big_store(src_path: Path, path: Path, gigabytes: float) -> Path:
-    """Repeat the real store's sentences and rows until the file holds ``gigabytes``."""
-    from neuroheat.store import RunningStats, StoreWriter
-
-    with nh.open_store(src_path) as src:
-        offsets = np.asarray(src.offsets)
-        words = src.all_words()
-        sents = [words[a:b] for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
-        layers, width, n = src.layers, src.hidden_size, src.num_words
-        copies = int(np.ceil(gigabytes * 1e9 / (n * len(layers) * width * 2)))
-        writer = StoreWriter.create(path, sents * copies, layers=layers, width=width,
-                                    dtype="float16", attrs={"model": "repeated MiniLM"},
-                                    overwrite=True)
-        for pos, layer in enumerate(layers):
-            rows = src.rows(layer, 0, n).astype(np.float16)
-            for c in range(copies):
-                writer.write(pos, c * n, rows)
-        one = RunningStats.of(np.stack([src.rows(layer, 0, n) for layer in layers], axis=1))
-        stats = one
-        for _ in range(copies - 1):
-            stats = stats.merge(one)
-        writer.finalize(stats)
-    return path
-
-
 def child_memory(path: str, max_iter: int, chunk_mb: float, threads: int) -> None:
     """In a fresh process: fit a default probe over every layer; print JSON with VmHWM."""
     import threading
@@ -306,7 +284,7 @@ def warm_up_torch() -> None:
 
 def memory(src_path: Path, tmp: Path, args) -> None:
     t0 = time.perf_counter()
-    big = build_big_store(src_path, tmp / "big.h5", args.big_gb)
+    big = build_big_store(src_path, tmp / "big.h5", args.big_gb, rename_rare=False)
     size = big.stat().st_size
     with nh.open_store(big) as store:
         print(f"big store: {size / 1e9:.2f} GB ({size / 2**20:.0f} MiB), {store.num_words} "
