@@ -23,7 +23,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Callable, Sequence
@@ -34,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from neuroheat.errors import InputError
+from neuroheat.probing.files import read_doc, write_doc
 
 #: CoNLL-U column name → 0-based field index
 CONLLU_COLUMNS = {"upos": 3, "xpos": 4, "feats": 5, "deprel": 7}
@@ -86,25 +86,16 @@ class Labels:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the labels as JSON (no pickle); :meth:`load` reads them back."""
-        path = Path(path)
-        doc = {"format": _FORMAT_TAG, "version": _VERSION, "classes": list(self.classes),
+        doc = {"version": _VERSION, "classes": list(self.classes),
                "sentence_level": bool(self.sentence_level),
                "offsets": [int(x) for x in self.offsets], "ids": [int(x) for x in self.ids],
                "lines": None if self.lines is None else [int(x) for x in self.lines]}
-        path.write_text(json.dumps(doc, separators=(",", ":")), encoding="utf-8")
-        return path
+        return write_doc(path, _FORMAT_TAG, doc, compact=True)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Labels:
         """Read labels written by :meth:`save`."""
-        path = Path(path)
-        try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise InputError(f"{path} cannot be read as saved labels ({exc}); write it with "
-                             "Labels.save") from exc
-        if not isinstance(doc, dict) or doc.get("format") != _FORMAT_TAG:
-            raise InputError(f"{path} is not a labels file written by Labels.save")
+        doc = read_doc(path, _FORMAT_TAG, "a labels file", "Labels.save")
         lines = doc.get("lines")
         return cls(ids=np.asarray(doc["ids"], dtype=np.int64), classes=list(doc["classes"]),
                    offsets=np.asarray(doc["offsets"], dtype=np.int64),

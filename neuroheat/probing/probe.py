@@ -27,7 +27,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,6 +36,7 @@ import numpy as np
 
 from neuroheat.errors import InputError
 from neuroheat.probing.data import DEFAULT_CACHE_MB, SPLITS, TASKS, ProbeData
+from neuroheat.probing.files import read_doc, write_doc
 from neuroheat.probing.labels import Labels
 from neuroheat.probing.metrics import classification_scores, regression_scores
 from neuroheat.probing.training import DEFAULT_MAX_ITER
@@ -198,20 +198,14 @@ class Probe:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the probe as JSON (floats written exactly); :meth:`load` reads it back."""
-        path = Path(path)
-        path.write_text(json.dumps(self.to_dict()), encoding="utf-8")
-        return path
+        doc = self.to_dict()
+        del doc["format"]
+        return write_doc(path, _FORMAT_TAG, doc)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Probe:
         """Read a probe written by :meth:`save`."""
-        path = Path(path)
-        try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise InputError(f"{path} cannot be read as a probe ({exc})") from exc
-        if not isinstance(doc, dict) or doc.get("format") != _FORMAT_TAG:
-            raise InputError(f"{path} is not a probe written by Probe.save")
+        doc = read_doc(path, _FORMAT_TAG, "a probe", "Probe.save")
         probe = cls(**doc["settings"])
         probe.classes = list(doc["classes"])
         probe.neurons = [(int(a), int(c)) for a, c in doc["neurons"]]

@@ -13,14 +13,13 @@ Example:
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from neuroheat.errors import InputError
+from neuroheat.probing.files import read_doc, write_doc
 
 _FORMAT_TAG = "neuroheat-ranking"
 
@@ -53,24 +52,16 @@ class Ranking:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the ranking as JSON; :meth:`load` reads it back."""
-        path = Path(path)
-        doc = {"format": _FORMAT_TAG, "method": self.method,
+        doc = {"method": self.method,
                "ranking": self.pairs(), "order": [int(c) for c in self.order],
                "scores": [float(s) for s in self.scores],
                "neurons": [[int(a), int(b)] for a, b in self.neurons]}
-        path.write_text(json.dumps(doc), encoding="utf-8")
-        return path
+        return write_doc(path, _FORMAT_TAG, doc)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Ranking:
         """Read a ranking written by :meth:`save`."""
-        path = Path(path)
-        try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise InputError(f"{path} cannot be read as a ranking ({exc})") from exc
-        if not isinstance(doc, dict) or doc.get("format") != _FORMAT_TAG:
-            raise InputError(f"{path} is not a ranking written by Ranking.save")
+        doc = read_doc(path, _FORMAT_TAG, "a ranking", "Ranking.save")
         return cls(order=np.asarray(doc["order"], dtype=np.int64),
                    scores=np.asarray(doc["scores"], dtype=np.float64),
                    neurons=np.asarray(doc["neurons"], dtype=np.int64).reshape(-1, 2),
