@@ -100,11 +100,11 @@ def split_sentences(num_sentences: int, *, test_sentences: Sequence[int] | None 
     return test
 
 
-def check_aligned(store: Any, labels: Labels) -> None:
-    """InputError unless ``labels`` are word labels with the store's sentence lengths."""
+def check_aligned(store: Any, labels: Labels, use: str = "probes on store rows") -> None:
+    """InputError unless ``labels`` are word labels with the store's sentence lengths
+    (``use`` names what needs them, in the message)."""
     if labels.sentence_level:
-        raise InputError("probes on store rows need word-level labels; these are "
-                         "sentence-level")
+        raise InputError(f"{use} need word-level labels; these are sentence-level")
     if len(labels) != store.num_words or labels.num_sentences != store.num_sentences:
         raise InputError(f"the labels cover {len(labels)} words in {labels.num_sentences} "
                          f"sentences but the store has {store.num_words} words in "

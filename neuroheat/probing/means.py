@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from neuroheat.errors import InputError
+from neuroheat.probing.data import check_aligned
 from neuroheat.probing.labels import Labels
 from neuroheat.probing.rankings import order_by_score
 from neuroheat.probing.result import Ranking, column_neurons
@@ -59,19 +60,6 @@ class ClassMeans:
             return self.sums / self.counts[:, None].astype(np.float64)
 
 
-def _check_aligned(store: Any, labels: Labels) -> None:
-    if labels.sentence_level:
-        raise InputError("class means need word-level labels; these are sentence-level")
-    if len(labels) != store.num_words or labels.num_sentences != store.num_sentences:
-        raise InputError(f"the labels cover {len(labels)} words in {labels.num_sentences} "
-                         f"sentences but the store has {store.num_words} words in "
-                         f"{store.num_sentences} sentences; read them with "
-                         "read_labels(..., store=store)")
-    if not np.array_equal(np.asarray(labels.offsets), np.asarray(store.offsets)):
-        raise InputError("the labels' sentence lengths differ from the store's; read them "
-                         "with read_labels(..., store=store)")
-
-
 def class_means(store: Any, labels: Labels, layers: LayersArg = None, *,
                 chunk_mb: float = DEFAULT_CHUNK_MB) -> ClassMeans:
     """Per-class word counts and float64 sums (and means) of every neuron of ``layers``.
@@ -80,7 +68,7 @@ def class_means(store: Any, labels: Labels, layers: LayersArg = None, *,
     left out (mask rows of a held-out split by setting their ids to -1). The result does not
     depend on ``chunk_mb`` beyond float64 rounding.
     """
-    _check_aligned(store, labels)
+    check_aligned(store, labels, "class means")
     layers = store.check_layers(layers)
     ids_all = np.asarray(labels.ids, dtype=np.int64)
     n_classes, width = len(labels.classes), int(store.hidden_size)
