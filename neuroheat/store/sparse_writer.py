@@ -15,7 +15,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from collections.abc import Sequence
@@ -25,12 +24,11 @@ from typing import Any
 import h5py
 import numpy as np
 
-from neuroheat import __version__
 from neuroheat.errors import OutputExistsError, StoreError
 from neuroheat.store import layout as L
 from neuroheat.store import sparse_layout as S
 from neuroheat.store.stats import RunningStats
-from neuroheat.store.writer import free_bytes, space_error
+from neuroheat.store.writer import free_bytes, space_error, write_header
 
 _ROW_OVERHEAD = 64  # a word's string, id and row pointer, with HDF5 slack
 
@@ -56,19 +54,11 @@ def create_word_datasets(f: h5py.File, sentences: Sequence[Sequence[str]],
     f.create_dataset(L.UNTOKENIZED, data=np.asarray(list(untokenized), dtype=np.int64))
 
 
-def write_header(f: h5py.File, layers: Sequence[int], width: int, dtype: str,
-                 attrs: dict[str, Any] | None) -> None:
+def write_sparse_header(f: h5py.File, layers: Sequence[int], width: int, dtype: str,
+                        attrs: dict[str, Any] | None) -> None:
     """The attributes of a new, incomplete sparse store."""
-    f.attrs["format"] = L.FORMAT_NAME
-    f.attrs["format_version"] = S.FORMAT_VERSION
+    write_header(f, S.FORMAT_VERSION, layers, width, dtype, attrs)
     f.attrs["layout"] = S.LAYOUT
-    f.attrs["neuroheat_version"] = __version__
-    f.attrs["complete"] = False
-    f.attrs["layers"] = np.asarray(list(layers), dtype=np.int64)
-    f.attrs["width"] = int(width)
-    f.attrs["dtype"] = dtype
-    for key, value in (attrs or {}).items():
-        f.attrs[key] = json.dumps(value) if isinstance(value, dict | list) else value
 
 
 def write_stats(f: h5py.File, stats: RunningStats, active: np.ndarray) -> None:
@@ -159,7 +149,7 @@ class SparseStoreWriter:
                 stale.unlink()
         tmp = path.with_name(path.name + ".creating")
         with h5py.File(tmp, "w") as f:
-            write_header(f, layers, width, dtype, attrs)
+            write_sparse_header(f, layers, width, dtype, attrs)
             create_word_datasets(f, sentences, untokenized)
         os.replace(tmp, path)
         return cls(path)

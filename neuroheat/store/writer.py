@@ -50,6 +50,21 @@ _ROW_OVERHEAD = 48
 _FILE_OVERHEAD = 1 << 20
 
 
+def write_header(f: h5py.File, version: int, layers: Sequence[int], width: int, dtype: str,
+                 attrs: dict[str, Any] | None) -> None:
+    """The attributes of a new, incomplete store of format ``version`` (``attrs``: the
+    extraction's settings; dicts and lists are stored as JSON)."""
+    f.attrs["format"] = L.FORMAT_NAME
+    f.attrs["format_version"] = version
+    f.attrs["neuroheat_version"] = __version__
+    f.attrs["complete"] = False
+    f.attrs["layers"] = np.asarray(list(layers), dtype=np.int64)
+    f.attrs["width"] = int(width)
+    f.attrs["dtype"] = dtype
+    for key, value in (attrs or {}).items():
+        f.attrs[key] = json.dumps(value) if isinstance(value, dict | list) else value
+
+
 def free_bytes(directory: str | os.PathLike) -> int:
     """Bytes an unprivileged process may still write on the file system of ``directory``.
 
@@ -213,15 +228,7 @@ class StoreWriter:
                       attrs: dict[str, Any] | None, untokenized: Sequence[int]) -> None:
         str_t = h5py.string_dtype("utf-8")
         with h5py.File(tmp, "w") as f:
-            f.attrs["format"] = L.FORMAT_NAME
-            f.attrs["format_version"] = L.FORMAT_VERSION
-            f.attrs["neuroheat_version"] = __version__
-            f.attrs["complete"] = False
-            f.attrs["layers"] = np.asarray(list(layers), dtype=np.int64)
-            f.attrs["width"] = int(width)
-            f.attrs["dtype"] = dtype
-            for key, value in (attrs or {}).items():
-                f.attrs[key] = json.dumps(value) if isinstance(value, dict | list) else value
+            write_header(f, L.FORMAT_VERSION, layers, width, dtype, attrs)
             f.create_dataset(L.OFFSETS, data=offsets)
             f.create_dataset(L.WORDS, data=np.array(flat, dtype=object), dtype=str_t)
             f.create_dataset(L.WORD_IDS, data=ids)
