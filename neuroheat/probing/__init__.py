@@ -18,9 +18,7 @@ Example:
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-from typing import Any
+from neuroheat.lazy import lazy_exports
 
 _LAZY = {
     "Labels": "neuroheat.probing.labels",
@@ -67,13 +65,4 @@ _LAZY = {
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'neuroheat.probing' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

@@ -16,8 +16,7 @@ Example:
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from neuroheat.lazy import lazy_exports
 
 _LAZY = {
     "SAE": "neuroheat.sae.encoder",
@@ -32,9 +31,4 @@ _LAZY = {
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'neuroheat.sae' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

@@ -16,8 +16,9 @@ Example:
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from neuroheat.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from neuroheat.store.paths import PathsArg
@@ -40,16 +41,7 @@ __all__ = ["DEFAULT_CHUNK_MB", "RunningStats", "ShardedStore", "Store", "StoreBa
            "StoreWriter", "expand_paths", "open_store", "write_store"]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'neuroheat.store' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
 
 
 def open_store(source: PathsArg, *, allow_incomplete: bool = False) -> Store | ShardedStore:
