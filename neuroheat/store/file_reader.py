@@ -123,6 +123,22 @@ class FileReader(StoreBase):
                              f"{self.num_sentences} sentences (0..{self.num_sentences - 1})")
         return int(i) % max(self.num_sentences, 1)
 
+    def sentence(self, i: int, layer: int | None = None) -> np.ndarray:
+        """float32 ``[n_words, num_layers, width]``, or ``[n_words, width]`` for one layer
+        (a sparse store's zeros filled in)."""
+        i = self._check_sentence(i)
+        a, b = int(self.offsets[i]), int(self.offsets[i + 1])
+        if layer is not None:
+            return self.rows(layer, a, b)
+        out = np.empty((b - a, self.num_layers, self.hidden_size), dtype=np.float32)
+        for pos, lay in enumerate(self.layers):
+            out[:, pos] = self.rows(lay, a, b)
+        return out
+
+    def rows(self, layer: int, start: int, stop: int) -> np.ndarray:  # pragma: no cover
+        """float32 rows ``start:stop`` of one layer (each reader reads its own layout)."""
+        raise NotImplementedError
+
     # -- per-word datasets ------------------------------------------------------------------
     def words(self, i: int) -> list[str]:
         """The stored words (row strings) of sentence ``i``."""

@@ -79,17 +79,6 @@ class Store(FileReader):
         self.layer_index(layer)
         return self._file[L.ACTIVATIONS][L.layer_name(layer)]
 
-    def sentence(self, i: int, layer: int | None = None) -> np.ndarray:
-        """float32 ``[n_words, num_layers, width]``, or ``[n_words, width]`` for one layer."""
-        i = self._check_sentence(i)
-        a, b = int(self.offsets[i]), int(self.offsets[i + 1])
-        if layer is not None:
-            return self.rows(layer, a, b)
-        out = np.empty((b - a, self.num_layers, self.hidden_size), dtype=np.float32)
-        for pos, lay in enumerate(self.layers):
-            out[:, pos] = self._dataset(lay)[a:b]
-        return out
-
     def rows(self, layer: int, start: int, stop: int) -> np.ndarray:
         """float32 rows ``start:stop`` of one layer."""
         return self._dataset(layer)[start:stop].astype(np.float32, copy=False)

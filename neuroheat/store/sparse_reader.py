@@ -137,17 +137,6 @@ class SparseStore(FileReader):
         out[rows, idx] = val
         return out
 
-    def sentence(self, i: int, layer: int | None = None) -> np.ndarray:
-        """float32 ``[n_words, num_layers, width]`` (zeros filled in), or one layer's."""
-        i = self._check_sentence(i)
-        a, b = int(self.offsets[i]), int(self.offsets[i + 1])
-        if layer is not None:
-            return self.rows(layer, a, b)
-        out = np.empty((b - a, self.num_layers, self.hidden_size), dtype=np.float32)
-        for pos, lay in enumerate(self.layers):
-            out[:, pos] = self._dense(lay, a, b)
-        return out
-
     def rows(self, layer: int, start: int, stop: int) -> np.ndarray:
         """float32 dense rows ``start:stop`` of one layer."""
         self.layer_index(layer)
