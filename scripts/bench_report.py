@@ -67,11 +67,11 @@ def speed(store_path: Path, tmp: Path, args) -> None:
     everyone = [(layer, n) for layer in layers for n in range(width)]
     print(f"store: {args.sentences} sentences, {n_words} words, {n_types} word types, "
           f"{len(everyone)} neurons")
-    nh.viz.build_site(store_path, tmp / "warm", overwrite=True)  # imports, page cache
+    nh.report.build_site(store_path, tmp / "warm", overwrite=True)  # imports, page cache
     t_site, t_analysis = [], []
     for _ in range(args.repeats):
         t0 = time.perf_counter()
-        index = nh.viz.build_site(store_path, tmp / "site", overwrite=True)
+        index = nh.report.build_site(store_path, tmp / "site", overwrite=True)
         t_site.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         word_index(store_path, k_words=10, k_neurons=20)
@@ -108,7 +108,7 @@ def speed(store_path: Path, tmp: Path, args) -> None:
 _CHILD = """
 import json, sys, time
 import neuroheat as nh
-from neuroheat.viz.dashboard import build_site
+from neuroheat.report import build_site
 import h5py, scipy.sparse, numpy
 def hwm():
     for line in open("/proc/self/status"):

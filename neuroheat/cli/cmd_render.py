@@ -148,7 +148,8 @@ def _neurox(args: argparse.Namespace) -> dict:
 
 
 def _card(args: argparse.Namespace, target: Any, out: Path) -> int:
-    from neuroheat.viz import neuron_card, save
+    from neuroheat.report.card import neuron_card
+    from neuroheat.viz.export import save
 
     dwg = neuron_card(
         target, args.layer, args.neuron, k_words=args.k_words, k_contexts=args.k_contexts,

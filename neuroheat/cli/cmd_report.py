@@ -54,7 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from neuroheat.errors import InputError
-    from neuroheat.viz.dashboard import build_site
+    from neuroheat.report.build import build_site
 
     apply_quiet(args)
     if args.top_contexts < 1:

@@ -25,8 +25,8 @@ def demo_dashboard(store: str | os.PathLike, outdir: str | os.PathLike, *,
     its JSON) and return ``{"site": index.html, "text": a line to print}``."""
     loaded = nh.probing.Probe.load(probe) if probe is not None and Path(probe).exists() \
         else None
-    index = nh.viz.build_site(store, Path(outdir) / "site", probe=loaded, title=TITLE,
-                              overwrite=True)
+    index = nh.report.build_site(store, Path(outdir) / "site", probe=loaded, title=TITLE,
+                                 overwrite=True)
     text = f"Dashboard of every neuron: {index} (open it in a browser; works offline)"
     log.info("%s", text)
     return {"site": index, "text": text}

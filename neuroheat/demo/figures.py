@@ -16,7 +16,7 @@ from neuroheat.analysis import top_words_all
 from neuroheat.analysis.selectivity import pick_neurons
 from neuroheat.compat import TransformersVisualizer
 from neuroheat.demo.inputs import DEMO_SENTENCE
-from neuroheat.viz import neuron_card
+from neuroheat.report.card import neuron_card
 
 log = logging.getLogger(__name__)
 

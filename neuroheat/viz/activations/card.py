@@ -2,16 +2,19 @@
 
 The first block shows the top words (NeuroX score, 0..1, in the positive colour); each
 following block is one of the sentences where the neuron fires most, coloured by the neuron's
-activations on one scale shared by all contexts (shown by the colour bar).
+activations on one scale shared by all contexts (shown by the colour bar). This module draws
+what it is given; :func:`neuroheat.report.neuron_card` reads it from a store.
 
 Example:
-    >>> card = neuron_card("acts.h5", layer=3, neuron=17)    # doctest: +SKIP
+    >>> ctx = CardContext(4, ["The", "cat"], 1, "cat", 2.0, values=[0.1, 2.0])
+    >>> card = draw_neuron_card([("cat", 1.0), ("dog", 0.4)], [ctx], title="neuron 17")
     >>> card.save_as("neuron17.pdf")                          # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-import os
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,14 +24,27 @@ from neuroheat.viz.activations.style import RenderStyle
 from neuroheat.viz.color.scales import NEUROX_COLORS, ColorScale
 from neuroheat.viz.text.layout import layout_tokens
 
+__all__ = ["CardContext", "draw_neuron_card"]
 
-def neuron_card(
-    store: Any,
-    layer: int,
-    neuron: int,
+
+@dataclass
+class CardContext:
+    """One context block of a card: sentence ``sentence`` (its id, shown in the label), its
+    ``words``, the neuron's ``values`` on them, and the highlighted peak at ``position``
+    (``word`` and ``value`` there, as the label shows them)."""
+
+    sentence: int
+    words: list[str]
+    position: int
+    word: str
+    value: float
+    values: Any  # float array [len(words)]
+
+
+def draw_neuron_card(
+    words: Sequence[tuple[str, float]],
+    contexts: Sequence[CardContext],
     *,
-    k_words: int = 10,
-    k_contexts: int = 5,
     lowest: bool = False,
     darken: int = 2,
     colors: tuple[str, str] = NEUROX_COLORS,
@@ -37,39 +53,22 @@ def neuron_card(
     font_size: float = 20,
     **options: Any,
 ) -> ActivationDrawing:
-    """Top words and top contexts of ``neuron`` in model layer ``layer`` of ``store``.
+    """A card of ``words`` (``(word, score)``, scores 0..1) and ``contexts`` (blocks coloured on
+    one shared scale; ``lowest``: they are the neuron's lowest). ``options`` as
+    :func:`visualize_activations` (``colorbar`` defaults to True).
 
-    ``store`` is a path, a list of paths or glob, or an open store. ``lowest=True`` shows the
-    contexts where the neuron is lowest. ``options`` as :func:`visualize_activations`
-    (``title`` defaults to "layer L, neuron N"; ``colorbar`` to True).
+    Example:
+        >>> draw_neuron_card([("cat", 1.0)], []).tostring()[:4]
+        '<svg'
     """
-    from neuroheat.analysis import top_contexts, top_words
-    from neuroheat.store import open_store
-
     opts = dict(options)
-    opts.setdefault("title", f"layer {layer}, neuron {neuron}")
     opts.setdefault("colorbar", True)
     style = RenderStyle.from_options(opts, darken=darken, colors=colors,
                                      text_direction=text_direction, char_limit=char_limit,
                                      font_size=font_size)
-    if isinstance(store, str | os.PathLike | list | tuple):
-        with open_store(store) as opened:
-            return neuron_card(opened, layer, neuron, k_words=k_words, k_contexts=k_contexts,
-                               lowest=lowest, darken=darken, colors=colors,
-                               text_direction=text_direction, char_limit=char_limit,
-                               font_size=font_size, **options)
-    words = top_words(store, layer, neuron, k=k_words)
-    # Several top rows often share a sentence (or a duplicated sentence): keep one context
-    # per distinct sentence text, the best one.
-    contexts, seen = [], set()
-    for c in top_contexts(store, layer, neuron, k=max(1, k_contexts) * 4, lowest=lowest):
-        key = tuple(c.words)
-        if key not in seen and len(contexts) < k_contexts:
-            seen.add(key)
-            contexts.append(c)
+    contexts = list(contexts)
     sentences = [list(c.words) for c in contexts]
-    acts = [np.asarray(store.sentence(c.sentence, layer=layer)[:, neuron], np.float64)
-            for c in contexts]
+    acts = [np.asarray(c.values, np.float64) for c in contexts]
     allv = np.concatenate(acts) if acts else np.zeros(0)
     scale = style.scale(allv)
     word_scale = ColorScale([0.0, 1.0], colors=colors, darken=darken)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 import uuid
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -134,45 +133,3 @@ def activation_html(
 def _round(v: float) -> float:
     v = float(v)
     return 0.0 if v == 0 or not math.isfinite(v) else float(f"{v:.6g}")
-
-
-def activation_html_from_store(
-    store: Any,
-    sentences: int | Sequence[int],
-    neurons: Sequence[tuple[int, int]],
-    *,
-    describe: bool = True,
-    k_words: int = 5,
-    **options: Any,
-) -> ActivationHTML:
-    """The page for stored ``sentences`` and ``neurons`` (``(layer, neuron)`` pairs, model
-    layer numbers); with ``describe``, each neuron's top words (``nh.analysis.top_words``)
-    appear in the list.
-
-    Example:
-        >>> activation_html_from_store("acts.h5", [0, 3], [(4, 216), (6, 17)])  # doctest: +SKIP
-    """
-    from neuroheat.store import open_store
-
-    ids = [sentences] if isinstance(sentences, int) else list(sentences)
-    if not neurons:
-        raise InputError("pass at least one (layer, neuron) pair")
-    if isinstance(store, str | Path):
-        with open_store(store) as opened:
-            return activation_html_from_store(
-                opened, ids, neurons, describe=describe, k_words=k_words, **options
-            )
-    words = [store.words(i) for i in ids]
-    acts = []
-    for i in ids:
-        per_layer = {layer: store.sentence(i, layer=layer) for layer in {L for L, _ in neurons}}
-        acts.append(np.stack([per_layer[L][:, n] for L, n in neurons], axis=1))
-    labels = options.pop("labels", None) or [f"layer {L}, neuron {n}" for L, n in neurons]
-    descriptions = options.pop("descriptions", None)
-    if descriptions is None and describe:
-        from neuroheat.analysis import top_words
-
-        descriptions = [
-            ", ".join(w for w, _ in top_words(store, L, n, k=k_words)) for L, n in neurons
-        ]
-    return activation_html(words, acts, labels, descriptions=descriptions, **options)

@@ -1,19 +1,30 @@
-"""Neuron dashboards: a static, offline site of every neuron, and one neuron's page.
-
-:func:`build_site` (``neuroheat report``) computes the data from a store
-(:mod:`~neuroheat.viz.dashboard.data`) and writes the site (:mod:`~neuroheat.viz.dashboard.
-site`); :func:`neuron_report` returns one self-contained neuron page
-(:mod:`~neuroheat.viz.dashboard.report`).
+"""Neuron dashboards drawn from their data: a static, offline site of every neuron
+(:func:`write_site`, :mod:`~neuroheat.viz.dashboard.site`) and one neuron's page
+(:class:`NeuronPage`, :mod:`~neuroheat.viz.dashboard.page`). The data comes from
+:mod:`neuroheat.report` (:func:`neuroheat.report.build_site` runs both steps).
 
 Example:
-    >>> from neuroheat.viz.dashboard import build_site
-    >>> build_site("acts.h5", "site/")     # doctest: +SKIP
+    >>> from neuroheat.viz.dashboard import write_site
+    >>> write_site(nh.report.collect("acts.h5"), "site/")     # doctest: +SKIP
     PosixPath('site/index.html')
 """
 
 from __future__ import annotations
 
-from neuroheat.viz.dashboard.build import build_site
-from neuroheat.viz.dashboard.report import NeuronReport, neuron_report
+from typing import Any
 
-__all__ = ["NeuronReport", "build_site", "neuron_report"]
+from neuroheat.viz.dashboard.page import NeuronPage
+from neuroheat.viz.dashboard.site import SiteData, write_site
+
+__all__ = ["NeuronPage", "SiteData", "write_site"]
+
+# Deprecated spellings: these read a store, so they live in neuroheat.report now.
+_MOVED = ("NeuronReport", "build_site", "neuron_report")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MOVED:
+        from neuroheat.viz import moved
+
+        return moved(__name__, name, "neuroheat.report")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

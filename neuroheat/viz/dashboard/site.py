@@ -32,15 +32,14 @@ import logging
 import os
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from neuroheat.errors import OutputExistsError
-from neuroheat.viz.dashboard.data import DashboardData
 from neuroheat.viz.html.page import asset, script_json
 
-__all__ = ["BLOCK", "SITE_CSP", "check_output", "search_bucket", "write_site"]
+__all__ = ["BLOCK", "SITE_CSP", "SiteData", "check_output", "search_bucket", "write_site"]
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +50,40 @@ SITE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 's
             "connect-src 'none'; font-src 'none'; form-action 'none'; base-uri 'none'")
 _ORDER_KEYS = ("sel", "mean", "std")
 _MARKER = "neuroheat-dashboard"
+
+
+class SiteData(Protocol):
+    """What :func:`write_site` draws, already computed (:class:`neuroheat.report.data.
+    DashboardData` is one): the JSON-ready records and columns of every neuron.
+
+    ``index`` holds every word's top neurons: ``vocab`` (words) and ``layer`` / ``neuron``
+    / ``score`` arrays ``[words, search_k]`` (layer < 0: no neuron in that slot).
+    """
+
+    layers: list[int]
+    width: int
+    meta: dict[str, Any]
+    k: int
+    window: int
+    index: Any
+    probe: dict[tuple[int, int], dict[str, float]]
+    outputs: dict[int, dict[str, Any]]
+
+    @property
+    def quantiles(self) -> str:
+        """How the quantile bands were cut (``value``, ``rank`` or ``count``)."""
+
+    def column(self, layer: int, key: str) -> np.ndarray:
+        """float64 ``[width]`` of ``"sel"``, ``"mean"`` or ``"std"``."""
+
+    def layer_words(self, layer: int) -> list[list[list[Any]]]:
+        """``[[word, score], ...]`` of every neuron of ``layer``."""
+
+    def layer_index(self, layer: int) -> dict[str, Any]:
+        """The index columns of ``layer`` (the JSON of ``data/layer-{L}.js``)."""
+
+    def block(self, layer: int, b0: int, b1: int) -> dict[str, Any]:
+        """The records of neurons ``b0:b1`` (the JSON of one ``data/n-*.js``)."""
 
 
 def search_bucket(word: str, buckets: int) -> int:
@@ -119,12 +152,12 @@ def _prepare(out: Path, overwrite: bool) -> None:
     (out / "assets").mkdir(exist_ok=True)
 
 
-def write_site(data: DashboardData, outdir: str | os.PathLike, *, title: str | None = None,
+def write_site(data: SiteData, outdir: str | os.PathLike, *, title: str | None = None,
                overwrite: bool = False) -> Path:
     """Write the site of ``data`` into ``outdir``; returns ``outdir/index.html``.
 
     Example:
-        >>> write_site(collect("acts.h5"), "site")   # doctest: +SKIP
+        >>> write_site(nh.report.collect("acts.h5"), "site")   # doctest: +SKIP
     """
     out = Path(outdir)
     _prepare(out, overwrite)
@@ -160,7 +193,7 @@ def write_site(data: DashboardData, outdir: str | os.PathLike, *, title: str | N
     manifest = {"format": _MARKER, "title": title, "layers": layers, "width": width,
                 "block": BLOCK, "buckets": buckets, "k": data.k, "window": data.window,
                 "search_k": int(data.index.layer.shape[1]), "meta": data.meta,
-                "quantiles": data.contexts.quantiles, "probe": bool(data.probe),
+                "quantiles": data.quantiles, "probe": bool(data.probe),
                 "outputs": bool(data.outputs), "orders": [*_ORDER_KEYS, "word"]}
     total += _write_data(folder, "site", manifest)
     for name in ("dashboard.js", "dashboard-index.js", "dashboard-neuron.js", "dashboard.css"):

@@ -1,13 +1,14 @@
-"""One neuron's dashboard page, self-contained: :func:`neuron_report` (notebooks, files).
+"""One neuron's dashboard page, self-contained: the page of a record (what a site's
+``data/n-*.js`` holds for the neuron), for notebooks and files.
 
 The page is the neuron page of a ``neuroheat report`` site (statistics, histogram, top
 words, top / bottom contexts, quantile samples) with its data and code inlined. Its CSP
 allows only the page's own inline script and style, by hash: no event-handler attribute, no
-request of any kind.
+request of any kind. The record comes from :func:`neuroheat.report.neuron_report`.
 
 Example:
-    >>> page = neuron_report("acts.h5", layer=3, neuron=17)    # doctest: +SKIP
-    >>> page.save("neuron.html")                                # doctest: +SKIP
+    >>> page = NeuronPage(record, vocab, site)    # doctest: +SKIP
+    >>> page.save("neuron.html")                  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -18,19 +19,16 @@ import html
 import uuid
 from typing import Any
 
-from neuroheat.analysis.options import RunOptions
-from neuroheat.analysis.source import SourceArg, open_source
-from neuroheat.viz.dashboard.data import collect
 from neuroheat.viz.html.page import VIEWPORT, HTMLPage, asset, script_json
 
-__all__ = ["NeuronReport", "neuron_report"]
+__all__ = ["NeuronPage"]
 
 
 def _sha256(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
 
 
-class NeuronReport(HTMLPage):
+class NeuronPage(HTMLPage):
     """One neuron's page: ``_repr_html_`` in a notebook, ``save(path)`` for a file; ``data``
     is its record (the same JSON a site's ``data/n-*.js`` holds for it)."""
 
@@ -55,24 +53,3 @@ class NeuronReport(HTMLPage):
                 f'<meta http-equiv="Content-Security-Policy" content="{csp}">{VIEWPORT}'
                 f"<title>{html.escape(self.title)}</title></head>\n"
                 f"<body>\n{self.fragment}\n</body></html>\n")
-
-
-def neuron_report(store: SourceArg, layer: int, neuron: int, *, k: int = 10, window: int = 8,
-                  bins: int = 40, quantiles: str = "value", bands: int = 10, samples: int = 2,
-                  options: RunOptions | None = None) -> NeuronReport:
-    """The dashboard page of one neuron (settings as in
-    :func:`~neuroheat.viz.dashboard.build.build_site`); one pass over ``layer``.
-
-    Example:
-        >>> nh.viz.neuron_report("acts.h5", 3, 17)._repr_html_()[:20]   # doctest: +SKIP
-        '<div class="nh-report'
-    """
-    with open_source(store) as src:
-        layer, neuron = src.check_layer(layer), src.check_neuron(neuron)
-        data = collect(src, [layer], k=k, window=window, bins=bins, quantiles=quantiles,
-                       bands=bands, samples=samples, options=options)
-    block = data.block(layer, neuron, neuron + 1)
-    record, vocab = block["neurons"][0], block["vocab"]
-    site = {"title": f"layer {layer} neuron {neuron}", "layers": [layer], "width": data.width,
-            "window": window, "meta": data.meta, "block": 1}
-    return NeuronReport(record, vocab, site)

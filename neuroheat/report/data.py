@@ -92,6 +92,11 @@ class DashboardData:
         self.shown = decode_token if byte_level else display_token
         self.display = [self.shown(w) for w in self.contexts.vocab]
 
+    @property
+    def quantiles(self) -> str:
+        """How the quantile bands were cut: ``value``, ``rank`` or ``count``."""
+        return self.contexts.quantiles
+
     def column(self, layer: int, key: str) -> np.ndarray:
         """float64 ``[width]``: ``"sel"`` (selectivity), ``"mean"`` or ``"std"`` of a layer.
 

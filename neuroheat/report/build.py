@@ -18,7 +18,7 @@ import numpy as np
 from neuroheat.analysis.options import RunOptions
 from neuroheat.analysis.source import SourceArg, open_source
 from neuroheat.errors import InputError
-from neuroheat.viz.dashboard.data import collect
+from neuroheat.report.data import collect
 from neuroheat.viz.dashboard.site import check_output, write_site
 
 __all__ = ["build_site", "probe_weights"]
@@ -63,7 +63,8 @@ def build_site(
     options: RunOptions | None = None,
 ) -> Path:
     """Write the dashboard of ``store`` into ``outdir`` (see :mod:`~neuroheat.viz.dashboard.
-    site` for the layout); returns ``outdir/index.html``.
+    site` for the layout): the data of :func:`~neuroheat.report.data.collect`, drawn by
+    :func:`~neuroheat.viz.dashboard.site.write_site`; returns ``outdir/index.html``.
 
     ``k`` top and bottom contexts per neuron as ``±window``-word windows; ``bins``-bin
     histograms; ``samples`` rows per quantile band (``quantiles``: ``value`` | ``rank`` |
