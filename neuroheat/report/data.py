@@ -16,9 +16,9 @@ Words are shown as :func:`~neuroheat.formats.tokens.display_token` gives them; s
 of a byte-level tokenizer (``aggregation="none"`` on GPT-2, RoBERTa, Llama 3...) decoded to
 their text (:func:`~neuroheat.formats.bytelevel.decode_token`).
 
-Selectivity (the index's measure) is the gap between the neuron's first and second top-word
-scores (NeuroX scores, 0..1; 0 for a neuron without words), the measure the demo uses to
-pick neurons.
+Selectivity (the index's measure) is :func:`~neuroheat.analysis.selectivity.selectivity`: the
+gap between the neuron's first and second top-word scores (NeuroX scores, 0..1; 0 for a
+neuron without words), the measure the demo uses to pick neurons.
 
 Example:
     >>> data = collect("acts.h5", k=10, window=8)      # doctest: +SKIP
@@ -36,6 +36,7 @@ import numpy as np
 
 from neuroheat.analysis.all_contexts import NeuronContexts, top_contexts_all
 from neuroheat.analysis.options import RunOptions
+from neuroheat.analysis.selectivity import selectivity
 from neuroheat.analysis.source import SourceArg, open_source
 from neuroheat.analysis.tables import TopWordsTable
 from neuroheat.analysis.windows import gather_values, window_rows
@@ -43,26 +44,12 @@ from neuroheat.analysis.word_index import WordNeurons, word_index
 from neuroheat.formats.bytelevel import decode_token, is_byte_level
 from neuroheat.formats.tokens import display_token
 
-__all__ = ["DashboardData", "collect", "selectivity"]
+__all__ = ["DashboardData", "collect"]
 
 _LEVELS = 31  # colour levels on each side of 0
 #: a window value's colour level l (-31..31) is the character _ALPHABET[l + 31]
 LEVEL_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _ALPHABET = np.frombuffer(LEVEL_CHARS.encode("ascii"), dtype=np.uint8)
-
-
-def selectivity(table: TopWordsTable) -> np.ndarray:
-    """float64 per table row: first minus second top-word score (0 without words).
-
-    Example:
-        >>> selectivity(top_words_all("acts.h5", k=2))[:2]   # doctest: +SKIP
-        array([0.31, 0.02])
-    """
-    if table.scores.shape[1] == 0:
-        return np.zeros(len(table))
-    first = np.nan_to_num(table.scores[:, 0], nan=0.0)
-    second = np.nan_to_num(table.scores[:, 1], nan=0.0) if table.scores.shape[1] > 1 else 0.0
-    return np.round(first - second, 12)
 
 
 @dataclass

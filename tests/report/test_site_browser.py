@@ -13,10 +13,10 @@ import pytest
 
 from neuroheat.analysis import top_contexts, top_neurons, top_words, top_words_all
 from neuroheat.analysis.all_contexts import top_contexts_all
+from neuroheat.analysis.selectivity import selectivity
 from neuroheat.cli import main
+from neuroheat.report import build_site, neuron_report
 from neuroheat.store import open_store, write_store
-from neuroheat.viz.dashboard import build_site, neuron_report
-from neuroheat.viz.dashboard.data import selectivity
 from tests.helpers.saliency_views import CHROMIUM, CHROMIUM_ARGS, wait_until
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium")

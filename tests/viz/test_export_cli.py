@@ -12,7 +12,7 @@ import pytest
 
 from neuroheat.cli import main
 from neuroheat.errors import InputError
-from neuroheat.viz import neuron_card, save, visualize_activations
+from neuroheat.viz import save, visualize_activations
 from tests.helpers import builders
 from tests.helpers.raster import NS, needs_raster
 from tests.helpers.stores import small_mixed_store
@@ -116,29 +116,3 @@ def test_render_from_model(bert, tmp_path):
     assert_vector_pdf(out.read_bytes())
     assert main(["render", str(bert), "--sentence", "0", "--layer", "2", "--neuron", "4",
                  "-o", str(tmp_path / "x.svg")]) == 2
-
-
-def test_neuron_card_shows_top_words_and_contexts(store_path, tmp_path):
-    from neuroheat.analysis import top_contexts, top_words
-
-    path, sents, acts = store_path
-    card = neuron_card(path, 2, 5, k_words=4, k_contexts=2)
-    words = [w for w, _ in top_words(path, 2, 5, k=4)]
-    ctx, seen = [], set()
-    for c in top_contexts(path, 2, 5, k=8):  # best context of each distinct sentence
-        if tuple(c.words) not in seen and len(ctx) < 2:
-            seen.add(tuple(c.words))
-            ctx.append(c)
-    assert [b.text for b in card.layouts[0].boxes] == words
-    assert [[b.text for b in lay.boxes] for lay in card.layouts[1:]] == [c.words for c in ctx]
-    assert card.tostring().count("nh-highlight") == 2  # the top word of each context
-    # The contexts share one scale: the largest |activation| among them has full opacity.
-    ctx_vals = np.concatenate([acts[c.sentence][:, 2, 5] for c in ctx])
-    assert card.scale.limit == pytest.approx(np.abs(ctx_vals).max(), rel=1e-6)
-    root = ET.fromstring(card.tostring())
-    assert root.find("s:title", NS).text == "layer 2, neuron 5"
-    out = tmp_path / "card.svg"
-    assert main(["render", str(path), "--card", "--layer", "2", "--neuron", "5",
-                 "--k-contexts", "2", "-o", str(out)]) == 0
-    ET.parse(out)
-

@@ -181,28 +181,6 @@ def test_cli_writes_views(tmp_path, capsys):
     assert main(["saliency", str(mlm), text, "-o", str(tmp_path / "x.gif")]) == 2
 
 
-def test_activation_page_from_store(tmp_path):
-    import json
-
-    from neuroheat import extract_activations
-    from neuroheat.store import open_store
-    from neuroheat.viz import activation_html_from_store
-
-    bert = tiny_bert(tmp_path / "bert")
-    sents = ["The quick brown fox jumps over the lazy dog .", "cats dogs birds fish run"]
-    store = extract_activations(bert, [s.split() for s in sents], tmp_path / "s.h5")
-    page = activation_html_from_store(store, [0, 1], [(1, 3), (2, 5)], k_words=3)
-    html = page.document()
-    data = json.loads(html.split('class="nh-acts-data">')[1].split("</script>")[0])
-    assert data["sentences"] == [s.split() for s in sents]
-    assert data["labels"] == ["layer 1, neuron 3", "layer 2, neuron 5"]
-    assert all(d for d in data["descriptions"])  # top words of each neuron
-    with open_store(store) as st:
-        want = st.sentence(1, layer=2)[:, 5]
-    assert np.allclose(data["values"][1][1], want, rtol=1e-5, atol=1e-6)
-    with pytest.raises(InputError, match="neuron"):
-        activation_html_from_store(store, 0, [])
-
 
 def test_textual_heatmap_outside_the_browser(tmp_path):
     shown = []

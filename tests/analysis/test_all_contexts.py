@@ -102,24 +102,3 @@ def test_streamed_samples_equal_one_draw():
                                3, seed=2)
     for got, ref in zip(state, whole, strict=True):
         np.testing.assert_array_equal(got, ref)
-
-
-def test_empty_sentences_and_windows(tmp_path):
-    from neuroheat.viz.dashboard.data import collect
-
-    sents = [["a", "b"], [], ["c"], [], [], ["d", "e", "f"]]
-    rng = np.random.default_rng(0)
-    acts = [rng.standard_normal((len(s), 1, 3)).astype(np.float32) for s in sents]
-    write_store(tmp_path / "e.h5", sents, acts)
-    found = top_contexts_all(tmp_path / "e.h5", k=6)
-    for n in range(3):
-        for lowest in (False, True):
-            assert found.contexts(0, n, lowest).to_records() == \
-                top_contexts(tmp_path / "e.h5", 0, n, k=6, lowest=lowest).to_records()
-    block = collect(tmp_path / "e.h5", k=6, window=1).block(0, 0, 3)
-    for rec in block["neurons"]:
-        for c in rec["top"] + rec["bottom"]:
-            words = [block["vocab"][i] for i in c["w"]]
-            s, p = sents[c["s"]], c["p"]
-            assert words == s[max(0, p - 1):p + 2] and words[c["o"]] == s[p]
-            assert len(c["a"]) == len(words)

@@ -22,21 +22,3 @@ def test_word_index_equals_top_words_all_and_top_neurons(tmp_path):
             for word in store.vocab:
                 assert index.get(word).to_records() == \
                     top_neurons(store, word, k=4).to_records(), word
-
-
-def test_byte_level_rows_are_shown_decoded(tmp_path):
-    from neuroheat.formats.bytelevel import decode_token
-    from neuroheat.viz.dashboard.data import collect
-
-    sents = [["Ġcaf", "Ã©", "Ġau", "Ġlait"], ["æĹ¥", "æľ¬", "Ġcaf"]]
-    acts = [np.arange(len(s) * 2, dtype=np.float32).reshape(len(s), 1, 2) for s in sents]
-    write_store(tmp_path / "b.h5", sents, acts, meta={"aggregation": "none"})
-    data = collect(tmp_path / "b.h5", k=2, window=3)
-    assert data.display == ["caf", "é", "au", "lait", "日", "本"]
-    block = data.block(0, 0, 2)
-    shown = {w for rec in block["neurons"] for c in rec["top"] for w in
-             (block["vocab"][i] for i in c["w"])}
-    assert "é" in shown and all(not w.startswith("Ġ") for w in shown)
-    assert decode_token("Ã") == "\\xc3"  # half of a character: its byte
-    write_store(tmp_path / "w.h5", sents, acts)  # words (not subword rows): as written
-    assert collect(tmp_path / "w.h5", k=2, window=3).display[1] == "Ã©"
