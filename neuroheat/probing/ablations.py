@@ -177,60 +177,16 @@ def layerwise(store: Any, labels: Labels, layers: Any = None, *, seed: int = 0,
     return out
 
 
-_LINE_COLORS = {"top": "#1f77b4", "random": "#7f7f7f", "bottom": "#d62728"}
-
-
 def ablation_figure(table: dict[str, dict[str, Any]], sizes: dict[str, int] | None = None, *,
                     title: str = "ablation", ylabel: str = "test accuracy") -> Any:
     """An SVG line chart of an :func:`ablation` table: accuracy against the kept fraction
     (evenly spaced, in the table's order; ``sizes`` adds the neuron counts), one line each
-    for top / random / bottom. Returns an :class:`~neuroheat.viz.drawing.SVGFigure`
-    (``.save_as("fig.svg" | ".png" | ".pdf")``)."""
-    from neuroheat.viz.drawing import SVGFigure, px
+    for top / random / bottom, drawn by :func:`~neuroheat.viz.charts.ablation_chart`. Returns
+    an :class:`~neuroheat.viz.drawing.SVGFigure` (``.save_as("fig.svg" | ".png" | ".pdf")``)."""
+    from neuroheat.viz.charts import ablation_chart
 
     keys = list(table.get("top", {}))
     if not keys:
         raise InputError("the ablation table is empty")
-    width, height, left, right, top, bottom = 520, 340, 60, 110, 36, 56
-    pw, ph = width - left - right, height - top - bottom
-    fig = SVGFigure(size=(width, height))
-    fig.add(fig.rect((0, 0), (width, height), fill="white"))
-    fig.add(fig.text(title, insert=(left, 22), font_size=14, font_family="sans-serif"))
-
-    def x_of(i: int) -> float:
-        return left + (pw * i / (len(keys) - 1) if len(keys) > 1 else pw / 2)
-
-    def y_of(v: float) -> float:
-        return top + ph * (1.0 - min(max(v, 0.0), 1.0))
-
-    axes = fig.g(stroke="#333", stroke_width=1)
-    axes.add(fig.line((left, top), (left, top + ph)))
-    axes.add(fig.line((left, top + ph), (left + pw, top + ph)))
-    fig.add(axes)
-    for t in (0.0, 0.25, 0.5, 0.75, 1.0):
-        y = px(y_of(t))
-        fig.add(fig.line((left, y), (left + pw, y), stroke="#ddd", stroke_width=0.5))
-        fig.add(fig.text(f"{t:g}", insert=(left - 8, y + 4), font_size=10,
-                         text_anchor="end", font_family="sans-serif"))
-    for i, key in enumerate(keys):
-        label = f"{float(key) * 100:g}%" + (f" ({sizes[key]})" if sizes and key in sizes else "")
-        fig.add(fig.text(label, insert=(px(x_of(i)), top + ph + 16), font_size=10,
-                         text_anchor="middle", font_family="sans-serif"))
-    fig.add(fig.text("neurons kept", insert=(left + pw / 2, height - 12), font_size=11,
-                     text_anchor="middle", font_family="sans-serif"))
-    fig.add(fig.text(ylabel, insert=(14, top + ph / 2), font_size=11, text_anchor="middle",
-                     font_family="sans-serif", transform=f"rotate(-90 14 {top + ph / 2})"))
-    for n, name in enumerate(SELECTIONS):
-        pts = [(px(x_of(i)), px(y_of(float(v))))
-               for i, v in enumerate(table.get(name, {}).get(k) for k in keys) if v is not None]
-        color = _LINE_COLORS[name]
-        if len(pts) > 1:
-            fig.add(fig.polyline(pts, fill="none", stroke=color, stroke_width=2))
-        for p in pts:
-            fig.add(fig.circle(p, r=3, fill=color))
-        ly = top + 14 + 18 * n
-        fig.add(fig.line((left + pw + 14, ly), (left + pw + 34, ly), stroke=color,
-                         stroke_width=2))
-        fig.add(fig.text(name, insert=(left + pw + 40, ly + 4), font_size=11,
-                         font_family="sans-serif"))
-    return fig
+    series = {name: [table.get(name, {}).get(k) for k in keys] for name in SELECTIONS}
+    return ablation_chart(keys, series, sizes, title=title, ylabel=ylabel)
