@@ -64,7 +64,7 @@ _EXPORTS = {
 # Modules re-exported under their old flat names.
 _MODULES = {"saliency_palette": "neuroheat.viz.color.saliency_palette"}
 # Deprecated: names that read a store or run an analysis moved to neuroheat.report (viz only
-# draws). Resolved by name on access, so viz never imports report.
+# draws). Looked up by name on access: viz does not depend on report.
 _MOVED = {
     "NeuronReport": "neuroheat.report",
     "activation_html_from_store": "neuroheat.report",

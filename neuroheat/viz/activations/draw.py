@@ -1,6 +1,6 @@
 """Drawing of activation figures: stacked sentence blocks (each token a coloured box under its
 glyphs), optional title, per-block labels and a colour bar. Shared by
-:func:`~neuroheat.viz.visualize_sentences` and :func:`~neuroheat.viz.neuron_card`.
+:func:`~neuroheat.viz.visualize_sentences` and :func:`~neuroheat.viz.draw_neuron_card`.
 
 Example:
     >>> from neuroheat.viz.text.layout import layout_tokens
