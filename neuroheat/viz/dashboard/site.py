@@ -20,8 +20,11 @@ opens at once. The pages' Content-Security-Policy allows scripts and styles from
 only: no inline script or event handler, no request outside the folder; token text is set
 with ``textContent`` only, and data files escape ``<``, ``>`` and ``&``.
 
+This module writes the files from the data it is given (:class:`SiteData`);
+:func:`neuroheat.report.build_site` computes that data from a store and calls it.
+
 Example:
-    >>> build_site("acts.h5", "site/", k=10, window=8)   # doctest: +SKIP
+    >>> nh.report.build_site("acts.h5", "site/", k=10, window=8)   # doctest: +SKIP
     PosixPath('site/index.html')
 """
 
