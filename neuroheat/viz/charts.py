@@ -119,7 +119,7 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
 
     Example:
         >>> nice_ticks(0.13, 0.92)
-        [0.0, 0.25, 0.5, 0.75, 1.0]
+        [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
     """
     if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
         c = lo if math.isfinite(lo) else 0.0
