@@ -85,6 +85,19 @@ def _table_from_blocks(blocks: Iterator[Block], vocab: list[str], k: int | None,
                          min_threshold)
 
 
+def dense_top_words(store: StoreBase, layers: list[int], k: int | None, min_threshold: float,
+                    block_mb: float, options: RunOptions) -> TopWordsTable:
+    """:func:`top_words_all` of a dense store: every neuron's mean |a - mu| per word type,
+    one block of neurons at a time (:func:`~neuroheat.analysis.scores.scan_blocks`)."""
+    blocks = scan_blocks(store, layers, block_mb=block_mb, options=options)
+    return _table_from_blocks(blocks, store.vocab, k, min_threshold)
+
+
+#: the top-words table of a whole store: dense blocks of neurons, or latents from non-zeros
+TOP_WORDS_TABLE = Kernel("top words of every neuron", dense=dense_top_words,
+                         sparse=sparse_top_words)
+
+
 def top_words(
     store: SourceArg,
     layer: int,
@@ -151,18 +164,6 @@ def top_words_all(
         layers = src.check_layers(layers)
         return src.apply(TOP_WORDS_TABLE, layers, k, min_threshold, block_mb, options)
 
-
-def dense_top_words(store: StoreBase, layers: list[int], k: int | None, min_threshold: float,
-                    block_mb: float, options: RunOptions) -> TopWordsTable:
-    """:func:`top_words_all` of a dense store: every neuron's mean |a - mu| per word type,
-    one block of neurons at a time (:func:`~neuroheat.analysis.scores.scan_blocks`)."""
-    blocks = scan_blocks(store, layers, block_mb=block_mb, options=options)
-    return _table_from_blocks(blocks, store.vocab, k, min_threshold)
-
-
-#: the top-words table of a whole store: dense blocks of neurons, or latents from non-zeros
-TOP_WORDS_TABLE = Kernel("top words of every neuron", dense=dense_top_words,
-                         sparse=sparse_top_words)
 
 
 def top_neurons(

@@ -13,6 +13,10 @@ virtual store checks that every shard it maps is still there (see
 :func:`neuroheat.store.virtual.check_virtual_sources`); a missing one is an error, never
 silent fill values.
 
+The shards' layout writes the merge (:meth:`~neuroheat.store.part.StorePart.merge_shards`):
+dense rows are copied by :mod:`~neuroheat.store.dense_merge`, SAE latents' CSR arrays
+concatenated by :mod:`~neuroheat.store.sparse_merge` (no virtual merge).
+
 Example:
     >>> merge_stores("acts.h5", ["acts-shard0of2.h5", "acts-shard1of2.h5"])  # doctest: +SKIP
     PosixPath('acts.h5')
