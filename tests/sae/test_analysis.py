@@ -189,3 +189,17 @@ def test_sparse_top_words_all_honours_run_options(stores, monkeypatch, run):
     np.testing.assert_array_equal(got.scores, want.scores)
     (n_calls, pool, local), = seen
     assert n_calls > 2 and pool == ("workers" in run) and local == (1 if pool else 2)
+
+
+def test_sparse_top_words_all_on_dask(stores):
+    distributed = pytest.importorskip("distributed")
+    _, _, shards = stores
+    want = nh.analysis.top_words_all(shards, k=6, threads=1)
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
+                                  dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:
+            with distributed.get_task_stream(client) as stream:
+                got = nh.analysis.top_words_all(shards, k=6, scheduler=client)
+    assert sum(str(t["key"]).startswith("run_on_file") for t in stream.data) >= 2
+    np.testing.assert_array_equal(got.types, want.types)
+    np.testing.assert_array_equal(got.scores, want.scores)
