@@ -51,6 +51,7 @@ class StoreBase:
     vocab: list[str]
     word_ids: np.ndarray
     complete: bool
+    layout: str  # "dense" or "sparse-csr": what the parts' StorePart methods read
 
     # -- to be provided by the readers ------------------------------------------------------
     def close(self) -> None:  # pragma: no cover - overridden

@@ -188,7 +188,9 @@ def open_part(path: str | os.PathLike, *, allow_incomplete: bool = False) -> Fil
         from neuroheat.store.sparse_reader import SparseStore
 
         return SparseStore(path, allow_incomplete=allow_incomplete)
-    return Store(path, allow_incomplete=allow_incomplete)
+    part = object.__new__(Store)  # the layout is known: skip Store.__new__'s second probe
+    part.__init__(path, allow_incomplete=allow_incomplete)
+    return part
 
 
 def _is_sparse_file(path: Path) -> bool:
