@@ -37,8 +37,10 @@ from neuroheat.analysis.source import SourceArg, open_source
 from neuroheat.analysis.sparse_contexts import scan_sparse_part
 from neuroheat.errors import InputError
 from neuroheat.store import StoreBase
+from neuroheat.store.part import Kernel
 
-__all__ = ["LayerContexts", "NeuronContexts", "scan_part", "top_contexts_all"]
+__all__ = ["CONTEXT_SCAN", "LayerContexts", "NeuronContexts", "scan_dense_part", "scan_part",
+           "top_contexts_all"]
 
 _EMPTY = np.uint64(2**32)  # key of "no row": above every 32-bit value key
 _NAN = np.uint64(0xFFFFFFFF)  # NaN's value key: no finite or infinite value maps there
@@ -110,15 +112,20 @@ def _no_best(width: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def scan_part(part: StoreBase, layer: int, plan: dict[str, Any]) -> dict[str, Any]:
-    """One part's share of :func:`top_contexts_all` for one layer (a map_parts task).
+    """One part's share of :func:`top_contexts_all` for one layer (a map_parts task): a
+    dense part's rows (:func:`scan_dense_part`), or a sparse part's non-zeros
+    (:func:`~neuroheat.analysis.sparse_contexts.scan_sparse_part`), the same result.
 
     ``plan``: ``row0`` (global row of the part's first row), ``k``, ``bottom``, ``bins``,
     ``fine`` (also a :data:`~neuroheat.analysis.distributions.FINE_BINS` histogram),
     ``mode``, ``edges`` (band edges, None: no samples), ``samples``, ``seed``, ``lo``/``hi``
     (the layer's global min / max), ``chunk_mb``, ``finite`` (no NaN in the layer).
     """
-    if getattr(part, "sparse", False) and part.num_words:  # SAE latents: the non-zeros
-        return scan_sparse_part(part, layer, plan)
+    return part.apply(CONTEXT_SCAN, layer, plan)
+
+
+def scan_dense_part(part: StoreBase, layer: int, plan: dict[str, Any]) -> dict[str, Any]:
+    """:func:`scan_part` over the rows of ``part`` (one chunk at a time)."""
     width = part.hidden_size
     k, row0 = plan["k"], plan["row0"]
     top, low = _no_best(width), _no_best(width)
@@ -159,6 +166,16 @@ def scan_part(part: StoreBase, layer: int, plan: dict[str, Any]) -> dict[str, An
             del x
         del chunk
     return {"top": top, "low": low, "hist": hist, "fine": fine, "samples": samples}
+
+
+def _scan_latents(part: StoreBase, layer: int, plan: dict[str, Any]) -> dict[str, Any]:
+    # an empty part has no non-zeros: the dense scan gives its empty share
+    scan = scan_sparse_part if part.num_words else scan_dense_part
+    return scan(part, layer, plan)
+
+
+#: the per-part context scan: rows of a dense part, non-zeros of a sparse one
+CONTEXT_SCAN = Kernel("context scan", dense=scan_dense_part, sparse=_scan_latents)
 
 
 @dataclass

@@ -103,13 +103,11 @@ def _best(keys: np.ndarray, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.nd
 
 def context_candidates(part: StoreBase, layer: int, neuron: int, k: int, lowest: bool,
                        chunk_mb: float = DEFAULT_CHUNK_MB) -> tuple[np.ndarray, np.ndarray]:
-    """The k best (value, local row) of one part, best first (NaN values are skipped); a
-    sparse (SAE latent) part reads only the latent's non-zeros."""
-    from neuroheat.analysis.sparse import columns
-
+    """The k best (value, local row) of one part, best first (NaN values are skipped), from
+    the part's column reads (a sparse part reads only the latent's non-zeros)."""
     keys = np.zeros(0, dtype=np.float64)
     rows = np.zeros(0, dtype=np.int64)
-    for start, column in columns(part, layer, neuron, chunk_mb):
+    for start, column in part.columns(layer, neuron, chunk_mb):
         v = column.astype(np.float64)
         ok = ~np.isnan(v)
         r = np.flatnonzero(ok) + start

@@ -106,20 +106,8 @@ class NeuronStats(TableResult):
 def count_above(part: StoreBase, layer: int, threshold: float,
                 chunk_mb: float = DEFAULT_CHUNK_MB) -> np.ndarray:
     """int64 ``[width]``: rows of ``part`` where each neuron of ``layer`` is > threshold
-    (a sparse part: counted among its non-zeros)."""
-    if getattr(part, "sparse", False):
-        from neuroheat.analysis.sparse import sparse_count_above
-
-        return sparse_count_above(part, layer, threshold, chunk_mb)
-    total = np.zeros(int(part.hidden_size), dtype=np.int64)
-    # float32 rows: v > threshold  <=>  v > t32, the largest float32 <= threshold
-    t32 = np.float32(threshold)
-    if float(t32) > threshold:
-        t32 = np.nextafter(t32, np.float32(-np.inf))
-    for _, chunk in part.iter_rows(layer, chunk_mb=chunk_mb):
-        total += np.count_nonzero(chunk > t32, axis=0)
-        del chunk
-    return total
+    (the part counts: a dense one over its rows, a sparse one among its non-zeros)."""
+    return part.count_above(layer, threshold, chunk_mb)
 
 
 def neuron_stats(

@@ -31,7 +31,7 @@ from typing import Any
 
 from neuroheat.analysis.options import RunOptions, resolve_threads, resolve_workers
 from neuroheat.errors import InputError
-from neuroheat.store import StoreBase
+from neuroheat.store import StoreBase, open_store
 
 __all__ = ["map_parts", "ordered_map", "resolve_threads", "resolve_workers", "run_on_file"]
 
@@ -39,10 +39,9 @@ log = logging.getLogger(__name__)
 
 
 def run_on_file(fn: Callable[..., Any], path: str, *args: Any) -> Any:
-    """``fn(Store(path), *args)``: the task a process pool or a Dask worker runs."""
-    from neuroheat.store.reader import Store
-
-    with Store(path) as part:
+    """``fn(open_store(path), *args)``: the task a process pool or a Dask worker runs (the
+    file opens as its layout's reader, dense or sparse)."""
+    with open_store(path) as part:
         return fn(part, *args)
 
 

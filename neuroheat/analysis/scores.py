@@ -29,7 +29,9 @@ import numpy as np
 
 from neuroheat.analysis.options import DEFAULT_BLOCK_MB, DEFAULT_CHUNK_MB, RunOptions
 from neuroheat.analysis.parallel import map_parts
+from neuroheat.analysis.sparse import sparse_dev_sums
 from neuroheat.store import StoreBase
+from neuroheat.store.part import Kernel
 
 log = logging.getLogger(__name__)
 
@@ -97,18 +99,32 @@ def dev_sums(
 ) -> np.ndarray:
     """float64 ``[num_local_types, c1 - c0]``: per word type of ``part``, the sum of |a - mu|.
 
-    ``mu`` holds the (global) means of neurons ``c0:c1``. One pass over ``layer``'s rows, in
+    ``mu`` holds the (global) means of neurons ``c0:c1``. A dense part is summed over its rows
+    (:func:`dense_dev_sums`), a sparse (SAE latent) part from its non-zeros
+    (:func:`~neuroheat.analysis.sparse.sparse_dev_sums`): the same sums.
+
+    Example:
+        >>> S = dev_sums(store, 3, 0, 384, mu)                  # doctest: +SKIP
+    """
+    return part.apply(DEV_SUMS, layer, c0, c1, mu, chunk_mb, method)
+
+
+def dense_dev_sums(
+    part: StoreBase,
+    layer: int,
+    c0: int,
+    c1: int,
+    mu: np.ndarray,
+    chunk_mb: float = DEFAULT_CHUNK_MB,
+    method: str = "inplace",
+) -> np.ndarray:
+    """:func:`dev_sums` of a dense part. One pass over ``layer``'s rows, in
     the stored dtype (``iter_stored_rows``): converting float16 to float64 inside the
     subtraction, one cache-sized block at a time, is about 2x faster than a whole-chunk
     float32 copy (numpy's float16 cast is scalar), and a contiguous layer is mapped chunk by
     chunk, so resident memory stays one chunk. ``method`` is ``"inplace"`` (default),
-    ``"sparse"`` or ``"bincount"``: same result. A sparse (SAE latent) part is summed from
-    its non-zeros (:func:`~neuroheat.analysis.sparse.sparse_dev_sums`).
+    ``"sparse"`` or ``"bincount"``: same result.
     """
-    if getattr(part, "sparse", False):
-        from neuroheat.analysis.sparse import sparse_dev_sums
-
-        return sparse_dev_sums(part, layer, c0, c1, mu, chunk_mb)
     ids_all = np.asarray(part.word_ids)
     n_types = len(part.vocab)
     width = c1 - c0
@@ -126,6 +142,10 @@ def dev_sums(
             _add_segments(S, ids_all[start + a:start + a + len(rows)], d, method)
         del chunk, block, rows  # free this chunk before the next one is read
     return S
+
+
+#: per-word-type sums of |a - mu|: over the rows of a dense part, the non-zeros of a sparse one
+DEV_SUMS = Kernel("deviation sums per word type", dense=dense_dev_sums, sparse=sparse_dev_sums)
 
 
 @dataclass

@@ -7,10 +7,10 @@ closed form for the zeros plus a pass over the non-zeros only::
             = count_t * |mu_n|  +  sum over non-zeros (row of type t) of (|a - mu_n| - |mu_n|)
 
 (the accumulator and the ranking stay ``[types x block]``, as for dense stores; the rows x
-width pass becomes a pass over the non-zeros). A latent's column is filled from its non-zeros
-(:func:`columns`) for top contexts, and the rows above a threshold are counted among the
-non-zeros plus, when the threshold is below 0, the inactive rows. :func:`latent_density` and
-:func:`dead_latents` report how often each latent fires (dead: never on this corpus).
+width pass becomes a pass over the non-zeros). Column reads and threshold counts of a sparse
+part are methods of the part (:class:`~neuroheat.store.sparse_reader.SparseStore`).
+:func:`latent_density` and :func:`dead_latents` report how often each latent fires (dead:
+never on this corpus).
 
 Example:
     >>> dead_latents("latents.h5")              # doctest: +SKIP
@@ -28,17 +28,21 @@ import numpy as np
 from neuroheat.analysis.options import DEFAULT_CHUNK_MB
 from neuroheat.analysis.results import TableResult
 from neuroheat.analysis.source import SourceArg, open_source
-from neuroheat.errors import InputError
 from neuroheat.store import StoreBase
 
-__all__ = ["LatentDensity", "columns", "dead_latents", "latent_density",
-           "sparse_count_above", "sparse_dev_sums"]
+__all__ = ["LatentDensity", "dead_latents", "latent_density", "sparse_dev_sums"]
 
 
 def sparse_dev_sums(part: StoreBase, layer: int, c0: int, c1: int, mu: np.ndarray,
-                    chunk_mb: float = DEFAULT_CHUNK_MB) -> np.ndarray:
+                    chunk_mb: float = DEFAULT_CHUNK_MB, method: str = "inplace") -> np.ndarray:
     """float64 ``[num_local_types, c1 - c0]`` sums of |a - mu| per word type, from the
-    non-zeros of latents ``c0:c1`` (same result as the dense ``dev_sums``)."""
+    non-zeros of latents ``c0:c1`` of a sparse part: the sparse side of
+    :func:`~neuroheat.analysis.scores.dev_sums`, same result as the dense one (``method``,
+    the dense segment-sum kernel, does not apply).
+
+    Example:
+        >>> S = sparse_dev_sums(part, 7, 0, 512, mu)            # doctest: +SKIP
+    """
     ids = np.asarray(part.word_ids, dtype=np.int64)
     n_types, width = len(part.vocab), c1 - c0
     mu = np.asarray(mu, dtype=np.float64)
@@ -58,32 +62,6 @@ def sparse_dev_sums(part: StoreBase, layer: int, c0: int, c1: int, mu: np.ndarra
         else:
             np.add.at(flat, key, delta)
     return S
-
-
-def columns(part: StoreBase, layer: int, neuron: int, chunk_mb: float = DEFAULT_CHUNK_MB
-            ) -> Iterator[tuple[int, np.ndarray]]:
-    """``(start_row, values)`` of one neuron over ``part``: dense stores in row chunks, a
-    sparse store as one column filled from its non-zeros."""
-    if getattr(part, "sparse", False):
-        yield 0, part.neuron(layer, neuron)
-        return
-    for start, chunk in part.iter_rows(layer, chunk_mb=chunk_mb):
-        yield start, chunk[:, neuron]
-        del chunk
-
-
-def sparse_count_above(part: StoreBase, layer: int, threshold: float,
-                       chunk_mb: float = DEFAULT_CHUNK_MB) -> np.ndarray:
-    """int64 ``[width]``: rows of a sparse ``part`` where each latent is > ``threshold``."""
-    total = np.zeros(int(part.hidden_size), dtype=np.int64)
-    t32 = np.float32(threshold)
-    if float(t32) > threshold:
-        t32 = np.nextafter(t32, np.float32(-np.inf))
-    for _, lat, val in part.iter_nonzeros(layer, chunk_mb=chunk_mb):
-        total += np.bincount(lat[val > t32], minlength=len(total))
-    if threshold < 0:  # the inactive rows are 0 > threshold
-        total += part.num_words - np.asarray(part.active(layer), dtype=np.int64)
-    return total
 
 
 @dataclass
@@ -149,10 +127,7 @@ def latent_density(store: SourceArg, layers: int | Sequence[int] | str | None = 
         >>> d = latent_density("latents.h5"); d.dead.sum()      # doctest: +SKIP
         41
     """
-    with open_source(store) as src:
-        if not all(getattr(p, "sparse", False) for p in src.parts):
-            raise InputError("latent_density needs a sparse (SAE latent) store; this store is "
-                             "dense: use neuron_stats(..., threshold=0.0)")
+    with open_source(store) as src:  # a dense store's parts refuse active(): InputError
         layers = src.check_layers(layers)
         width, n = src.hidden_size, max(1, src.num_words)
         active = np.concatenate([sum(np.asarray(p.active(layer), dtype=np.int64)

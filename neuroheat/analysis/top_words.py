@@ -31,8 +31,11 @@ from neuroheat.analysis.options import DEFAULT_BLOCK_MB, RunOptions
 from neuroheat.analysis.ranking import DECIMALS, rank_block, stack_padded
 from neuroheat.analysis.scores import Block, scan_blocks
 from neuroheat.analysis.source import SourceArg, open_source
+from neuroheat.analysis.sparse_top_words import sparse_top_words
 from neuroheat.analysis.tables import NeuronScore, NeuronScores, TopWords, TopWordsTable
 from neuroheat.errors import InputError
+from neuroheat.store import StoreBase
+from neuroheat.store.part import Kernel
 
 __all__ = ["DECIMALS", "NeuronScore", "NeuronScores", "TopWords", "TopWordsTable", "rank_block",
            "top_neurons", "top_words", "top_words_all"]
@@ -80,6 +83,19 @@ def _table_from_blocks(blocks: Iterator[Block], vocab: list[str], k: int | None,
     return TopWordsTable(cat(layers), cat(neurons), stack_padded(type_parts, -1, np.int64),
                          stack_padded(score_parts, np.nan, np.float64), vocab, k,
                          min_threshold)
+
+
+def dense_top_words(store: StoreBase, layers: list[int], k: int | None, min_threshold: float,
+                    block_mb: float, options: RunOptions) -> TopWordsTable:
+    """:func:`top_words_all` of a dense store: every neuron's mean |a - mu| per word type,
+    one block of neurons at a time (:func:`~neuroheat.analysis.scores.scan_blocks`)."""
+    blocks = scan_blocks(store, layers, block_mb=block_mb, options=options)
+    return _table_from_blocks(blocks, store.vocab, k, min_threshold)
+
+
+#: the top-words table of a whole store: dense blocks of neurons, or latents from non-zeros
+TOP_WORDS_TABLE = Kernel("top words of every neuron", dense=dense_top_words,
+                         sparse=sparse_top_words)
 
 
 def top_words(
@@ -134,8 +150,8 @@ def top_words_all(
     cluster given by ``scheduler`` (an address ``tcp://host:8786`` or a
     ``distributed.Client``). Results are identical, bit for bit, in every mode.
     ``progress``: a progress bar (default: only on a terminal). A sparse (SAE latent) store
-    is ranked from its non-zeros alone, in this process
-    (:mod:`~neuroheat.analysis.sparse_top_words`).
+    is ranked from its non-zeros alone (:mod:`~neuroheat.analysis.sparse_top_words`), run
+    the same way.
 
     Example:
         >>> table = top_words_all("acts.h5", k=5, layers=[6])   # doctest: +SKIP
@@ -146,12 +162,8 @@ def top_words_all(
     options = RunOptions.build(options, **run)
     with open_source(store) as src:
         layers = src.check_layers(layers)
-        if all(getattr(p, "sparse", False) for p in src.parts):  # SAE latents: non-zeros only
-            from neuroheat.analysis.sparse_top_words import sparse_top_words
+        return src.apply(TOP_WORDS_TABLE, layers, k, min_threshold, block_mb, options)
 
-            return sparse_top_words(src, layers, k, min_threshold)
-        blocks = scan_blocks(src, layers, block_mb=block_mb, options=options)
-        return _table_from_blocks(blocks, src.vocab, k, min_threshold)
 
 
 def top_neurons(

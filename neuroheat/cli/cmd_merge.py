@@ -39,13 +39,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from neuroheat.store import Store
+    from neuroheat.store import open_store
     from neuroheat.store.merge import merge_stores
 
     apply_quiet(args)
     path = merge_stores(args.output, args.shards, virtual=args.virtual, overwrite=args.overwrite)
     if args.json:
-        with Store(path) as merged:
+        with open_store(path) as merged:
             write_json_value({"output": str(path), "shards": expand_stores(args.shards),
                               "virtual": bool(args.virtual),
                               "sentences": merged.num_sentences, "words": merged.num_words})

@@ -26,6 +26,7 @@ import numpy as np
 
 from neuroheat.errors import InputError, StoreError
 from neuroheat.layerspec import parse_layers
+from neuroheat.store.part import Kernel
 from neuroheat.store.stats import RunningStats
 
 #: MiB of activations a reader reads at once unless told otherwise (bounds memory)
@@ -50,6 +51,7 @@ class StoreBase:
     vocab: list[str]
     word_ids: np.ndarray
     complete: bool
+    layout: str  # "dense" or "sparse-csr": what the parts' StorePart methods read
 
     # -- to be provided by the readers ------------------------------------------------------
     def close(self) -> None:  # pragma: no cover - overridden
@@ -63,6 +65,19 @@ class StoreBase:
     def stats(self, layer: int | None = None) -> dict[str, np.ndarray]:  # pragma: no cover
         """Per-neuron ``count, mean, M2, min, max`` (float64) of one layer, or of all."""
         raise NotImplementedError
+
+    def implementation(self, kernel: Kernel) -> Any:  # pragma: no cover - overridden
+        """The function of ``kernel`` for this store's layout."""
+        raise NotImplementedError
+
+    def apply(self, kernel: Kernel, *args: Any) -> Any:
+        """``kernel``'s function for this store's layout (dense or sparse), called with this
+        store and ``args`` (see :mod:`~neuroheat.store.part`).
+
+        Example:
+            >>> table = store.apply(TOP_WORDS, layers, 10, 0.1)   # doctest: +SKIP
+        """
+        return self.implementation(kernel)(self, *args)
 
     @property
     def parts(self) -> list[Any]:

@@ -3,7 +3,8 @@ datasets (offsets, words, word types), whatever the activation layout.
 
 :class:`FileReader` is the base of :class:`~neuroheat.store.reader.Store` (dense rows) and
 :class:`~neuroheat.store.sparse_reader.SparseStore` (latents in CSR); each adds how its
-activations are read and what its ``_check`` verifies.
+activations are read, what its ``_check`` verifies and the layout's side of the
+:class:`~neuroheat.store.part.StorePart` protocol.
 
 Example:
     >>> with open_store("acts.h5") as store:                # doctest: +SKIP
@@ -24,6 +25,7 @@ import numpy as np
 from neuroheat.errors import StoreError
 from neuroheat.store import layout as L
 from neuroheat.store.base import StoreBase
+from neuroheat.store.part import StorePart
 
 __all__ = ["FileReader", "decode_attr"]
 
@@ -44,7 +46,7 @@ def decode_attr(value: Any) -> Any:
     return value
 
 
-class FileReader(StoreBase):
+class FileReader(StoreBase, StorePart):
     """One open store file: attributes and per-word datasets (see the module docstring)."""
 
     def __init__(self, path: str | os.PathLike, *, allow_incomplete: bool = False):
@@ -112,6 +114,15 @@ class FileReader(StoreBase):
     def complete(self) -> bool:
         """Whether the extraction finished (activations and statistics are written last)."""
         return bool(self._file.attrs.get("complete", False))
+
+    def stats(self, layer: int | None = None) -> dict[str, np.ndarray]:
+        """Per-neuron ``count, mean, M2, min, max`` (float64) over every row (a sparse
+        store's zeros included), of one layer or of all."""
+        g = self._file[L.STATS]
+        if layer is None:
+            return {k: g[k][...] for k in L.STAT_NAMES}
+        pos = self.layer_index(layer)
+        return {k: g[k][pos] for k in L.STAT_NAMES}
 
     def layer_index(self, layer: int) -> int:
         """Position of model layer ``layer`` on the stored layer axis."""

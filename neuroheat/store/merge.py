@@ -13,6 +13,10 @@ virtual store checks that every shard it maps is still there (see
 :func:`neuroheat.store.virtual.check_virtual_sources`); a missing one is an error, never
 silent fill values.
 
+The shards' layout writes the merge (:meth:`~neuroheat.store.part.StorePart.merge_shards`):
+dense rows are copied by :mod:`~neuroheat.store.dense_merge`, SAE latents' CSR arrays
+concatenated by :mod:`~neuroheat.store.sparse_merge` (no virtual merge).
+
 Example:
     >>> merge_stores("acts.h5", ["acts-shard0of2.h5", "acts-shard1of2.h5"])  # doctest: +SKIP
     PosixPath('acts.h5')
@@ -30,8 +34,6 @@ from neuroheat.store.base import DEFAULT_CHUNK_MB
 from neuroheat.store.lock import StoreLock
 from neuroheat.store.paths import PathArg, PathsArg, expand_paths
 from neuroheat.store.sharded import ShardedStore
-from neuroheat.store.virtual import write_virtual
-from neuroheat.store.writer import StoreWriter
 
 log = logging.getLogger(__name__)
 
@@ -100,27 +102,7 @@ def _merge(output: Path, paths: list[Path], *, virtual: bool, overwrite: bool,
         attrs = _merged_attrs(sharded, rel, virtual)
         sentences, untokenized = _sentences(sharded)
         stats = sharded.merged_stats()
-        if any(getattr(p, "sparse", False) for p in sharded.parts):  # SAE latents: CSR concat
-            from neuroheat.store.sparse_merge import merge_sparse
-
-            merge_sparse(output, sharded, attrs, sentences, untokenized, stats,
-                         virtual=virtual, overwrite=overwrite)
-            log.info("merged %d sparse shards into %s", len(rel), output)
-            return output
-        layers, width, dtype = sharded.layers, sharded.hidden_size, str(sharded.meta["dtype"])
-        if virtual:
-            write_virtual(output, sharded, sentences, untokenized, attrs, rel, stats)
-            log.info("wrote virtual store %s over %d shards", output, len(rel))
-            return
-        writer = StoreWriter.create(output, sentences, layers=layers, width=width, dtype=dtype,
-                                    attrs=attrs, untokenized=untokenized, overwrite=overwrite)
-        try:
-            for pos, layer in enumerate(layers):
-                for shard, base in zip(sharded.parts, sharded.row_starts, strict=False):
-                    # stored dtype: the bytes are copied unchanged
-                    for a, raw in shard.iter_stored_rows(layer, chunk_mb=chunk_mb):
-                        writer.write(pos, int(base) + a, raw)
-            writer.finalize(stats)
-        finally:
-            writer.close()
-    log.info("merged %d shards into %s", len(rel), output)
+        # the layout of the shards (one for all, checked when they open) merges them
+        sharded.parts[0].merge_shards(output, sharded, attrs, sentences, untokenized, stats,
+                                      virtual=virtual, overwrite=overwrite, chunk_mb=chunk_mb)
+    log.info("merged %d %s shards into %s", len(rel), sharded.layout, output)

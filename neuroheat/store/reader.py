@@ -9,35 +9,41 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import h5py
 import numpy as np
 
-from neuroheat.errors import IncompleteStoreError, StoreError
+from neuroheat.errors import IncompleteStoreError, InputError, StoreError
 from neuroheat.store import layout as L
 from neuroheat.store.base import DEFAULT_CHUNK_MB
 from neuroheat.store.file_reader import FileReader, decode_attr
+from neuroheat.store.part import Kernel
 from neuroheat.store.virtual import check_virtual_sources
 
 log = logging.getLogger(__name__)
 
 
 class Store(FileReader):
-    """One store file. Use :func:`neuroheat.open_store` to open it (also shards, globs).
+    """One dense store file (rows of activations). Open stores with
+    :func:`neuroheat.open_store` (one file of either layout, shards, globs).
 
-    ``Store(path)`` of a file in the sparse layout (SAE latents) returns a
-    :class:`~neuroheat.store.sparse_reader.SparseStore`, with the same reader API."""
+    ``Store(path)`` of a file in the sparse layout (SAE latents) is deprecated: it warns and
+    returns the :class:`~neuroheat.store.sparse_reader.SparseStore` that ``open_store``
+    returns."""
 
+    layout = "dense"
     sparse = False
 
     def __new__(cls, path: str | os.PathLike, **kwargs: Any) -> Any:
         if cls is Store and _is_sparse_file(Path(path)):
-            from neuroheat.store.sparse_reader import SparseStore
-
-            return SparseStore(path, **kwargs)  # not a Store: __init__ is not run again
+            warnings.warn(f"Store({str(path)!r}) of a sparse (SAE latent) store is deprecated; "
+                          "open it with neuroheat.open_store(path)", DeprecationWarning,
+                          stacklevel=2)
+            return open_part(path, **kwargs)  # not a Store: __init__ is not run again
         return super().__new__(cls)
 
     def _unreadable(self, exc: OSError) -> str:
@@ -122,14 +128,69 @@ class Store(FileReader):
             yield start, chunk
             del chunk
 
-    def stats(self, layer: int | None = None) -> dict[str, np.ndarray]:
-        """Per-neuron ``count, mean, M2, min, max`` (float64), from the stored values."""
-        g = self._file[L.STATS]
-        if layer is None:
-            return {k: g[k][...] for k in L.STAT_NAMES}
-        pos = self.layer_index(layer)
-        return {k: g[k][pos] for k in L.STAT_NAMES}
+    # -- the StorePart protocol: dense rows ------------------------------------------------
+    @classmethod
+    def implementation(cls, kernel: Kernel) -> Callable[..., Any]:
+        """``kernel.dense``."""
+        return kernel.dense
 
+    def columns(self, layer: int, neuron: int, chunk_mb: float = DEFAULT_CHUNK_MB
+                ) -> Iterator[tuple[int, np.ndarray]]:
+        """``(start_row, float32 values)`` of one neuron, in row chunks of ``chunk_mb``."""
+        for start, chunk in self.iter_rows(layer, chunk_mb=chunk_mb):
+            yield start, chunk[:, neuron]
+            del chunk
+
+    def count_above(self, layer: int, threshold: float, chunk_mb: float = DEFAULT_CHUNK_MB
+                    ) -> np.ndarray:
+        """int64 ``[width]``: rows where each neuron of ``layer`` is > ``threshold``."""
+        total = np.zeros(int(self.hidden_size), dtype=np.int64)
+        # float32 rows: v > threshold  <=>  v > t32, the largest float32 <= threshold
+        t32 = np.float32(threshold)
+        if float(t32) > threshold:
+            t32 = np.nextafter(t32, np.float32(-np.inf))
+        for _, chunk in self.iter_rows(layer, chunk_mb=chunk_mb):
+            total += np.count_nonzero(chunk > t32, axis=0)
+            del chunk
+        return total
+
+    def active(self, layer: int | None = None) -> np.ndarray:
+        """Not recorded by a dense store: an InputError saying what to use instead."""
+        raise InputError(f"counting active latents needs a sparse (SAE latent) store; "
+                         f"{self.path.name} is dense: use neuron_stats(..., threshold=0.0)")
+
+    def layout_summary(self) -> dict[str, Any]:
+        """Nothing beyond the common summary."""
+        return {}
+
+    @classmethod
+    def merge_shards(cls, output: Path, sharded: Any, attrs: dict[str, Any],
+                     sentences: list[list[str]], untokenized: list[int], stats: Any, *,
+                     virtual: bool, overwrite: bool, chunk_mb: float) -> None:
+        """Copy the shards' rows into one store, or map them (``virtual``)."""
+        from neuroheat.store.dense_merge import merge_dense
+
+        merge_dense(output, sharded, attrs, sentences, untokenized, stats, virtual=virtual,
+                    overwrite=overwrite, chunk_mb=chunk_mb)
+
+
+def open_part(path: str | os.PathLike, *, allow_incomplete: bool = False) -> FileReader:
+    """The reader of one store file, chosen by its layout: a :class:`Store` (dense rows) or a
+    :class:`~neuroheat.store.sparse_reader.SparseStore` (SAE latents). What
+    :func:`~neuroheat.store.open_store` opens each file with.
+
+    Example:
+        >>> with open_part("latents.h5") as part:              # doctest: +SKIP
+        ...     part.layout
+        'sparse-csr'
+    """
+    if _is_sparse_file(Path(path)):
+        from neuroheat.store.sparse_reader import SparseStore
+
+        return SparseStore(path, allow_incomplete=allow_incomplete)
+    part = object.__new__(Store)  # the layout is known: skip Store.__new__'s second probe
+    part.__init__(path, allow_incomplete=allow_incomplete)
+    return part
 
 
 def _is_sparse_file(path: Path) -> bool:

@@ -15,7 +15,7 @@ Example:
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,9 @@ import numpy as np
 
 from neuroheat.errors import StoreError
 from neuroheat.store.base import DEFAULT_CHUNK_MB, StoreBase, format_ranges
-from neuroheat.store.reader import Store
+from neuroheat.store.file_reader import FileReader
+from neuroheat.store.part import Kernel
+from neuroheat.store.reader import open_part
 from neuroheat.store.stats import RunningStats
 
 # Attributes that must agree between shards of one corpus (when present), plus those a store
@@ -97,6 +99,10 @@ def match_keys(store: Any) -> list[str]:
 
 
 def _check_same(a: Any, b: Any) -> None:
+    if a.layout != b.layout:
+        raise StoreError(f"{b.path.name} is a {_kind(b)} store but {a.path.name} is "
+                         f"{_kind(a)}: dense and sparse (SAE latent) stores are not shards of "
+                         "one corpus and cannot be read or merged as one")
     for key in dict.fromkeys(match_keys(a) + match_keys(b)):
         va, vb = a.meta.get(key), b.meta.get(key)
         if va is not None and vb is not None and str(va) != str(vb):
@@ -111,8 +117,12 @@ def _check_same(a: Any, b: Any) -> None:
                          f"{a.hidden_size}; shards must come from the same model and component")
 
 
+def _kind(store: Any) -> str:
+    return "sparse (SAE latent)" if store.sparse else "dense"
+
+
 class ShardedStore(StoreBase):
-    """Shard files read as one store (same reader interface as :class:`Store`)."""
+    """Shard files read as one store (same reader interface as one file)."""
 
     def __init__(self, paths: Sequence[str | os.PathLike], *, allow_incomplete: bool = False):
         if not paths:
@@ -121,11 +131,11 @@ class ShardedStore(StoreBase):
         dupes = {str(p) for p in resolved if resolved.count(p) > 1}
         if dupes:
             raise StoreError(f"shard {sorted(dupes)[0]} is given more than once")
-        opened: list[Store] = []
+        opened: list[FileReader] = []
         try:
             for p in paths:
-                opened.append(Store(p, allow_incomplete=allow_incomplete))
-            self.shards: list[Store] = order_shards(opened)
+                opened.append(open_part(p, allow_incomplete=allow_incomplete))
+            self.shards: list[FileReader] = order_shards(opened)
         except Exception:
             for s in opened:
                 s.close()
@@ -138,9 +148,23 @@ class ShardedStore(StoreBase):
             s.close()
 
     @property
-    def parts(self) -> list[Store]:
+    def parts(self) -> list[FileReader]:
         """The shard stores, in sentence order."""
         return self.shards
+
+    @property
+    def layout(self) -> str:
+        """The shards' layout, ``"dense"`` or ``"sparse-csr"`` (one for all: checked)."""
+        return self.shards[0].layout
+
+    @property
+    def sparse(self) -> bool:
+        """Whether the shards store SAE latents as CSR rows."""
+        return self.shards[0].sparse
+
+    def implementation(self, kernel: Kernel) -> Callable[..., Any]:
+        """The function of ``kernel`` for the shards' layout."""
+        return self.shards[0].implementation(kernel)
 
     def __repr__(self) -> str:
         return (f"<neuroheat ShardedStore of {len(self.shards)} shards ({self.path.name}, ...): "
@@ -203,7 +227,7 @@ class ShardedStore(StoreBase):
         """Position of model layer ``layer`` on the stored layer axis."""
         return self.shards[0].layer_index(layer)
 
-    def _locate(self, i: int) -> tuple[Store, int]:
+    def _locate(self, i: int) -> tuple[FileReader, int]:
         n = self.num_sentences
         if not -n <= int(i) < n:
             raise StoreError(f"sentence {i} is out of range: the store has {n} sentences "

@@ -19,7 +19,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from neuroheat.errors import InputError, StoreError
+from neuroheat.errors import InputError
 from neuroheat.store import sparse_layout as S
 from neuroheat.store.sparse_writer import (
     BLOCK_NNZ,
@@ -38,12 +38,11 @@ def merged_active(sharded: Any) -> np.ndarray:
 def merge_sparse(output: Path, sharded: Any, attrs: dict[str, Any], sentences: list[list[str]],
                  untokenized: list[int], stats: RunningStats, *, virtual: bool = False,
                  overwrite: bool = False) -> Path:
-    """Write the merge of the sparse shards of ``sharded`` to ``output``."""
+    """Write the merge of the sparse shards of ``sharded`` to ``output`` (the sharded
+    reader has checked that every shard is sparse)."""
     if virtual:
         raise InputError("a virtual merge of sparse (latent) stores is not supported; merge "
                          "without --virtual (it copies only the non-zeros)")
-    if not all(getattr(p, "sparse", False) for p in sharded.parts):
-        raise StoreError("cannot merge sparse (latent) shards with dense ones")
     layers, width, dtype = sharded.layers, sharded.hidden_size, str(sharded.meta["dtype"])
     writer = SparseStoreWriter.create(output, sentences, layers=layers, width=width,
                                       dtype=dtype, attrs=attrs, untokenized=untokenized,

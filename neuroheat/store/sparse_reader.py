@@ -1,10 +1,11 @@
 """Lazy, read-only access to one sparse (latent) store: the same API as a dense store.
 
-:class:`SparseStore` is what :class:`~neuroheat.store.reader.Store` (and so ``open_store``
-and the sharded reader) returns for a file in the sparse layout. ``sentence``, ``rows``,
+:class:`SparseStore` is what ``open_store`` (and the sharded reader) returns for a file in
+the sparse layout. ``sentence``, ``rows``,
 ``iter_rows`` and ``iter_stored_rows`` give dense arrays (zeros filled in, for code that wants
 rows); ``neuron`` and :meth:`SparseStore.iter_nonzeros` read only the non-zeros, which is
-what the analysis functions use (cost proportional to the non-zeros, not rows x width).
+what its side of the :class:`~neuroheat.store.part.StorePart` protocol uses (cost
+proportional to the non-zeros, not rows x width).
 
 Example:
     >>> with open_store("latents.h5") as store:             # doctest: +SKIP
@@ -14,8 +15,9 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,6 +27,7 @@ from neuroheat.store import layout as L
 from neuroheat.store import sparse_layout as S
 from neuroheat.store.base import DEFAULT_CHUNK_MB
 from neuroheat.store.file_reader import FileReader, decode_attr
+from neuroheat.store.part import Kernel
 
 #: bytes per non-zero read at once: int32 index + float32 value + int64 row
 _NNZ_BYTES = 16
@@ -33,6 +36,7 @@ _NNZ_BYTES = 16
 class SparseStore(FileReader):
     """One sparse store file (``layout = "sparse-csr"``, format v2)."""
 
+    layout = S.LAYOUT
     sparse = True
 
     @cached_property
@@ -40,14 +44,6 @@ class SparseStore(FileReader):
         """One record per stored SAE (format, hook, site, source, widths, fingerprint)."""
         value = self.meta.get("saes") or []
         return value if isinstance(value, list) else []
-
-    def stats(self, layer: int | None = None) -> dict[str, np.ndarray]:
-        """Per-latent ``count, mean, M2, min, max`` (float64) over every row, zeros included."""
-        g = self._file[L.STATS]
-        if layer is None:
-            return {k: g[k][...] for k in L.STAT_NAMES}
-        pos = self.layer_index(layer)
-        return {k: g[k][pos] for k in L.STAT_NAMES}
 
     def _check(self, allow_incomplete: bool) -> None:
         f = self._file
@@ -179,3 +175,45 @@ class SparseStore(FileReader):
     def density(self, layer: int) -> np.ndarray:
         """Fraction of rows where each latent of ``layer`` is non-zero."""
         return self.active(layer) / max(1, self.num_words)
+
+    # -- the StorePart protocol: latents from their non-zeros ------------------------------
+    @classmethod
+    def implementation(cls, kernel: Kernel) -> Callable[..., Any]:
+        """``kernel.sparse``."""
+        return kernel.sparse
+
+    def columns(self, layer: int, neuron: int, chunk_mb: float = DEFAULT_CHUNK_MB
+                ) -> Iterator[tuple[int, np.ndarray]]:
+        """One chunk: ``(0, the latent over every row)``, filled from its non-zeros."""
+        yield 0, self.neuron(layer, neuron)
+
+    def count_above(self, layer: int, threshold: float, chunk_mb: float = DEFAULT_CHUNK_MB
+                    ) -> np.ndarray:
+        """int64 ``[width]``: rows where each latent is > ``threshold``, counted among the
+        non-zeros (plus the inactive rows when ``threshold < 0``)."""
+        total = np.zeros(int(self.hidden_size), dtype=np.int64)
+        t32 = np.float32(threshold)
+        if float(t32) > threshold:
+            t32 = np.nextafter(t32, np.float32(-np.inf))
+        for _, lat, val in self.iter_nonzeros(layer, chunk_mb=chunk_mb):
+            total += np.bincount(lat[val > t32], minlength=len(total))
+        if threshold < 0:  # the inactive rows are 0 > threshold
+            total += self.num_words - np.asarray(self.active(layer), dtype=np.int64)
+        return total
+
+    def layout_summary(self) -> dict[str, Any]:
+        """``nonzeros`` and ``dead_latents`` per layer (once the store is complete)."""
+        if not self.complete:
+            return {}
+        return {"nonzeros": {lay: self.nnz(lay) for lay in self.layers},
+                "dead_latents": {lay: int((self.active(lay) == 0).sum()) for lay in self.layers}}
+
+    @classmethod
+    def merge_shards(cls, output: Path, sharded: Any, attrs: dict[str, Any],
+                     sentences: list[list[str]], untokenized: list[int], stats: Any, *,
+                     virtual: bool, overwrite: bool, chunk_mb: float) -> None:
+        """Concatenate the shards' CSR arrays (a virtual merge is refused)."""
+        from neuroheat.store.sparse_merge import merge_sparse
+
+        merge_sparse(output, sharded, attrs, sentences, untokenized, stats, virtual=virtual,
+                     overwrite=overwrite)

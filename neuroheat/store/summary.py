@@ -14,15 +14,15 @@ from typing import Any
 
 from neuroheat.errors import IncompleteStoreError
 from neuroheat.store.paths import PathsArg, expand_paths
-from neuroheat.store.reader import Store
+from neuroheat.store.reader import open_part
 
 
 def summarize(path: str | os.PathLike) -> dict[str, Any]:
     """Model, layers, dtype, sentences, words, size and completeness of a store."""
     try:
-        store = Store(path)
+        store = open_part(path)
     except IncompleteStoreError:
-        store = Store(path, allow_incomplete=True)
+        store = open_part(path, allow_incomplete=True)
     with store:
         meta = store.meta
         info = {
@@ -46,10 +46,7 @@ def summarize(path: str | os.PathLike) -> dict[str, Any]:
                                meta.get("sentence_stop", store.num_sentences)],
             "size_bytes": os.path.getsize(store.path),
         }
-        if getattr(store, "sparse", False) and store.complete:  # SAE latents
-            info["nonzeros"] = {lay: store.nnz(lay) for lay in store.layers}
-            info["dead_latents"] = {lay: int((store.active(lay) == 0).sum())
-                                    for lay in store.layers}
+        info.update(store.layout_summary())  # e.g. SAE latents: non-zeros, dead latents
         return info
 
 

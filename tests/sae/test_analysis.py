@@ -13,6 +13,8 @@ from neuroheat.analysis import sparse_top_words
 from neuroheat.cli import main
 from neuroheat.probing.data import ProbeData
 from neuroheat.probing.labels import Labels
+from neuroheat.store import Kernel, ShardedStore, Store, StorePart
+from neuroheat.store.sparse_reader import SparseStore
 from tests.sae import saes
 from tests.sae.conftest import HIDDEN, WORDS
 
@@ -123,3 +125,81 @@ def test_top_neurons_and_word_index_equal_dense(stores):
         word_index(dense, k_words=4, k_neurons=3)
     _same_tables(ta, tb)
     assert ia.get("the") == ib.get("the")
+
+
+def _run_dense(store, tag):
+    return ("dense", tag)
+
+
+def _run_sparse(store, tag):
+    return ("sparse", tag)
+
+
+def test_one_store_protocol(stores):
+    """Dense and sparse files answer the same part operations with the same numbers, and a
+    kernel runs the side of the store's own layout (one file or shards)."""
+    sparse, dense, shards = stores
+    which = Kernel("which", dense=_run_dense, sparse=_run_sparse)
+    with nh.open_store(sparse) as s, nh.open_store(dense) as d, nh.open_store(shards) as sh:
+        assert isinstance(s, SparseStore) and isinstance(d, Store) and isinstance(sh,
+                                                                                  ShardedStore)
+        assert all(isinstance(p, StorePart) for p in [s, d, *sh.parts])
+        assert (s.apply(which, 1), d.apply(which, 2), sh.apply(which, 3)) == \
+            (("sparse", 1), ("dense", 2), ("sparse", 3))
+        assert (s.layout, d.layout, sh.layout) == ("sparse-csr", "dense", "sparse-csr")
+        for j in (0, 7):
+            cols = [np.concatenate([c for _, c in p.columns(2, j, 1e-4)]) for p in (s, d)]
+            np.testing.assert_array_equal(cols[0], cols[1])
+            np.testing.assert_array_equal(cols[0], d.neuron(2, j))
+        for t in (-0.5, 0.0, 0.3):
+            np.testing.assert_array_equal(s.count_above(2, t, 1e-4), d.count_above(2, t, 1e-4))
+        assert d.layout_summary() == {} and set(s.layout_summary()) == {"nonzeros",
+                                                                        "dead_latents"}
+    with pytest.raises(nh.errors.StoreError, match="dense and sparse .* cannot be read"):
+        ShardedStore([sparse, dense])
+
+
+def test_store_of_a_sparse_file_is_deprecated(stores):
+    sparse, dense, _ = stores
+    with pytest.warns(DeprecationWarning, match=r"open_store\(path\)"):
+        store = Store(sparse)
+    with store:
+        assert isinstance(store, SparseStore) and store.num_words > 0
+    with Store(dense) as d:
+        assert type(d) is Store
+
+
+@pytest.mark.parametrize("run", [{"threads": 2}, {"workers": 2}], ids=["threads", "processes"])
+def test_sparse_top_words_all_honours_run_options(stores, monkeypatch, run):
+    """Sparse top_words_all runs its (part, block) tasks through the RunOptions map, as the
+    dense path does: threads and processes give the one-thread table, bit for bit."""
+    _, _, shards = stores
+    monkeypatch.setattr(sparse_top_words, "PAIRS_PER_BLOCK", 60)  # several blocks per layer
+    want = nh.analysis.top_words_all(shards, k=6, threads=1)
+    seen = []
+    real = sparse_top_words.map_parts
+
+    def spy(fn, store, calls, options, **kw):  # the real map, recording how it was asked to run
+        seen.append((len(calls), options.uses_pool, options.local_tasks))
+        return real(fn, store, calls, options, **kw)
+
+    monkeypatch.setattr(sparse_top_words, "map_parts", spy)
+    got = nh.analysis.top_words_all(shards, k=6, **run)
+    np.testing.assert_array_equal(got.types, want.types)
+    np.testing.assert_array_equal(got.scores, want.scores)
+    (n_calls, pool, local), = seen
+    assert n_calls > 2 and pool == ("workers" in run) and local == (1 if pool else 2)
+
+
+def test_sparse_top_words_all_on_dask(stores):
+    distributed = pytest.importorskip("distributed")
+    _, _, shards = stores
+    want = nh.analysis.top_words_all(shards, k=6, threads=1)
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
+                                  dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:
+            with distributed.get_task_stream(client) as stream:
+                got = nh.analysis.top_words_all(shards, k=6, scheduler=client)
+    assert sum(str(t["key"]).startswith("run_on_file") for t in stream.data) >= 2
+    np.testing.assert_array_equal(got.types, want.types)
+    np.testing.assert_array_equal(got.scores, want.scores)
