@@ -71,7 +71,12 @@ def default_batch_tokens(device: Any) -> int:
 def extract(model: Any, corpus: Corpus, output: Path, cfg: ExtractConfig, strategy: Strategy
             ) -> Path:
     """Extract this process's shard of ``corpus`` into ``output`` (see the module docstring);
-    returns the shard's output path. The output is locked for the whole run."""
+    returns the shard's output path. The output is locked for the whole run.
+
+    Example:
+        >>> extract("gpt2", "corpus.txt", Path("acts.h5"), ExtractConfig(), DenseStrategy())  # doctest: +SKIP
+        PosixPath('acts.h5')
+    """
     shard = cfg.shard if cfg.shard is not None else default_shard()
     sharded = parse_shard(shard)[1] > 1
     lines = open_corpus(corpus, cache_index=sharded,
@@ -86,7 +91,11 @@ def extract(model: Any, corpus: Corpus, output: Path, cfg: ExtractConfig, strate
 
 def run_extraction(model: Any, lines: Any, spec: Any, block: int, output: Path,
                    cfg: ExtractConfig, strategy: Strategy) -> None:
-    """Extract the sentences of shard ``spec`` of ``lines`` into ``output`` (lock held)."""
+    """Extract the sentences of shard ``spec`` of ``lines`` into ``output`` (lock held).
+
+    Example:
+        >>> run_extraction("gpt2", lines, spec, 1024, Path("lat.h5"), cfg, LatentStrategy())  # doctest: +SKIP
+    """
     strategy.check(cfg)
     if output.exists() and not (cfg.resume or cfg.overwrite):
         raise InputError(f"{output} exists; pass --overwrite to replace it or --resume to "
@@ -114,7 +123,12 @@ def run_extraction(model: Any, lines: Any, spec: Any, block: int, output: Path,
 
 
 def prepare_model(model: Any, cfg: ExtractConfig) -> Any:
-    """Load ``model`` as ``cfg`` asks (seeded random weights, device, dtype, placement)."""
+    """Load ``model`` as ``cfg`` asks (seeded random weights, device, dtype, placement).
+
+    Example:
+        >>> prepare_model("gpt2", ExtractConfig(device="cpu")).device  # doctest: +SKIP
+        device(type='cpu')
+    """
     from neuroheat.model.loading import load_model
 
     if cfg.random_weights:
@@ -133,7 +147,13 @@ def plan_corpus(loaded: Any, words: Sequence[Sequence[str]], aggregation: str,
                 first_line: int = 1, block: int | None = None,
                 parts: Sequence[int] | None = None) -> tuple[list[Any], Any, list[Any]]:
     """Encode ``words`` (corpus lines from ``first_line``) and plan their batches:
-    ``(encoded, specials, units)``; batches never cross plan ``block`` s when one is given."""
+    ``(encoded, specials, units)``; batches never cross plan ``block`` s when one is given.
+
+    Example:
+        >>> encoded, specials, units = plan_corpus(loaded, [["a", "b"]], "last", False, 256, None)  # doctest: +SKIP
+        >>> units[0].sentences  # doctest: +SKIP
+        [0]
+    """
     if batch_tokens is None:
         batch_tokens = default_batch_tokens(loaded.device)
     if batch_tokens < 1:
