@@ -21,7 +21,14 @@ import numpy as np
 
 from neuroheat.extract.config import ExtractConfig
 from neuroheat.extract.corpus import Corpus, read_corpus
-from neuroheat.extract.runner import DEFAULT_BATCH_TOKENS, default_batch_tokens, plan_corpus
+from neuroheat.extract.dense import DenseStrategy
+from neuroheat.extract.latents import LatentStrategy
+from neuroheat.extract.runner import (
+    DEFAULT_BATCH_TOKENS,
+    default_batch_tokens,
+    extract,
+    plan_corpus,
+)
 from neuroheat.layerspec import select_layers
 from neuroheat.model.loading import load_model
 from neuroheat.model.sites import get_site_kind
@@ -126,13 +133,7 @@ def extract_activations(
     Example:
         >>> extract_activations("bert-base-cased", "corpus.txt", "acts.h5", layers="0-4")  # doctest: +SKIP
     """
-    from neuroheat.extract.runner import extract
-
     cfg = ExtractConfig.build(config, **options)
-    if cfg.saes:  # SAE latents: a sparse store (neuroheat.extract.latents)
-        from neuroheat.extract.latents import LatentStrategy
-
-        return extract(model, corpus, Path(output), cfg, LatentStrategy())
-    from neuroheat.extract.dense import DenseStrategy
-
-    return extract(model, corpus, Path(output), cfg, DenseStrategy())
+    # SAE latents go to a sparse store (neuroheat.extract.latents); the steps are the same
+    strategy = LatentStrategy() if cfg.saes else DenseStrategy()
+    return extract(model, corpus, Path(output), cfg, strategy)

@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ import numpy as np
 __all__ = ["Strategy"]
 
 
-class Strategy:
+class Strategy(ABC):
     """The part of an extraction that depends on what is stored (subclasses fill it in).
 
     One object serves one run: :meth:`bind` gives it the loaded model, :meth:`start` the
@@ -48,58 +49,62 @@ class Strategy:
 
     def check(self, cfg: Any) -> None:
         """Refuse options that do not apply (before anything is loaded)."""
+        return None
 
     def load(self, cfg: Any) -> None:
         """Load what the run needs besides the model (before the model: cheap errors first)."""
+        return None
 
+    @abstractmethod
     def bind(self, loaded: Any, cfg: Any) -> None:
         """Choose ``layers`` and ``sites`` of the loaded model."""
-        raise NotImplementedError
 
     def width(self, loaded: Any) -> int:
         """Values per stored row and layer."""
         return int(self.sites.width(loaded.model))
 
+    @abstractmethod
     def runner(self, loaded: Any, encoded: Sequence[Any], specials: Any, aggregation: str,
                dtype: str, first_line: int) -> Any:
         """The object whose ``run(unit)`` computes one batch on the device."""
-        raise NotImplementedError
 
     def settings(self, loaded: Any, cfg: Any) -> dict[str, Any]:
         """Store attributes of this kind of store, added to (or replacing) the shared ones."""
         return {}
 
+    @abstractmethod
     def open(self, path: Path) -> Any | None:
         """The writer of the existing store ``path``, or None when it is no such store."""
-        raise NotImplementedError
 
+    @abstractmethod
     def create(self, path: Path, rows: list[list[str]], untokenized: list[int],
                settings: dict[str, Any], cfg: Any, loaded: Any) -> Any:
         """A writer of a new, incomplete store at ``path``."""
-        raise NotImplementedError
 
+    @abstractmethod
     def start(self, state: dict[str, np.ndarray] | None, loaded: Any) -> None:
         """Set the running totals: empty, or those of checkpoint ``state``."""
-        raise NotImplementedError
 
     def restart(self, writer: Any) -> None:
         """Drop what a checkpoint of another plan left written (nothing, by default)."""
+        return None
 
+    @abstractmethod
     def write(self, writer: Any, result: Any, offsets: np.ndarray) -> None:
         """Write one batch's result (``offsets``: each sentence's first store row)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def add(self, result: Any) -> None:
         """Merge one batch's totals into the running ones."""
-        raise NotImplementedError
 
+    @abstractmethod
     def state(self) -> dict[str, np.ndarray]:
         """The running totals as a checkpoint records them."""
-        raise NotImplementedError
 
+    @abstractmethod
     def finalize(self, writer: Any) -> None:
         """Write the totals and mark the store complete."""
-        raise NotImplementedError
 
     def report(self, output: Path, n_sentences: int, n_rows: int) -> None:
         """Log what was written."""
+        return None
