@@ -1,7 +1,7 @@
 """What differs between extracting dense sites and SAE latents: one strategy object per run.
 
-:func:`~neuroheat.extract.runner.run_extraction` owns everything the two share (settings,
-resume checks, the lock, planning, checkpoints, error handling, the writer's lifecycle) and
+:mod:`neuroheat.extract.runner` owns everything the two share (the lock, settings, resume
+checks, planning, checkpoints, error handling, the writer's lifecycle) and
 asks its strategy only what a batch computes (:meth:`Strategy.runner`), how a batch is written
 and summed up (:meth:`Strategy.write`, :meth:`Strategy.add`), and what the store records
 (:meth:`Strategy.settings`, :meth:`Strategy.create`, :meth:`Strategy.finalize`).
