@@ -62,18 +62,13 @@ class LatentRunner(UnitRunner):
 
     def run(self, unit: Unit) -> LatentResult:  # type: ignore[override]
         torch = self.torch
-        starts = np.zeros(len(unit.sentences) + 1, dtype=np.int64)
-        np.cumsum([len(self.encoded[s].rows) for s in unit.sentences], out=starts[1:])
-        sentence_start = {s: int(starts[k]) for k, s in enumerate(unit.sentences)}
+        starts = self.row_starts(unit)
         n_sae = len(self.bound.saes)
         found: list[list[tuple[Any, Any, Any]]] = [[] for _ in range(n_sae)]
         counts = np.zeros(unit.n_rows, dtype=np.float32)
         model = self.loaded.model
         with torch.inference_mode():
-            for micro in unit.micro:
-                ids, mask = self._inputs(unit, micro)
-                b, t, rows = self._selection(unit, micro, sentence_start)
-                np.add.at(counts, rows, 1.0)
+            for ids, mask, b, t, rows in self.micro_batches(unit, starts, counts):
                 with self.bound.tap(model) as (module, values):
                     xs = values(run_until_stopped(module, input_ids=ids, attention_mask=mask))
                 for k, (sae, x) in enumerate(zip(self.bound.saes, xs, strict=True)):
@@ -145,10 +140,8 @@ class LatentRunner(UnitRunner):
                       raw: Any, stored: Any) -> ActivationRangeError:
         bad = int((~self.torch.isfinite(stored)).nonzero()[0, 0])
         row, latent, value = int(rows[bad]), int(lat[bad]), float(raw[bad])
-        j = int(np.searchsorted(starts, row, side="right")) - 1
-        sentence = unit.sentences[j]
-        word = self.encoded[sentence].rows[row - int(starts[j])]
+        line, word = self.word_at(unit, starts, row)
         site = self.bound.names[k]
         return ActivationRangeError(
-            f"{site}, line {self.first_line + sentence}, word {word!r}, latent {latent}: value "
+            f"{site}, line {line}, word {word!r}, latent {latent}: value "
             f"{value:.6g} does not fit {self.dtype_np}; use --dtype float32")

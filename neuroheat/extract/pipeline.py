@@ -21,7 +21,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,20 +112,39 @@ class UnitRunner:
                 rows.append(base + len(enc.rows) - n_suf_rows + np.arange(n_suf_rows))
         return np.concatenate(bs), np.concatenate(ts), np.concatenate(rows)
 
-    def run(self, unit: Unit) -> UnitResult:
-        torch = self.torch
+    def row_starts(self, unit: Unit) -> np.ndarray:
+        """Start of each of ``unit.sentences``' rows among the unit's rows (and the end)."""
         starts = np.zeros(len(unit.sentences) + 1, dtype=np.int64)
         np.cumsum([len(self.encoded[s].rows) for s in unit.sentences], out=starts[1:])
+        return starts
+
+    def micro_batches(self, unit: Unit, starts: np.ndarray, counts: np.ndarray
+                      ) -> Iterator[tuple[Any, Any, np.ndarray, np.ndarray, np.ndarray]]:
+        """``(ids, mask, batch index, position, unit row)`` of each micro-batch, on the device
+        but the last three; ``counts[row]`` counts the values gathered into each row."""
         sentence_start = {s: int(starts[k]) for k, s in enumerate(unit.sentences)}
+        for micro in unit.micro:
+            ids, mask = self._inputs(unit, micro)
+            b, t, rows = self._selection(unit, micro, sentence_start)
+            np.add.at(counts, rows, 1.0)
+            yield ids, mask, b, t, rows
+
+    def word_at(self, unit: Unit, starts: np.ndarray, row: int) -> tuple[int, str]:
+        """Corpus line and word of the unit's ``row``, for error messages."""
+        k = int(np.searchsorted(starts, row, side="right")) - 1
+        sentence = unit.sentences[k]
+        return (self.first_line + sentence,
+                self.encoded[sentence].rows[row - int(starts[k])])
+
+    def run(self, unit: Unit) -> UnitResult:
+        torch = self.torch
+        starts = self.row_starts(unit)
         width = self.component.width(self.loaded.model)
         buf = torch.zeros((unit.n_rows, len(self.layers), width), dtype=torch.float32,
                           device=self.device)
         counts = np.zeros(unit.n_rows, dtype=np.float32)
         with torch.inference_mode():
-            for micro in unit.micro:
-                ids, mask = self._inputs(unit, micro)
-                b, t, rows = self._selection(unit, micro, sentence_start)
-                np.add.at(counts, rows, 1.0)
+            for ids, mask, b, t, rows in self.micro_batches(unit, starts, counts):
                 # gathered per layer on each layer's device (accelerate may spread the model)
                 vals = read_sites(self.component, self.loaded.model, ids, mask, self.layers,
                                   select=(torch.from_numpy(b), torch.from_numpy(t)))
@@ -156,13 +175,11 @@ class UnitRunner:
         (where it started: NaN spreads to every position through attention)."""
         torch = self.torch
         slot, row, neuron = (int(i) for i in (~torch.isfinite(out)).transpose(0, 1).nonzero()[0])
-        k = int(np.searchsorted(starts, row, side="right")) - 1
-        sentence = unit.sentences[k]
-        word = self.encoded[sentence].rows[row - int(starts[k])]
+        line, word = self.word_at(unit, starts, row)
         layer = self.layers[slot]
         site = self.component.site(self.loaded.model, layer)
         value = float(buf[row, slot, neuron])
-        where = (f"{site} (layer {layer}), line {self.first_line + sentence}, word {word!r}, "
+        where = (f"{site} (layer {layer}), line {line}, word {word!r}, "
                  f"neuron {neuron}")
         if np.isfinite(value):
             limit = float(torch.finfo(self.dtype).max)

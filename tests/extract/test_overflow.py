@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -99,3 +101,24 @@ def test_nan_from_the_model_names_the_line(tmp_path):
     with pytest.raises(ActivationRangeError, match=r"hidden.0 \(layer 0\), line 3, word "
                                                    r"'Vinken', neuron 0: the model produced nan"):
         nh.extract_activations(path, CORPUS, tmp_path / "n.h5", quiet=True, dtype="float32")
+
+
+def _mapped(path) -> bool:
+    """Whether this process still maps ``path`` into memory (Linux: /proc/self/maps)."""
+    with open("/proc/self/maps", encoding="utf-8", errors="replace") as fh:
+        return any(line.rstrip("\n").endswith(str(path)) for line in fh)
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs /proc/self/maps")
+def test_a_failed_run_releases_its_store(overflowing, tmp_path):
+    """The writer is closed when a batch fails (before, only latent extraction closed it): a
+    notebook keeps the last traceback, and with it the run's frames, so a store left mapped
+    kept its disk space even after it was deleted."""
+    out = tmp_path / "o.h5"
+    with pytest.raises(ActivationRangeError) as info:
+        nh.extract_activations(overflowing, CORPUS, out, quiet=True, batch_tokens=8)
+    assert info.value.__traceback__ is not None and out.exists()
+    assert not _mapped(out)
+    # what was written before the failure stays: the first batches resume
+    with nh.open_store(out, allow_incomplete=True) as store:
+        assert not store.meta["complete"]

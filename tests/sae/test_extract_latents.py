@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import neuroheat as nh
+from neuroheat.errors import StoreError
 from neuroheat.store.stats import RunningStats
 from tests.sae import saes
 from tests.sae.conftest import HIDDEN, WORDS, token_sites, word_rows
@@ -78,3 +79,16 @@ def test_latents_equal_reference_for_each_format(llama, three, tmp_path, aggrega
             assert (st["count"] == len(rows)).all()
             np.testing.assert_array_equal(store.active(layer),
                                           np.count_nonzero(rows[:, pos], axis=0))
+
+
+def test_resume_refuses_other_sae_sites(llama, tmp_path):
+    """--resume checks the stored layers, as dense extraction does (before, the same SAE given
+    at another site passed: its fingerprint is that of the weights alone)."""
+    folder, _ = saes.saelens(tmp_path / "sae", "blocks.0.hook_resid_post", HIDDEN, D_SAE)
+    path = tmp_path / "lat.h5"
+    kw = dict(dtype="float32", device="cpu", batch_tokens=24, quiet=True)
+    nh.extract_activations(llama, WORDS, path, saes=[f"resid.1={folder}"], **kw)
+    with pytest.raises(StoreError, match=r"it stores layers \[1\], this run asks for \[2\]"):
+        nh.extract_activations(llama, WORDS, path, saes=[f"resid.2={folder}"], resume=True, **kw)
+    # the same sites resume (here: nothing left to do)
+    nh.extract_activations(llama, WORDS, path, saes=[f"resid.1={folder}"], resume=True, **kw)
