@@ -21,9 +21,10 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, TypeVar
 
+from neuroheat.deprecation import renamed
 from neuroheat.errors import InputError
 
 C = TypeVar("C", bound="Config")
@@ -42,6 +43,9 @@ def option(default: Any, help: str, *, choices: Sequence[Any] | None = None, cli
 class Config:
     """Mixin of config dataclasses: build from keyword arguments, validate choices."""
 
+    #: deprecated spellings: old keyword -> (field, how the old value becomes the field's)
+    aliases: ClassVar[dict[str, tuple[str, Callable[[Any], Any]]]] = {}
+
     @classmethod
     def field_names(cls) -> list[str]:
         return [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
@@ -56,6 +60,11 @@ class Config:
     def build(cls: type[C], config: C | None = None, **overrides: Any) -> C:
         """``config`` (or the defaults) with ``overrides`` applied; unknown names are errors."""
         names = cls.field_names()
+        for old, (new, convert) in cls.aliases.items():
+            if old in overrides:
+                renamed(f"{cls.__name__}'s {old}=", f"{new}=")
+                value = overrides.pop(old)
+                overrides.setdefault(new, convert(value))
         unknown = [k for k in overrides if k not in names]
         if unknown:
             raise InputError(f"unknown option {', '.join(unknown)} for {cls.__name__}; valid "

@@ -81,7 +81,7 @@ def extract_store(sentences: list[list[str]], path: Path) -> Path:
 def speed(store_path: Path, sentences, args) -> None:
     k = 10
     with nh.open_store(store_path) as store:
-        layers, width, n_words = store.layers, store.hidden_size, store.num_words
+        layers, width, n_words = store.layers, store.width, store.num_words
         # NeuroX keeps one [tokens, layers*hidden] array per sentence in memory
         acts = [store.sentence(i).reshape(len(store.words(i)), -1).astype(np.float64)
                 for i in range(len(store))]
@@ -146,7 +146,7 @@ def build_big_store(src_path: Path, path: Path, gigabytes: float, *,
 
     with nh.open_store(src_path) as src:
         sents = [src.words(i) for i in range(len(src))]
-        layers, width = src.layers, src.hidden_size
+        layers, width = src.layers, src.width
         bytes_per_copy = src.num_words * len(layers) * width * 2
         copies = int(np.ceil(gigabytes * 1e9 / bytes_per_copy))
         frequent = {w for w, _ in Counter(w for s in sents for w in s).most_common(1000)}

@@ -62,7 +62,7 @@ def site_record(site: Path, layer: int, neuron: int) -> dict:
 
 def speed(store_path: Path, tmp: Path, args) -> None:
     with nh.open_store(store_path) as store:
-        layers, width = store.layers, store.hidden_size
+        layers, width = store.layers, store.width
         n_words, n_types = store.num_words, len(store.vocab)
     everyone = [(layer, n) for layer in layers for n in range(width)]
     print(f"store: {args.sentences} sentences, {n_words} words, {n_types} word types, "

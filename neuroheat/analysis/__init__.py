@@ -1,4 +1,4 @@
-"""Analysis over an activation store: top words, top neurons, top contexts, statistics.
+"""Analysis over an activation store: top words, a word's neurons, top contexts, statistics.
 
 Pure numpy/scipy (never torch). Every function accepts a :class:`~neuroheat.store.Store`, a
 sharded store, a path, a list of paths or a glob, streams rows in chunks (memory bounded by
@@ -12,6 +12,8 @@ Example:
 
 from __future__ import annotations
 
+from typing import Any
+
 from neuroheat.analysis.all_contexts import NeuronContexts, top_contexts_all
 from neuroheat.analysis.contexts import Context, Contexts, top_contexts
 from neuroheat.analysis.neuron_stats import NeuronStats, neuron_stats
@@ -24,9 +26,9 @@ from neuroheat.analysis.top_words import (
     NeuronScores,
     TopWords,
     TopWordsTable,
-    top_neurons,
     top_words,
     top_words_all,
+    word_neurons,
 )
 
 __all__ = [
@@ -47,7 +49,17 @@ __all__ = [
     "open_source",
     "top_contexts",
     "top_contexts_all",
-    "top_neurons",
     "top_words",
     "top_words_all",
+    "word_neurons",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # deprecated spelling: probing.top_neurons is NeuroX's weight-mass selection, a different concept
+    if name == "top_neurons":
+        from neuroheat.deprecation import renamed
+
+        renamed("neuroheat.analysis.top_neurons", "neuroheat.analysis.word_neurons")
+        return word_neurons
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -126,7 +126,7 @@ def scan_part(part: StoreBase, layer: int, plan: dict[str, Any]) -> dict[str, An
 
 def scan_dense_part(part: StoreBase, layer: int, plan: dict[str, Any]) -> dict[str, Any]:
     """:func:`scan_part` over the rows of ``part`` (one chunk at a time)."""
-    width = part.hidden_size
+    width = part.width
     k, row0 = plan["k"], plan["row0"]
     top, low = _no_best(width), _no_best(width)
     hlo, hhi = D.histogram_range(plan["lo"], plan["hi"])

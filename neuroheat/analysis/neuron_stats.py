@@ -137,7 +137,7 @@ def neuron_stats(
     options = RunOptions.build(options, **run)
     with open_source(store) as src:
         layers = src.check_layers(layers)
-        width = src.hidden_size
+        width = src.width
         merged = [src.running_stats(layer) for layer in layers]
 
         def cat(field: str) -> np.ndarray:

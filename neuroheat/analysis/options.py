@@ -1,7 +1,7 @@
-"""How an analysis runs: :class:`RunOptions` (chunk size, threads, workers, scheduler, progress).
+"""How an analysis runs: :class:`RunOptions` (chunk size, threads, workers, scheduler, quiet).
 
 Every analysis function takes ``options=RunOptions(...)``; the same settings given as keyword
-arguments (``chunk_mb=``, ``threads=``, ``workers=``, ``scheduler=``, ``progress=``) still work
+arguments (``chunk_mb=``, ``threads=``, ``workers=``, ``scheduler=``, ``quiet=``) still work
 and override ``options`` (:meth:`~neuroheat.config.Config.build`); the analysis commands' CLI
 options are made from the same fields. How a run is split never changes a result: every mode
 gives the same numbers, bit for bit.
@@ -9,7 +9,7 @@ gives the same numbers, bit for bit.
 Example:
     >>> opts = RunOptions(workers=4)
     >>> RunOptions.build(opts, chunk_mb=16)
-    RunOptions(chunk_mb=16, threads=None, workers=4, scheduler=None, progress=None)
+    RunOptions(chunk_mb=16, threads=None, workers=4, scheduler=None, quiet=False)
     >>> nh.analysis.top_words_all("acts.h5", options=opts)      # doctest: +SKIP
 """
 
@@ -60,8 +60,8 @@ class RunOptions(Config):
         workers: local worker processes (1: none; 0: one per CPU).
         scheduler: a Dask scheduler address (``tcp://host:8786``) or a ``distributed.Client``;
             store files must be visible to its workers.
-        progress: show a progress bar (``None``: only on a terminal; the CLI's ``--quiet``
-            turns it off).
+        quiet: no progress bar (by default one shows on a terminal); the CLI's ``--quiet``.
+            ``progress=`` is its deprecated spelling (``progress=False`` is ``quiet=True``).
     """
 
     chunk_mb: float = option(DEFAULT_CHUNK_MB, "MiB of activations read at once (bounds "
@@ -73,8 +73,9 @@ class RunOptions(Config):
     scheduler: Any = option(None, "run on a Dask cluster (e.g. tcp://host:8786; needs "
                             "neuroheat[cluster] and store files visible to the workers)",
                             metavar="ADDRESS")
-    progress: bool | None = option(None, "show a progress bar (default: on a terminal)",
-                                   cli=False)
+    quiet: bool = option(False, "no progress bar (default: one on a terminal)", cli=False)
+
+    aliases = {"progress": ("quiet", lambda progress: progress is False)}
 
     def __post_init__(self) -> None:
         if isinstance(self.chunk_mb, bool) or not isinstance(self.chunk_mb, int | float) \

@@ -185,7 +185,7 @@ def scan_blocks(
     run in this process, in threads, in a process pool or on a Dask cluster.
     """
     options = options or RunOptions()
-    lo, hi = neurons if neurons is not None else (0, store.hidden_size)
+    lo, hi = neurons if neurons is not None else (0, store.width)
     parts = store.parts
     n_types = len(store.vocab)
     counts = store.type_counts.astype(np.float64)
@@ -209,7 +209,7 @@ def scan_blocks(
     from tqdm.auto import tqdm
 
     bar = tqdm(total=len(groups), desc="top words", unit="block", leave=False,
-               disable=None if options.progress is None else not options.progress)
+               disable=True if options.quiet else None)
     for layer, c0, c1 in groups:
         if identity:
             total = next(results)

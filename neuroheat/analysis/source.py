@@ -59,5 +59,5 @@ def _check(store: StoreBase) -> None:
     if store.num_words == 0:
         raise StoreError("the store is empty (0 words): there is nothing to analyse; extract "
                          "a non-empty corpus first")
-    if store.hidden_size == 0 or not store.layers:
+    if store.width == 0 or not store.layers:
         raise StoreError("the store holds no neurons (no layers or width 0)")

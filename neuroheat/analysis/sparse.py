@@ -129,7 +129,7 @@ def latent_density(store: SourceArg, layers: int | Sequence[int] | str | None = 
     """
     with open_source(store) as src:  # a dense store's parts refuse active(): InputError
         layers = src.check_layers(layers)
-        width, n = src.hidden_size, max(1, src.num_words)
+        width, n = src.width, max(1, src.num_words)
         active = np.concatenate([sum(np.asarray(p.active(layer), dtype=np.int64)
                                      for p in src.parts) for layer in layers])
         return LatentDensity(np.repeat(np.asarray(layers, dtype=np.int64), width),

@@ -185,7 +185,7 @@ def _place(state: list[np.ndarray], zkey: np.uint64, zeros: np.ndarray, row0: in
 def scan_sparse_part(part: StoreBase, layer: int, plan: dict[str, Any]) -> dict[str, Any]:
     """What ``all_contexts.scan_part`` returns for ``plan``, computed from the non-zeros of
     the sparse ``part`` (same keys, rows, counts and samples)."""
-    width, n_rows = int(part.hidden_size), int(part.num_words)
+    width, n_rows = int(part.width), int(part.num_words)
     k, row0, bins, edges = int(plan["k"]), int(plan["row0"]), int(plan["bins"]), plan["edges"]
     mode, s = plan["mode"], int(plan["samples"])
     active = np.asarray(part.active(layer), np.int64)

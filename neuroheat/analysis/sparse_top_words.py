@@ -97,7 +97,7 @@ def _latent_blocks(store: StoreBase, layer: int) -> list[tuple[int, int]]:
     (at least one latent), from the stored active counts."""
     active = sum(np.asarray(p.active(layer), dtype=np.int64) for p in store.parts)
     cum = np.concatenate([[0], np.cumsum(active)])
-    blocks, c0, width = [], 0, store.hidden_size
+    blocks, c0, width = [], 0, store.width
     while c0 < width:
         c1 = int(np.searchsorted(cum, cum[c0] + PAIRS_PER_BLOCK, side="right")) - 1
         c1 = min(width, max(c1, c0 + 1))
@@ -150,7 +150,7 @@ def sparse_top_words(store: StoreBase, layers: Sequence[int], k: int | None,
         >>> sparse_top_words(store, [7], 10, 0.1, options=RunOptions(workers=2))  # doctest: +SKIP
     """
     options = options or RunOptions()
-    width, n_types, n_parts = store.hidden_size, len(store.vocab), len(store.parts)
+    width, n_types, n_parts = store.width, len(store.vocab), len(store.parts)
     chunk_mb = options.chunk_mb / options.local_tasks
     type_maps = [store.type_map(i) for i in range(n_parts)]
     stats = {layer: store.running_stats(layer) for layer in layers}
@@ -161,7 +161,7 @@ def sparse_top_words(store: StoreBase, layers: Sequence[int], k: int | None,
     from tqdm.auto import tqdm
 
     bar = tqdm(total=len(groups), desc="top words", unit="block", leave=False,
-               disable=None if options.progress is None else not options.progress)
+               disable=True if options.quiet else None)
     ranked: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {layer: [] for layer in layers}
     for layer, c0, c1 in groups:
         key, sums = _merge_pairs([next(results) for _ in range(n_parts)])

@@ -146,7 +146,7 @@ class NeuronScore(NamedTuple):
 
 
 class NeuronScores(TableResult, list):
-    """A list of :class:`NeuronScore` (the result of ``top_neurons``), best first, that is
+    """A list of :class:`NeuronScore` (the result of ``word_neurons``), best first, that is
     also a table result (``word`` is kept in JSON only)."""
 
     kind = "neuroheat.NeuronScores"

@@ -38,7 +38,7 @@ from neuroheat.store import StoreBase
 from neuroheat.store.part import Kernel
 
 __all__ = ["DECIMALS", "NeuronScore", "NeuronScores", "TopWords", "TopWordsTable", "rank_block",
-           "top_neurons", "top_words", "top_words_all"]
+           "word_neurons", "top_words", "top_words_all"]
 
 
 def _check_k(k: int | None) -> int | None:
@@ -166,7 +166,7 @@ def top_words_all(
 
 
 
-def top_neurons(
+def word_neurons(
     store: SourceArg,
     word: str,
     k: int | None = 10,
@@ -184,7 +184,7 @@ def top_neurons(
     ``**run`` as in :func:`top_words_all`. Returns a :class:`NeuronScores` list.
 
     Example:
-        >>> top_neurons("acts.h5", "Paris", k=3)              # doctest: +SKIP
+        >>> word_neurons("acts.h5", "Paris", k=3)              # doctest: +SKIP
         [NeuronScore(layer=5, neuron=12, score=1.0), ...]
     """
     k = _check_k(k)

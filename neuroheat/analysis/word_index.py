@@ -2,7 +2,7 @@
 
 :func:`word_index` runs the top-words pass of :func:`~neuroheat.analysis.top_words.
 top_words_all` once and keeps, besides each neuron's top words, each word type's best
-neurons by the score :func:`~neuroheat.analysis.top_words.top_neurons` ranks by (same
+neurons by the score :func:`~neuroheat.analysis.top_words.word_neurons` ranks by (same
 rounding, same order: score descending, then layer, then neuron). A dashboard's search box
 answers from it without the store.
 
@@ -41,7 +41,7 @@ class WordNeurons:
     score: np.ndarray
 
     def get(self, word: str) -> NeuronScores:
-        """What ``top_neurons(store, word, k)`` returns (k = this index's width).
+        """What ``word_neurons(store, word, k)`` returns (k = this index's width).
 
         Example:
             >>> index.get("the")[0]   # doctest: +SKIP
@@ -79,12 +79,12 @@ def word_index(
     **run: Any,
 ) -> tuple[TopWordsTable, WordNeurons]:
     """``(top_words_all(store, k_words, layers), WordNeurons)`` in one pass: the second
-    holds, for every word type, what ``top_neurons(store, word, k_neurons, layers=layers)``
+    holds, for every word type, what ``word_neurons(store, word, k_neurons, layers=layers)``
     returns.
 
     Example:
         >>> table, index = word_index("acts.h5", k_neurons=5)   # doctest: +SKIP
-        >>> index.get("the") == nh.analysis.top_neurons("acts.h5", "the", 5)   # doctest: +SKIP
+        >>> index.get("the") == nh.analysis.word_neurons("acts.h5", "the", 5)   # doctest: +SKIP
         True
     """
     if isinstance(k_neurons, bool) or not isinstance(k_neurons, int) or k_neurons < 1:
@@ -102,7 +102,7 @@ def word_index(
             parts["neuron"].append(np.arange(block.c0, block.c1, dtype=np.int64))
             parts["types"].append(types)
             parts["scores"].append(scores)
-            # top_neurons' score of every type for every neuron of the block
+            # word_neurons' score of every type for every neuron of the block
             top = block.means.max(axis=0)
             S = np.round(block.means / np.where(top > 0, top, 1.0), DECIMALS)
             width = S.shape[1]

@@ -64,7 +64,7 @@ def saliency(
     outcome = batching.run(lm, ids, extras, targets, cfg.method,
                            batch_targets=cfg.batch_targets, steps=cfg.steps,
                            baseline=cfg.baseline, ig_rule=cfg.ig_rule, reduce=cfg.reduce,
-                           top_k=cfg.top_k, progress=cfg.progress)
+                           top_k=cfg.top_k, progress=False if cfg.quiet else None)
     _check_completeness(outcome.info)
     matrix, scale = normalize_rows(outcome.raw, cfg.normalize)
     display, space_before = _display(lm.tokenizer, tokens, offsets, text, special)

@@ -49,7 +49,9 @@ class SaliencyConfig(Config):
                                              cli=False)
     device: str | None = option("auto", "auto (default: CUDA when available), cpu, cuda, "
                                 "cuda:N")
-    progress: bool | None = option(None, "progress bar (default: on a terminal)", cli=False)
+    quiet: bool = option(False, "no progress bar (default: one on a terminal)", cli=False)
+
+    aliases = {"progress": ("quiet", lambda progress: progress is False)}
 
     def check(self) -> None:
         resolve_method(self.method)

@@ -354,7 +354,7 @@ class Saliency:
 
         ``view`` is one of the static saliency views (``focus``, ``minimap``, ``tall``,
         ``dense``); ``options`` go to its drawing function (e.g. ``focus=2`` for the focus
-        view). Returns the figure (it has ``save_as`` and ``_repr_svg_``).
+        view). Returns the figure (it has ``save`` and ``_repr_svg_``).
 
         Example:
             >>> sal.show(focus=2)                    # doctest: +SKIP

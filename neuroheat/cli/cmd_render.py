@@ -96,10 +96,10 @@ def _from_store(args: argparse.Namespace, path: Any):
             if not 0 <= i < n:
                 raise InputError(f"sentence {i} does not exist: the store has sentences 0..{n - 1}")
         store.layer_index(args.layer)  # StoreError naming the valid layers
-        if not 0 <= args.neuron < store.hidden_size:
+        if not 0 <= args.neuron < store.width:
             raise InputError(
                 f"neuron {args.neuron} does not exist: layers have neurons "
-                f"0..{store.hidden_size - 1}"
+                f"0..{store.width - 1}"
             )
         sentences = [store.words(i) for i in idx]
         acts = [store.sentence(i, layer=args.layer)[:, args.neuron] for i in idx]

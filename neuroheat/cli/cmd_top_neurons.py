@@ -41,10 +41,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from neuroheat.analysis import top_neurons
+    from neuroheat.analysis import word_neurons
 
     apply_quiet(args)
-    found = top_neurons(store_source(args), args.word, k=args.k, layers=layers_of(args),
+    found = word_neurons(store_source(args), args.word, k=args.k, layers=layers_of(args),
                         options=analysis_options(args))
     if args.json:
         write_json(found.to_records())

@@ -145,7 +145,7 @@ def analysis_options(args: argparse.Namespace) -> Any:
 
     if "chunk_mb" in args:
         check_chunk_mb(args.chunk_mb)
-    quiet = {"progress": False} if getattr(args, "quiet", False) else {}
+    quiet = {"quiet": True} if getattr(args, "quiet", False) else {}
     return config_from_args(RunOptions, args, **quiet)
 
 

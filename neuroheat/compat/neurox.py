@@ -2,7 +2,7 @@
 
 Example:
     >>> vis = TransformersVisualizer("all-MiniLM-L6-v2")          # doctest: +SKIP
-    >>> vis(["The", "cat", "sat"], layer=3, neuron=42).save_as("n42.pdf")   # doctest: +SKIP
+    >>> vis(["The", "cat", "sat"], layer=3, neuron=42).save("n42.pdf")   # doctest: +SKIP
 """
 
 from __future__ import annotations

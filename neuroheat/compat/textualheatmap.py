@@ -2,7 +2,7 @@
 
 Change one import::
 
-    from neuroheat.viz import TextualHeatmap      # was: from textualheatmap import TextualHeatmap
+    from neuroheat.compat import TextualHeatmap     # was: from textualheatmap import TextualHeatmap
 
 and the same calls work (``neuroheat.compat.TextualHeatmap`` is the same class): ``TextualHeatmap(show_meta=True, facet_titles=["LSTM", "GRU"])``,
 ``set_data(data)``, ``highlight(i)``. Inside a notebook the view displays on ``set_data`` and
@@ -159,7 +159,7 @@ class TextualHeatmap:
         if suffix in (".html", ".htm"):
             return self.to_html().save(path)
         if suffix in (".svg", ".png", ".pdf"):
-            return self.to_svg(**options).save_as(path)
+            return self.to_svg(**options).save(path)
         raise InputError(f"cannot save {path.name!r}: use .html, .svg, .png or .pdf")
 
     def _repr_html_(self) -> str:

@@ -44,7 +44,7 @@ def demo_figures(
         card = neuron_card(store, layer, neuron, k_words=8, k_contexts=k_contexts,
                            font_size=16, char_limit=80)
         for suffix in CARD_FORMATS:
-            written.append(card.save_as(out / f"card_layer{layer}_neuron{neuron}{suffix}"))
+            written.append(card.save(out / f"card_layer{layer}_neuron{neuron}{suffix}"))
     if model is not None and picked:
         written.append(_live(model, *picked[0], out))
     log.info("wrote %d figures to %s", len(written), out)
@@ -64,4 +64,4 @@ def _live(model: Any, layer: int, neuron: int, out: Path) -> Path:
     vis = TransformersVisualizer(model)
     dwg = vis(DEMO_SENTENCE.split(), layer, neuron, colorbar=True, font_size=18,
               title=f"layer {layer}, neuron {neuron} on a new sentence")
-    return dwg.save_as(out / f"live_layer{layer}_neuron{neuron}.svg")
+    return dwg.save(out / f"live_layer{layer}_neuron{neuron}.svg")

@@ -69,7 +69,7 @@ def demo_probing(store: str | Path, outdir: str | Path, *, seed: int = 0) -> dic
     probe.save(out / "probe.json")
     figure = ablation_figure(table, sizes, title=f"function vs content words, layer "
                                      f"{best}")
-    figure.save_as(out / "figures" / "ablation.svg")
+    figure.save(out / "figures" / "ablation.svg")
     accs = ", ".join(f"L{lay} {v['test']:.3f}" for lay, v in per_layer.items())
     top10 = table["top"].get("0.1")
     text = "\n".join([

@@ -125,14 +125,14 @@ def write_saliency_views(lm: Any, sentence: str, target: NeuronTarget, conn_raw:
                          show_meta=True)
     return [
         page.save(out / "saliency.html"),
-        focus.save_as(out / "saliency_focus.svg"),
-        focus.save_as(out / "saliency_focus.png"),
-        saliency_compare_svg(conn, target.peak, target.second).save_as(
+        focus.save(out / "saliency_focus.svg"),
+        focus.save(out / "saliency_focus.png"),
+        saliency_compare_svg(conn, target.peak, target.second).save(
             out / "saliency_compare.svg"),
         saliency_minimap_svg(relabel(conn_raw), title=f"{name}: one thumbnail per token")
-        .save_as(out / "saliency_minimap.svg"),
+        .save(out / "saliency_minimap.svg"),
         saliency_tall_svg(relabel(conn_raw), title=f"{name}: one row per token")
-        .save_as(out / "saliency_tall.svg"),
+        .save(out / "saliency_tall.svg"),
     ]
 
 
@@ -158,7 +158,7 @@ def write_dense_view(dense: Any, target: NeuronTarget, out: Path) -> Path:
     """The dense heatmap of ``dense`` (every target of a long passage)."""
     title = (f"layer {target.layer}, neuron {target.neuron} on a {dense.n_tokens}-token "
              f"pydoc passage, {dense.n_targets} targets")
-    return saliency_dense_svg(dense, title=title).save_as(out / "saliency_dense.svg")
+    return saliency_dense_svg(dense, title=title).save(out / "saliency_dense.svg")
 
 
 def write_activation_page(lm: Any, sentence: str, n_neurons: int, out: Path) -> Path:

@@ -86,7 +86,7 @@ def build_site(
             from neuroheat.model.unembedding import output_tokens as tokens_of
 
             outputs = tokens_of(model, src.meta.get("component") or "hidden",
-                                src.check_layers(layers), src.hidden_size, k=output_tokens)
+                                src.check_layers(layers), src.width, k=output_tokens)
         data = collect(src, layers, k=k, window=window, bins=bins, quantiles=quantiles,
                        bands=bands, samples=samples, options=options)
     data.probe, data.outputs = weights, outputs

@@ -4,7 +4,7 @@ draw_neuron_card`.
 
 Example:
     >>> card = neuron_card("acts.h5", layer=3, neuron=17)    # doctest: +SKIP
-    >>> card.save_as("neuron17.pdf")                          # doctest: +SKIP
+    >>> card.save("neuron17.pdf")                          # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def neuron_card(
     visualize_activations` (``title`` defaults to "layer L, neuron N"; ``colorbar`` to True).
 
     Example:
-        >>> nh.report.neuron_card("acts.h5", 3, 17, k_contexts=3).save_as("n17.svg")  # doctest: +SKIP
+        >>> nh.report.neuron_card("acts.h5", 3, 17, k_contexts=3).save("n17.svg")  # doctest: +SKIP
     """
     if isinstance(store, str | os.PathLike | list | tuple):
         with open_store(store) as opened:

@@ -273,5 +273,5 @@ def collect(
         meta = {key: src.meta.get(key) for key in ("model", "component", "aggregation",
                                                    "dtype")}
         meta.update(num_sentences=int(src.num_sentences), num_words=int(src.num_words))
-        return DashboardData(layers, int(src.hidden_size), meta, table, index, ctx, stats,
+        return DashboardData(layers, int(src.width), meta, table, index, ctx, stats,
                              wins, k, window)

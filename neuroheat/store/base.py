@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from neuroheat.deprecation import renamed
 from neuroheat.errors import InputError, StoreError
 from neuroheat.layerspec import parse_layers
 from neuroheat.store.part import Kernel
@@ -47,11 +48,17 @@ class StoreBase:
     num_sentences: int
     num_words: int
     layers: list[int]
-    hidden_size: int
+    width: int
     vocab: list[str]
     word_ids: np.ndarray
     complete: bool
     layout: str  # "dense" or "sparse-csr": what the parts' StorePart methods read
+
+    @property
+    def hidden_size(self) -> int:
+        """Deprecated spelling of :attr:`width`."""
+        renamed("store.width", "store.width")
+        return self.width
 
     # -- to be provided by the readers ------------------------------------------------------
     def close(self) -> None:  # pragma: no cover - overridden
@@ -185,7 +192,7 @@ class StoreBase:
     def check_neuron(self, neuron: int) -> int:
         """``neuron`` as an int; StoreError naming the valid range when it is out of range."""
         if isinstance(neuron, bool) or not isinstance(neuron, int | np.integer) \
-                or not 0 <= int(neuron) < self.hidden_size:
+                or not 0 <= int(neuron) < self.width:
             raise StoreError(f"neuron {neuron} is out of range: valid neurons are "
-                             f"0..{self.hidden_size - 1}")
+                             f"0..{self.width - 1}")
         return int(neuron)

@@ -26,7 +26,7 @@ def merge_dense(output: Path, sharded: Any, attrs: dict[str, Any], sentences: li
         write_virtual(output, sharded, sentences, untokenized, attrs, attrs["merged_from"],
                       stats)
         return
-    layers, width, dtype = sharded.layers, sharded.hidden_size, str(sharded.meta["dtype"])
+    layers, width, dtype = sharded.layers, sharded.width, str(sharded.meta["dtype"])
     writer = StoreWriter.create(output, sentences, layers=layers, width=width, dtype=dtype,
                                 attrs=attrs, untokenized=untokenized, overwrite=overwrite)
     try:

@@ -91,7 +91,7 @@ class FileReader(StoreBase, StorePart):
         return len(self.layers)
 
     @cached_property
-    def hidden_size(self) -> int:
+    def width(self) -> int:
         """Width of a stored vector (hidden size, feed-forward width, or SAE latents)."""
         return int(self._file.attrs["width"])
 
@@ -141,7 +141,7 @@ class FileReader(StoreBase, StorePart):
         a, b = int(self.offsets[i]), int(self.offsets[i + 1])
         if layer is not None:
             return self.rows(layer, a, b)
-        out = np.empty((b - a, self.num_layers, self.hidden_size), dtype=np.float32)
+        out = np.empty((b - a, self.num_layers, self.width), dtype=np.float32)
         for pos, lay in enumerate(self.layers):
             out[:, pos] = self.rows(lay, a, b)
         return out

@@ -39,7 +39,7 @@ class Kernel:
     keep it picklable, so process pools and Dask workers can run it.
 
     Example:
-        >>> k = Kernel("width", dense=lambda s: s.hidden_size, sparse=lambda s: s.hidden_size)
+        >>> k = Kernel("width", dense=lambda s: s.width, sparse=lambda s: s.width)
         >>> k.name
         'width'
     """

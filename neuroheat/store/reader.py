@@ -78,7 +78,7 @@ class Store(FileReader):
 
     def __repr__(self) -> str:
         return (f"<neuroheat Store {self.path.name}: {self.num_sentences} sentences, "
-                f"{self.num_words} words, layers {self.layers}, width {self.hidden_size}>")
+                f"{self.num_words} words, layers {self.layers}, width {self.width}>")
 
     # -- data -------------------------------------------------------------------------------
     def _dataset(self, layer: int) -> h5py.Dataset:
@@ -101,7 +101,7 @@ class Store(FileReader):
                   ) -> Iterator[tuple[int, np.ndarray]]:
         """Yield ``(start_row, float32 rows)`` of one layer, about ``chunk_mb`` MiB at a time."""
         ds = self._dataset(layer)
-        step = max(1, int(chunk_mb * 2**20) // max(1, self.hidden_size * 4))
+        step = max(1, int(chunk_mb * 2**20) // max(1, self.width * 4))
         for start in range(0, self.num_words, step):
             yield start, ds[start:start + step].astype(np.float32, copy=False)
 
@@ -144,7 +144,7 @@ class Store(FileReader):
     def count_above(self, layer: int, threshold: float, chunk_mb: float = DEFAULT_CHUNK_MB
                     ) -> np.ndarray:
         """int64 ``[width]``: rows where each neuron of ``layer`` is > ``threshold``."""
-        total = np.zeros(int(self.hidden_size), dtype=np.int64)
+        total = np.zeros(int(self.width), dtype=np.int64)
         # float32 rows: v > threshold  <=>  v > t32, the largest float32 <= threshold
         t32 = np.float32(threshold)
         if float(t32) > threshold:

@@ -112,9 +112,9 @@ def _check_same(a: Any, b: Any) -> None:
         raise StoreError(f"{b.path.name} stores layers {format_ranges(list(b.layers))} but "
                          f"{a.path.name} stores {format_ranges(list(a.layers))}; extract every "
                          "shard with the same --layers")
-    if a.hidden_size != b.hidden_size:
-        raise StoreError(f"{b.path.name} has width {b.hidden_size} but {a.path.name} has "
-                         f"{a.hidden_size}; shards must come from the same model and component")
+    if a.width != b.width:
+        raise StoreError(f"{b.path.name} has width {b.width} but {a.path.name} has "
+                         f"{a.width}; shards must come from the same model and component")
 
 
 def _kind(store: Any) -> str:
@@ -169,7 +169,7 @@ class ShardedStore(StoreBase):
     def __repr__(self) -> str:
         return (f"<neuroheat ShardedStore of {len(self.shards)} shards ({self.path.name}, ...): "
                 f"{self.num_sentences} sentences, {self.num_words} words, layers {self.layers}, "
-                f"width {self.hidden_size}>")
+                f"width {self.width}>")
 
     # -- metadata ---------------------------------------------------------------------------
     @cached_property
@@ -196,9 +196,9 @@ class ShardedStore(StoreBase):
         return len(self.layers)
 
     @property
-    def hidden_size(self) -> int:
+    def width(self) -> int:
         """Width of a stored vector (the same in every shard)."""
-        return self.shards[0].hidden_size
+        return self.shards[0].width
 
     @cached_property
     def offsets(self) -> np.ndarray:
@@ -262,7 +262,7 @@ class ShardedStore(StoreBase):
             if lo < hi:
                 parts.append(s.rows(layer, lo - a, hi - a))
         if not parts:
-            return np.zeros((0, self.hidden_size), dtype=np.float32)
+            return np.zeros((0, self.width), dtype=np.float32)
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
     def neuron(self, layer: int, index: int) -> np.ndarray:

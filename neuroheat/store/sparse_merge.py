@@ -43,7 +43,7 @@ def merge_sparse(output: Path, sharded: Any, attrs: dict[str, Any], sentences: l
     if virtual:
         raise InputError("a virtual merge of sparse (latent) stores is not supported; merge "
                          "without --virtual (it copies only the non-zeros)")
-    layers, width, dtype = sharded.layers, sharded.hidden_size, str(sharded.meta["dtype"])
+    layers, width, dtype = sharded.layers, sharded.width, str(sharded.meta["dtype"])
     writer = SparseStoreWriter.create(output, sentences, layers=layers, width=width,
                                       dtype=dtype, attrs=attrs, untokenized=untokenized,
                                       overwrite=overwrite)

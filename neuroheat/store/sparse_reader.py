@@ -73,7 +73,7 @@ class SparseStore(FileReader):
 
     def __repr__(self) -> str:
         return (f"<neuroheat SparseStore {self.path.name}: {self.num_sentences} sentences, "
-                f"{self.num_words} words, layers {self.layers}, {self.hidden_size} latents>")
+                f"{self.num_words} words, layers {self.layers}, {self.width} latents>")
 
     # -- the CSR arrays ---------------------------------------------------------------------
     def _group(self, layer: int) -> Any:
@@ -128,7 +128,7 @@ class SparseStore(FileReader):
     # -- dense views ------------------------------------------------------------------------
     def _dense(self, layer: int, start: int, stop: int, dtype: Any = np.float32) -> np.ndarray:
         ptr, idx, val = self.csr(layer, start, stop)
-        out = np.zeros((stop - start, self.hidden_size), dtype=dtype)
+        out = np.zeros((stop - start, self.width), dtype=dtype)
         rows = np.repeat(np.arange(stop - start), np.diff(ptr))
         out[rows, idx] = val
         return out
@@ -151,7 +151,7 @@ class SparseStore(FileReader):
     def _iter_dense(self, layer: int, chunk_mb: float, dtype: Any
                     ) -> Iterator[tuple[int, np.ndarray]]:
         self.layer_index(layer)
-        row_bytes = max(1, self.hidden_size * np.dtype(dtype).itemsize)
+        row_bytes = max(1, self.width * np.dtype(dtype).itemsize)
         step = max(1, int(chunk_mb * 2**20) // row_bytes)
         for start in range(0, self.num_words, step):
             yield start, self._dense(layer, start, min(self.num_words, start + step), dtype)
@@ -191,7 +191,7 @@ class SparseStore(FileReader):
                     ) -> np.ndarray:
         """int64 ``[width]``: rows where each latent is > ``threshold``, counted among the
         non-zeros (plus the inactive rows when ``threshold < 0``)."""
-        total = np.zeros(int(self.hidden_size), dtype=np.int64)
+        total = np.zeros(int(self.width), dtype=np.int64)
         t32 = np.float32(threshold)
         if float(t32) > threshold:
             t32 = np.nextafter(t32, np.float32(-np.inf))

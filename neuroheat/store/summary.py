@@ -36,7 +36,7 @@ def summarize(path: str | os.PathLike) -> dict[str, Any]:
             "dtype": meta.get("dtype"),
             "model_dtype": meta.get("model_dtype"),
             "layers": store.layers,
-            "width": store.hidden_size,
+            "width": store.width,
             "sentences": store.num_sentences,
             "words": store.num_words,
             "word_types": len(store.vocab),

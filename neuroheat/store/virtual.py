@@ -33,7 +33,7 @@ def write_virtual(output: Path, sharded: Any, sentences: list[list[str]],
     from neuroheat.store.writer import StoreWriter
 
     tmp = output.with_name(output.name + ".merging")
-    width, dtype = sharded.hidden_size, np.dtype(str(sharded.meta["dtype"])).newbyteorder("<")
+    width, dtype = sharded.width, np.dtype(str(sharded.meta["dtype"])).newbyteorder("<")
     StoreWriter.create(tmp, sentences, layers=[], width=width, dtype=str(sharded.meta["dtype"]),
                        attrs=attrs, untokenized=untokenized, overwrite=True).close()
     with h5py.File(tmp, "r+") as f:

@@ -17,7 +17,7 @@ which lists the saliency views) stays cheap.
 Example:
     >>> import neuroheat.viz as viz
     >>> dwg = viz.visualize_activations(["The", "cat"], [0.5, -1.0])
-    >>> dwg.save_as("cat.svg")   # doctest: +SKIP
+    >>> dwg.save("cat.svg")   # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -40,7 +40,6 @@ _EXPORTS = {
     "SaliencyDrawing": "neuroheat.viz.saliency.draw",
     "SaliencyHTML": "neuroheat.viz.saliency.page",
     "TextLayout": "neuroheat.viz.text.layout",
-    "TextualHeatmap": "neuroheat.compat.textualheatmap",
     "TokenBox": "neuroheat.viz.text.layout",
     "TransformersVisualizer": "neuroheat.compat.neurox",
     "activation_html": "neuroheat.viz.activations.page",
@@ -67,6 +66,7 @@ _MODULES = {"saliency_palette": "neuroheat.viz.color.saliency_palette"}
 # draws). Looked up by name on access: viz does not depend on report.
 _MOVED = {
     "NeuronReport": "neuroheat.report",
+    "TextualHeatmap": "neuroheat.compat",  # the drop-in's one home, beside TransformersVisualizer
     "activation_html_from_store": "neuroheat.report",
     "build_site": "neuroheat.report",
     "neuron_card": "neuroheat.report",

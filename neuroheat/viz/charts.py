@@ -3,13 +3,13 @@ selection over kept fractions, and one column of values per class (strip or box 
 
 Every chart shares one frame (white background, title, axes, a horizontal grid with tick
 labels, axis labels) and returns an :class:`~neuroheat.viz.drawing.SVGFigure`
-(``.save_as("fig.svg" | ".png" | ".pdf")``, inline in Jupyter). Label text comes from data and
+(``.save("fig.svg" | ".png" | ".pdf")``, inline in Jupyter). Label text comes from data and
 is XML-escaped (and stripped of characters XML cannot hold). :mod:`neuroheat.probing.figures`
 and :func:`neuroheat.probing.ablations.ablation_figure` prepare the numbers.
 
 Example:
     >>> fig = layer_lines_chart([0, 1], {"train": [0.8, 0.9], "test": [0.7, None]})
-    >>> fig.save_as("layers.svg")   # doctest: +SKIP
+    >>> fig.save("layers.svg")   # doctest: +SKIP
 """
 
 from __future__ import annotations

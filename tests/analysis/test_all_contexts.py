@@ -34,7 +34,7 @@ def test_equals_per_neuron_top_contexts(tied, which, run):
     found = top_contexts_all(src, k=7, **run)
     with open_store(src) as store:
         for layer in store.layers:
-            for n in range(store.hidden_size):
+            for n in range(store.width):
                 for lowest in (False, True):
                     ref = top_contexts(store, layer, n, k=7, lowest=lowest)
                     got = found.contexts(layer, n, lowest=lowest)
@@ -62,8 +62,8 @@ def test_histograms_and_samples(tied, mode, bins):
             assert np.array_equal(a.sample_rows, b.sample_rows)  # same draw everywhere
             assert np.array_equal(a.histogram, b.histogram)
             n_bands = len(RANK_BANDS) if mode == "rank" else 10
-            assert a.band_edges.shape == (store.hidden_size, n_bands + 1)
-            for n in range(store.hidden_size):
+            assert a.band_edges.shape == (store.width, n_bands + 1)
+            for n in range(store.width):
                 ref, _ = np.histogram(values[:, n], bins, range=(a.hist_lo[n], a.hist_hi[n]))
                 assert np.array_equal(a.histogram[n], ref)
                 edges = a.band_edges[n]

@@ -14,8 +14,8 @@ from neuroheat.analysis import (
     NeuronScores,
     neuron_stats,
     top_contexts,
-    top_neurons,
     top_words_all,
+    word_neurons,
 )
 from neuroheat.cli import main
 from neuroheat.store import open_store, write_store
@@ -57,7 +57,7 @@ def test_layers_spec_on_top_words_top_neurons_and_stats(path, capsys):
     assert _json(capsys, "top-words", path, "--layers", "all", "--json") == \
         top_words_all(path).to_records()
     assert _json(capsys, "top-neurons", path, "w3", "--layers", "0,5", "--json") == \
-        top_neurons(path, "w3", layers=[0, 5]).to_records()
+        word_neurons(path, "w3", layers=[0, 5]).to_records()
     assert _json(capsys, "stats", path, "--layers", "4", "--json") == \
         neuron_stats(path, layers=[4]).to_records()
 
@@ -71,7 +71,7 @@ def test_old_layer_spellings_still_work_with_a_deprecation_warning(path, capsys)
     assert old == neuron_stats(path, layers=[0, 5]).to_records()
     with pytest.warns(DeprecationWarning, match="--layer is deprecated"):
         old = _json(capsys, "top-neurons", path, "w3", "--layer", "4", "--json")
-    assert old == top_neurons(path, "w3", layers=[4]).to_records()
+    assert old == word_neurons(path, "w3", layers=[4]).to_records()
 
 
 def test_bad_layer_specs_are_one_line_errors(path, capsys):
@@ -89,7 +89,7 @@ def test_json_and_csv_on_every_table_command(path, tmp_path, capsys):
     assert code == 0 and len(rows) == 10 and json.loads(rows[0]["words"])
     code, out, _ = _cli(capsys, "top-neurons", path, "w3", "-k", "2", "--csv")
     assert out.splitlines()[0] == "layer,neuron,score" and len(out.splitlines()) == 3
-    assert isinstance(top_neurons(path, "w3"), NeuronScores)
+    assert isinstance(word_neurons(path, "w3"), NeuronScores)
     sents, acts = random_corpus(6, n_sentences=8, width=3, n_layers=1)
     shards = write_shards(tmp_path, sents, acts, [3])
     merged = _json(capsys, "merge", tmp_path / "m.h5", tmp_path / "acts-shard*of2.h5", "--json")
@@ -111,7 +111,7 @@ def test_several_stores_globs_and_quiet(path, tmp_path, capsys):
                  "--threads", "2") == expect
     assert _json(capsys, "stats", glob, "--json", "--quiet") == neuron_stats(shards).to_records()
     assert _json(capsys, "top-neurons", glob, "w1", "--json", "--quiet") == \
-        top_neurons(shards, "w1").to_records()
+        word_neurons(shards, "w1").to_records()
     out = tmp_path / "x.hdf5"
     code, printed, _ = _cli(capsys, "export", "--format", "neurox", *shards, out,
                             "--layers", "1")

@@ -15,9 +15,9 @@ import pytest
 from neuroheat.analysis import (
     neuron_stats,
     top_contexts,
-    top_neurons,
     top_words,
     top_words_all,
+    word_neurons,
 )
 from neuroheat.cli import main
 from neuroheat.demo.report import demo_report
@@ -39,7 +39,7 @@ def path(tmp_path_factory):
     (lambda p: top_words_all(p, layers=[0, 3]), r"layer 3 .* stored layers: 0, 4"),
     (lambda p: top_contexts(p, 0, 99), r"neuron 99 is out of range"),
     (lambda p: neuron_stats(p, layers=7), r"layer 7 is not in this store"),
-    (lambda p: top_neurons(p, "W3"), r"'W3' does not occur .* close matches: 'w3'"),
+    (lambda p: word_neurons(p, "W3"), r"'W3' does not occur .* close matches: 'w3'"),
     (lambda p: top_words(p, 0, 0, k=0), r"k must be a positive integer"),
     (lambda p: top_words(p, 0, 0, min_threshold=1.5), r"min_threshold must be in \[0, 1\)"),
     (lambda p: top_contexts(p, 0, 0, k=-2), r"k must be a positive integer"),
@@ -113,7 +113,7 @@ def test_cli_top_words_formats(path, capsys):
 def test_cli_other_commands(path, capsys):
     code, out, _ = _cli(capsys, "top-neurons", path, "w3", "-k", "4", "--json")
     assert code == 0
-    assert json.loads(out) == [n._asdict() for n in top_neurons(path, "w3", k=4)]
+    assert json.loads(out) == [n._asdict() for n in word_neurons(path, "w3", k=4)]
     code, out, _ = _cli(capsys, "contexts", path, "--layer", "4", "--neuron", "1", "-k", "3",
                         "--json", "--lowest")
     assert json.loads(out) == [c.to_dict() for c in top_contexts(path, 4, 1, k=3, lowest=True)]

@@ -9,9 +9,9 @@ from neuroheat.analysis import (
     RunOptions,
     neuron_stats,
     top_contexts,
-    top_neurons,
     top_words,
     top_words_all,
+    word_neurons,
 )
 from neuroheat.analysis.parallel import map_parts
 from neuroheat.errors import InputError
@@ -51,7 +51,7 @@ def test_options_equal_keywords(shards):
     b = top_words_all(shards, k=3, chunk_mb=0.001, threads=2)
     assert a.to_records() == b.to_records() == top_words_all(shards, k=3).to_records()
     assert top_words(shards, 1, 2, options=opts) == top_words(shards, 1, 2)
-    assert top_neurons(shards, "w2", options=opts) == top_neurons(shards, "w2", threads=1)
+    assert word_neurons(shards, "w2", options=opts) == word_neurons(shards, "w2", threads=1)
     assert top_contexts(shards, 0, 1, options=opts) == top_contexts(shards, 0, 1, threads=1)
     s1 = neuron_stats(shards, threshold=0.1, options=opts)
     s2 = neuron_stats(shards, threshold=0.1, workers=2)

@@ -16,8 +16,8 @@ from neuroheat.analysis import (
     TopWordsTable,
     neuron_stats,
     top_contexts,
-    top_neurons,
     top_words_all,
+    word_neurons,
 )
 from neuroheat.errors import InputError
 from neuroheat.store import write_store
@@ -35,7 +35,7 @@ def path(tmp_path_factory):
 
 def _tables(path):
     return [top_words_all(path, k=3), neuron_stats(path), neuron_stats(path, threshold=0.25),
-            top_contexts(path, 2, 1, k=4), top_neurons(path, "w3", k=5)]
+            top_contexts(path, 2, 1, k=4), word_neurons(path, "w3", k=5)]
 
 
 def test_every_table_result_shares_the_base(path):
@@ -79,7 +79,7 @@ def test_list_results_stay_lists(path):
     assert isinstance(contexts, Contexts) and isinstance(contexts, list)
     assert contexts == list(contexts) and contexts.settings() == {"layer": 0, "neuron": 3,
                                                                   "lowest": False}
-    scores = top_neurons(path, "w3", k=2)
+    scores = word_neurons(path, "w3", k=2)
     assert isinstance(scores, NeuronScores) and scores[0]._asdict() == scores.to_records()[0]
 
 

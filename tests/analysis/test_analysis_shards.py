@@ -10,9 +10,9 @@ from neuroheat.analysis import (
     neuron_stats,
     open_source,
     top_contexts,
-    top_neurons,
     top_words,
     top_words_all,
+    word_neurons,
 )
 from neuroheat.store import write_store
 from tests.helpers.stores import assert_same_ranking, random_corpus, write_shards
@@ -56,8 +56,8 @@ def test_sharded_equals_single_file(corpus):
     _tables_equal(sharded, top_words_all(glob, k=4), exact=True)
     assert_same_ranking(top_words(corpus["shards"], 1, 2), top_words(corpus["single"], 1, 2),
                         tol=1e-9)
-    a = top_neurons(corpus["single"], "only-in-shard-1", k=5)
-    b = top_neurons(corpus["shards"], "only-in-shard-1", k=5)
+    a = word_neurons(corpus["single"], "only-in-shard-1", k=5)
+    b = word_neurons(corpus["shards"], "only-in-shard-1", k=5)
     assert [(x.layer, x.neuron) for x in a] == [(x.layer, x.neuron) for x in b]
 
 
@@ -103,11 +103,11 @@ def test_dask_local_cluster_equals_one_process(corpus):
                                        scheduler=cluster.scheduler_address)
             contexts = top_contexts(corpus["shards"], 0, 1, k=5, scheduler=client)
             stats = neuron_stats(corpus["shards"], threshold=0.0, scheduler=client)
-            neurons = top_neurons(corpus["shards"], "w3", k=4, scheduler=client)
+            neurons = word_neurons(corpus["shards"], "w3", k=4, scheduler=client)
     _tables_equal(serial, on_dask, exact=True)
     assert np.array_equal(serial.scores, on_dask.scores, equal_nan=True)
     _tables_equal(top_words_all(corpus["shards"], k=3, layers=[1]), by_address, exact=True)
     assert contexts == top_contexts(corpus["shards"], 0, 1, k=5)
     assert np.array_equal(stats.frac_above, neuron_stats(corpus["shards"], threshold=0.0)
                           .frac_above)
-    assert neurons == top_neurons(corpus["shards"], "w3", k=4)
+    assert neurons == word_neurons(corpus["shards"], "w3", k=4)

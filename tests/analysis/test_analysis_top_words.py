@@ -1,4 +1,4 @@
-"""top_words / top_words_all / top_neurons against a direct implementation of the formula."""
+"""top_words / top_words_all / word_neurons against a direct implementation of the formula."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import neuroheat as nh
-from neuroheat.analysis import top_neurons, top_words, top_words_all
+from neuroheat.analysis import top_words, top_words_all, word_neurons
 from neuroheat.analysis.scores import dev_sums
 from neuroheat.store import write_store
 from tests.helpers.stores import (
@@ -57,16 +57,16 @@ def test_top_words_equal_the_formula(corpus, k, t, chunk_mb, block_mb):
         with nh.open_store(path) as store:
             table = top_words_all(store, k=k, min_threshold=t, chunk_mb=chunk_mb,
                                   block_mb=block_mb)
-            assert len(table) == store.num_layers * store.hidden_size
+            assert len(table) == store.num_layers * store.width
             for pos, layer in enumerate(store.layers):
                 st_ = store.stats(layer)
-                for n in range(store.hidden_size):
+                for n in range(store.width):
                     sigma = math.sqrt(st_["M2"][n] / st_["count"][n])
                     expected = naive_top_words(words, values[:, pos, n], st_["mean"][n], sigma,
                                                st_["min"][n], st_["max"][n], k, t)
                     assert_same_ranking(table.get(layer, n), expected)
             layer = store.layers[-1]
-            n = store.hidden_size - 1
+            n = store.width - 1
             assert top_words(store, layer, n, k=k, min_threshold=t,
                              chunk_mb=chunk_mb) == table.get(layer, n)
 
@@ -84,17 +84,17 @@ def test_top_neurons_equal_the_formula(corpus):
             expected = []
             for pos, layer in enumerate(store.layers):
                 st_ = store.stats(layer)
-                for n in range(store.hidden_size):
+                for n in range(store.width):
                     sigma = math.sqrt(st_["M2"][n] / st_["count"][n])
                     scores = dict(naive_scores(words, values[:, pos, n], st_["mean"][n], sigma,
                                                st_["min"][n], st_["max"][n]))
                     if scores.get(word, 0) > 0:
                         expected.append((layer, n, scores[word]))
             expected.sort(key=lambda x: (-x[2], x[0], x[1]))
-            got = top_neurons(store, word, k=None)
+            got = word_neurons(store, word, k=None)
             assert [(g.layer, g.neuron) for g in got] == [(e[0], e[1]) for e in expected]
             assert np.allclose([g.score for g in got], [e[2] for e in expected], atol=1e-6)
-            assert top_neurons(store, word, k=2) == got[:2]
+            assert word_neurons(store, word, k=2) == got[:2]
 
 
 def test_realistic_store_matches_the_formula(tmp_path):

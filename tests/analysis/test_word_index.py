@@ -1,10 +1,10 @@
-"""word_index: top_words_all and, for every word, exactly what top_neurons returns."""
+"""word_index: top_words_all and, for every word, exactly what word_neurons returns."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from neuroheat.analysis import top_neurons, top_words_all
+from neuroheat.analysis import top_words_all, word_neurons
 from neuroheat.analysis.word_index import word_index
 from neuroheat.store import open_store, write_store
 from tests.helpers.stores import random_corpus, write_shards
@@ -21,4 +21,4 @@ def test_word_index_equals_top_words_all_and_top_neurons(tmp_path):
         with open_store(src) as store:
             for word in store.vocab:
                 assert index.get(word).to_records() == \
-                    top_neurons(store, word, k=4).to_records(), word
+                    word_neurons(store, word, k=4).to_records(), word

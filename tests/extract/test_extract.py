@@ -167,7 +167,7 @@ def test_minilm_integration(minilm, tmp_path):
     corpus = ["The cat sat on the mat .", "Researchers study neurons in transformers ."]
     out = nh.extract_activations(minilm, corpus, tmp_path / "mini.h5", quiet=True)
     with nh.open_store(out) as store:
-        assert store.num_layers == 7 and store.hidden_size == 384
+        assert store.num_layers == 7 and store.width == 384
         assert store.words(1) == corpus[1].split()
         assert store.meta["model_type"] == "bert"
 

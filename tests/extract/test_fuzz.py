@@ -90,7 +90,7 @@ def test_fuzzed_corpus(tiny_bert, workdir, capsys, data, shard):
         assert store.num_words == sum(len(s) for s in expected[start:stop])
         for i in range(store.num_sentences):
             assert store.sentence(i).shape == (len(expected[start + i]), store.num_layers,
-                                               store.hidden_size)
+                                               store.width)
         if store.num_words:
             assert store.neuron(store.layers[-1], 0).shape == (store.num_words,)
             assert isinstance(nh.analysis.top_words(store, store.layers[-1], 0, k=3), list)

@@ -75,12 +75,12 @@ def readme_figure():
 def main(argv: list[str]) -> int:
     FIGURES.mkdir(parents=True, exist_ok=True)
     for name, dwg in reference_figures().items():
-        dwg.save_as(FIGURES / f"{name}.png", scale=1)
+        dwg.save(FIGURES / f"{name}.png", scale=1)
         print(FIGURES / f"{name}.png")
     if "--readme" in argv:
         neuron, dwg = readme_figure()
         for suffix in (".svg", ".png"):
-            dwg.save_as(FIGURES / f"minilm_neuron{suffix}", scale=2)
+            dwg.save(FIGURES / f"minilm_neuron{suffix}", scale=2)
             print(FIGURES / f"minilm_neuron{suffix}", "neuron", neuron)
     return 0
 

@@ -26,7 +26,7 @@ def test_minilm_mlp_store_equals_intermediate_hook(minilm, tmp_path):
     hooks = [layer.intermediate.register_forward_hook(lambda m, a, o: captured.append(o[0]))
              for layer in model.encoder.layer]
     with nh.open_store(out) as store:
-        assert store.layers == [1, 2, 3, 4, 5, 6] and store.hidden_size == 1536
+        assert store.layers == [1, 2, 3, 4, 5, 6] and store.width == 1536
         assert store.meta["component"] == "mlp"
         for i, words in enumerate(WORDS):
             captured.clear()

@@ -31,11 +31,10 @@ def test_old_viz_spellings_warn_and_give_the_report_object(package, name):
         getattr(module, name)
 
 
-def test_report_is_a_lazy_submodule_and_compat_names_do_not_warn():
+def test_report_is_a_lazy_submodule_and_transformers_visualizer_does_not_warn():
     assert nh.report is report and "report" in dir(nh)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert nh.viz.TransformersVisualizer.__module__ == "neuroheat.compat.neurox"
-        assert nh.viz.TextualHeatmap.__module__ == "neuroheat.compat.textualheatmap"
         from neuroheat.viz import visualize_activations, write_site  # noqa: F401
     assert issubclass(report.NeuronReport, nh.viz.NeuronPage)

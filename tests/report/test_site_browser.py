@@ -1,7 +1,7 @@
 """The dashboard site in headless Chromium (Debian's chromium through Playwright), offline.
 
 Every neuron is listed (virtual scrolling), sorting and search work (search results are
-``top_neurons``), a neuron page shows ``top_words`` and ``top_contexts_all`` values, no
+``word_neurons``), a neuron page shows ``top_words`` and ``top_contexts_all`` values, no
 request leaves the folder, hostile corpus lines stay text, Arabic keeps its order, and a
 50,000-neuron site opens and scrolls without loading every layer.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from neuroheat.analysis import top_contexts, top_neurons, top_words, top_words_all
+from neuroheat.analysis import top_contexts, top_words, top_words_all, word_neurons
 from neuroheat.analysis.all_contexts import top_contexts_all
 from neuroheat.analysis.selectivity import selectivity
 from neuroheat.cli import main
@@ -162,7 +162,7 @@ def test_search_equals_top_neurons(site, browser):
             got = page.eval_on_selector_all(
                 "[data-role=search-results] [data-neuron]",
                 "els => els.map(e => [+e.dataset.layer, +e.dataset.neuron, +e.dataset.score])")
-            ref = top_neurons(store, word, k=20)
+            ref = word_neurons(store, word, k=20)
             assert got == [[s.layer, s.neuron, s.score] for s in ref], word
     page.fill("input[type=search]", "absent-word")
     page.wait_for_selector("[data-role=search-results] .nh-none")

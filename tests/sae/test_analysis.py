@@ -119,8 +119,8 @@ def test_top_neurons_and_word_index_equal_dense(stores):
     from neuroheat.analysis.word_index import word_index
 
     for word in ("the", "neuron", "."):
-        assert nh.analysis.top_neurons(sparse, word, k=5) == \
-            nh.analysis.top_neurons(dense, word, k=5)
+        assert nh.analysis.word_neurons(sparse, word, k=5) == \
+            nh.analysis.word_neurons(dense, word, k=5)
     (ta, ia), (tb, ib) = word_index(sparse, k_words=4, k_neurons=3), \
         word_index(dense, k_words=4, k_neurons=3)
     _same_tables(ta, tb)

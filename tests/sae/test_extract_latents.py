@@ -54,7 +54,7 @@ def test_latents_equal_reference_for_each_format(llama, three, tmp_path, aggrega
     path = _extract(llama, three, tmp_path / "lat.h5", aggregation=aggregation)
     ref = _reference(llama, three, aggregation)
     with nh.open_store(path) as store:
-        assert store.sparse and store.layers == [1, 2, 3] and store.hidden_size == D_SAE
+        assert store.sparse and store.layers == [1, 2, 3] and store.width == D_SAE
         assert store.meta["sites"] == "sae.resid.1,sae.mlp_out.2,sae.resid.3"
         assert [r["format"] for r in store.saes] == ["saelens", "sparsify", "gemma_scope"]
         dense = []

@@ -45,7 +45,7 @@ def test_sparse_reader_equals_dense_store(llama, topk, tmp_path):
                                      dtype="float16")
         with nh.open_store(dense) as de:
             assert not getattr(de, "sparse", False) and sp.sparse
-            assert (sp.num_words, sp.layers, sp.hidden_size) == (de.num_words, [2], D_SAE)
+            assert (sp.num_words, sp.layers, sp.width) == (de.num_words, [2], D_SAE)
             for j in (0, 5, D_SAE - 1):
                 np.testing.assert_array_equal(sp.neuron(2, j), de.neuron(2, j))
             for (a, x), (b, y) in zip(sp.iter_rows(2, chunk_mb=0.01), de.iter_rows(2),

@@ -63,7 +63,7 @@ def test_glob_and_list_read_like_one_store(shards, tmp_path):
                 assert [p.name for p in sh.paths] == [p.name for p in paths]
                 assert len(sh) == one.num_sentences and sh.num_words == one.num_words
                 assert sh.layers == [0, 3] and 3 in sh and 1 not in sh
-                assert sh.hidden_size == 6 and sh.num_layers == 2 and sh.complete
+                assert sh.width == 6 and sh.num_layers == 2 and sh.complete
                 np.testing.assert_array_equal(sh.offsets, one.offsets)
                 assert sh.vocab == one.vocab and sh.all_words() == one.all_words()
                 np.testing.assert_array_equal(sh.word_ids, one.word_ids)

@@ -24,7 +24,7 @@ def test_round_trip_and_protocol(tmp_path):
     path, sentences, acts = _random_store(tmp_path)
     with nh.open_store(path) as store:
         assert len(store) == store.num_sentences == 4
-        assert store.num_words == 7 and store.hidden_size == 5 and store.layers == [0, 4]
+        assert store.num_words == 7 and store.width == 5 and store.layers == [0, 4]
         assert 4 in store and 1 not in store
         assert store.meta["model"] == "toy" and store.meta["complete"] is True
         for i, words in enumerate(sentences):

@@ -47,9 +47,9 @@ def test_png_and_vector_pdf_export(tmp_path, monkeypatch, backend):
         pytest.importorskip("cairosvg")
     monkeypatch.setenv("NEUROHEAT_SVG_BACKEND", backend)
     dwg = visualize_activations(["مرحبا", "world", "中文"], [1.0, -0.5, 0.3], colorbar=True)
-    png = dwg.save_as(tmp_path / "f.png", scale=2)
-    pdf = dwg.save_as(tmp_path / "f.pdf")
-    svg = dwg.save_as(tmp_path / "f.svg")
+    png = dwg.save(tmp_path / "f.png", scale=2)
+    pdf = dwg.save(tmp_path / "f.pdf")
+    svg = dwg.save(tmp_path / "f.svg")
     from PIL import Image
 
     w, h = Image.open(png).size

@@ -35,7 +35,7 @@ def _sentence_blocks(store: Any, layers: list[int], chunk_mb: float
                      ) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
     """Yield ``(first sentence, local offsets, [n_layers, rows, width] float32)`` blocks."""
     offsets = store.offsets
-    budget = max(1, int(chunk_mb * 2**20) // max(1, 4 * store.hidden_size * len(layers)))
+    budget = max(1, int(chunk_mb * 2**20) // max(1, 4 * store.width * len(layers)))
     i, n = 0, store.num_sentences
     while i < n:
         j = i + 1
@@ -43,7 +43,7 @@ def _sentence_blocks(store: Any, layers: list[int], chunk_mb: float
             j += 1
         a, b = int(offsets[i]), int(offsets[j])
         block = np.stack([store.rows(layer, a, b) for layer in layers]) if layers else \
-            np.zeros((0, b - a, store.hidden_size), np.float32)
+            np.zeros((0, b - a, store.width), np.float32)
         yield i, offsets[i:j + 1] - a, block
         i = j
 

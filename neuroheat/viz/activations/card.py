@@ -8,7 +8,7 @@ what it is given; :func:`neuroheat.report.neuron_card` reads it from a store.
 Example:
     >>> ctx = CardContext(4, ["The", "cat"], 1, "cat", 2.0, values=[0.1, 2.0])
     >>> card = draw_neuron_card([("cat", 1.0), ("dog", 0.4)], [ctx], title="neuron 17")
-    >>> card.save_as("neuron17.pdf")                          # doctest: +SKIP
+    >>> card.save("neuron17.pdf")                          # doctest: +SKIP
 """
 
 from __future__ import annotations

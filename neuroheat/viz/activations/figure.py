@@ -4,7 +4,7 @@ Example:
     >>> dwg = visualize_activations(["The", "cat", "sat"], [0.1, -0.8, 0.5])
     >>> dwg.tostring().startswith("<svg")
     True
-    >>> dwg.save_as("figure.pdf")   # doctest: +SKIP
+    >>> dwg.save("figure.pdf")   # doctest: +SKIP
 """
 
 from __future__ import annotations

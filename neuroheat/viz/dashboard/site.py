@@ -12,7 +12,7 @@ Layout of ``SITE/`` (every data file is a script that stores one JSON value in
     data/order-{key}.js   every neuron sorted by key (sel, mean, std: descending; word: first
                           top word A to Z)
     data/n-{L}-{B}.js     the full records of neurons B*64 .. B*64+63 of layer L
-    data/search-{H}.js    for each word hashed to bucket H, its top neurons (top_neurons)
+    data/search-{H}.js    for each word hashed to bucket H, its top neurons (word_neurons)
 
 Pages load ``data/site.js`` and then only the files they need (a layer when one of its rows
 scrolls into view, a block of neurons when one is opened), so a site of 100,000+ neurons

@@ -8,5 +8,5 @@ the functions from their modules or from :mod:`neuroheat.viz`.
 
 Example:
     >>> from neuroheat.viz.saliency.registry import VIEWS
-    >>> VIEWS["tall"].render(sal).save_as("tall.svg")   # doctest: +SKIP
+    >>> VIEWS["tall"].render(sal).save("tall.svg")   # doctest: +SKIP
 """

@@ -1,7 +1,7 @@
 """Dense saliency heatmap for long outputs (100+ targets): one embedded image, sparse ticks.
 
 Example:
-    >>> saliency_dense_svg(sal).save_as("dense.pdf")   # doctest: +SKIP
+    >>> saliency_dense_svg(sal).save("dense.pdf")   # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def saliency_dense_svg(
     they fit ``width`` x ``max_height``.
 
     Example:
-        >>> saliency_dense_svg(sal).save_as("dense.pdf")   # doctest: +SKIP
+        >>> saliency_dense_svg(sal).save("dense.pdf")   # doctest: +SKIP
     """
     m = as_matrix(data)
     n_rows, n_cols = m.values.shape

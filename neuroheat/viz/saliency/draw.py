@@ -26,7 +26,7 @@ TITLE_W = 60.0  # textualheatmap's facet title column
 
 
 class SaliencyDrawing(SVGFigure):
-    """An SVG drawing of a saliency view; displays in Jupyter, ``save_as`` .svg/.png/.pdf.
+    """An SVG drawing of a saliency view; displays in Jupyter, ``save`` .svg/.png/.pdf.
 
     ``layouts[f]`` is the text layout of facet f (one per paragraph joined), ``offsets[f]``
     where its tokens were drawn, ``facets`` the data drawn and ``focus`` the focus index.

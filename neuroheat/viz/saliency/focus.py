@@ -12,7 +12,7 @@ Example:
     ...         {"token": " ", "format": True},
     ...         {"token": "b", "meta": ["be"], "heat": [0.3, 1.0]}]
     >>> fig = saliency_svg(data, focus=1, show_meta=True)
-    >>> fig.save_as("focus.svg")   # doctest: +SKIP
+    >>> fig.save("focus.svg")   # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def saliency_svg(
 
     Example:
         >>> fig = saliency_svg(sal, focus=3)          # doctest: +SKIP
-        >>> fig.save_as("saliency.pdf")               # doctest: +SKIP
+        >>> fig.save("saliency.pdf")               # doctest: +SKIP
     """
     _check_width(width)
     facets = as_facets(data, facet_titles)

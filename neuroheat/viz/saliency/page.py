@@ -51,7 +51,7 @@ class SaliencyHTML(HTMLPage):
 
     viewport = True
     save_hint = (
-        "an interactive view saves as .html; use saliency_svg(...).save_as() for .svg/.png/.pdf"
+        "an interactive view saves as .html; use saliency_svg(...).save() for .svg/.png/.pdf"
     )
 
     def __init__(self, fragment: str, facets: list[HeatFacet], title: str) -> None:

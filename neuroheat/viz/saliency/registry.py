@@ -35,7 +35,7 @@ class View:
     help: str = ""
 
     def render(self, sal: Any) -> Any:
-        """The drawing (with ``save_as``) of this view of ``sal``."""
+        """The drawing (with ``save``) of this view of ``sal``."""
         draw = getattr(importlib.import_module(self.module), self.function)
         return draw(sal, **self.options)
 
@@ -56,7 +56,7 @@ VIEWS: dict[str, View] = {
 
 
 def render_view(sal: Any, view: str = "focus") -> Any:
-    """The static figure ``view`` of ``sal`` (a drawing with ``save_as``)."""
+    """The static figure ``view`` of ``sal`` (a drawing with ``save``)."""
     if view not in VIEWS:
         raise InputError(f"unknown view {view!r}; choose one of {', '.join(VIEWS)}")
     return VIEWS[view].render(sal)
@@ -78,4 +78,4 @@ def write_view(sal: Any, path: str | Path, view: str = "focus") -> Path:
         from neuroheat.viz.saliency.page import saliency_html
 
         return saliency_html(sal).save(path)
-    return render_view(sal, view).save_as(path)
+    return render_view(sal, view).save(path)

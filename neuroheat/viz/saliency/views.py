@@ -14,7 +14,7 @@ a target cannot depend on (tokens after a causal target) are light grey.
 
 Example:
     >>> sal = nh.saliency("gpt2-dir", "Once upon a time", generate=20)   # doctest: +SKIP
-    >>> saliency_tall_svg(sal).save_as("tall.pdf")                      # doctest: +SKIP
+    >>> saliency_tall_svg(sal).save("tall.pdf")                      # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -265,7 +265,7 @@ def saliency_tall_svg(
     ``width`` fits the bars to a figure width; otherwise ``bar_width`` (default by length).
 
     Example:
-        >>> saliency_tall_svg(sal, width=800).save_as("tall.svg")   # doctest: +SKIP
+        >>> saliency_tall_svg(sal, width=800).save("tall.svg")   # doctest: +SKIP
     """
     m = as_matrix(data)
     if not m.labels:

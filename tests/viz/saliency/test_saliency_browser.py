@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from neuroheat.attribution.result import Saliency
-from neuroheat.viz import TextualHeatmap, activation_html, saliency_html
+from neuroheat.compat import TextualHeatmap
+from neuroheat.viz import activation_html, saliency_html
 from neuroheat.viz.color import saliency_palette as P
 from neuroheat.viz.color.scales import ColorScale
 from tests.helpers.saliency_views import (

@@ -147,7 +147,7 @@ def test_rotated_titles_and_exports(tmp_path):
         show_meta=False,
     )
     assert "rotate(90" in fig.tostring() and 'class="nh-meta"' not in fig.tostring()
-    assert fig.save_as(tmp_path / "f.svg").read_text().startswith("<?xml")
+    assert fig.save(tmp_path / "f.svg").read_text().startswith("<?xml")
     assert fig._repr_svg_().startswith("<svg")
 
 

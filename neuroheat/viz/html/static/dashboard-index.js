@@ -185,7 +185,7 @@
         self.results.appendChild(el('p', 'nh-none', 'no neuron: this word does not occur in the corpus (words match exactly)'));
         return;
       }
-      self.results.appendChild(el('p', 'nh-sub', 'Top ' + hits.length + ' neurons for this word (NeuroX score, as top_neurons ranks them):'));
+      self.results.appendChild(el('p', 'nh-sub', 'Top ' + hits.length + ' neurons for this word (NeuroX score, as word_neurons ranks them):'));
       var list = el('ol', 'nh-hits');
       hits.forEach(function (h) {
         var li = el('li');
