@@ -32,7 +32,7 @@ import numpy as np
 
 from neuroheat.errors import UnsupportedModelError
 from neuroheat.formats.bytelevel import decode_token
-from neuroheat.model.architectures import architecture_of, base_of, submodule
+from neuroheat.model.architectures import architecture_of, base_of, hidden_size, submodule
 
 __all__ = ["SOFTCAP_KEYS", "Unembed", "output_directions", "output_tokens", "token_texts",
            "unembed_of", "unembedding"]
@@ -64,7 +64,7 @@ def output_directions(model: Any, component: str, layer: int, width: int) -> np.
         >>> output_directions(gpt2, "mlp", layer=1, width=3072).shape   # doctest: +SKIP
         (3072, 768)
     """
-    hidden = int(unembedding(model).shape[1])
+    hidden = int(hidden_size(model.config) or unembedding(model).shape[1])
     if component not in ("mlp", "dla"):  # a dla neuron writes along its mlp neuron's column
         if width != hidden:
             raise UnsupportedModelError(f"the store's width {width} is not the model's hidden "
