@@ -56,7 +56,7 @@ class States:
     def sigma(self, x: Any) -> Any:
         """The final norm's scale on ``x`` ``[..., d]`` (plain formula, module's eps)."""
         norm = self.norm()
-        eps = getattr(norm, "variance_epsilon", None) or getattr(norm, "eps")
+        eps = getattr(norm, "variance_epsilon", None) or norm.eps
         c = x - x.mean(-1, keepdim=True) if self.family in LAYERNORM else x
         return (c.pow(2).mean(-1, keepdim=True) + eps).sqrt()
 

@@ -53,8 +53,9 @@ def dla_bars_svg(data: Mapping[str, Any], *, font_size: float = 11, bar_width: f
     y = pad + lay.height + 0.8 * fs
     labels = [fit(name, 9 * fs, fs, fonts) for name, _, _ in rows]
     label_w = max((lab.width for lab in labels), default=0.0) + 8
-    limit = max((abs(v) for _, v, _ in rows), default=0.0) or 1.0  # numbers outside bars:
-    x0 = pad + label_w + (4 * fs if any(v < 0 for _, v, _ in rows) else 0.0)  # room for
+    limit = max((abs(v) for _, v, _ in rows), default=0.0) or 1.0
+    # room between the labels and the bars for the numbers written left of negative bars
+    x0 = pad + label_w + (4 * fs if any(v < 0 for _, v, _ in rows) else 0.0)
     zero = x0 + bar_width / 2
     half = bar_width / 2
     prev = None

@@ -73,6 +73,10 @@ def lens_grid(data: Mapping[str, Any], color: str | None = None,
         values = data["entropy"]
         label = "entropy (nats)"
         palette = list(reversed(SEQUENTIAL["viridis"]))
+    shape = (len(data["layers"]), len(data["tokens"]))
+    for key, table in (("top", data["top"]), (label, values)):
+        if len(table) != shape[0] or any(len(row) != shape[1] for row in table):
+            raise InputError(f"lens data: {key} is not [layers][positions] = {list(shape)}")
     flat = [float(v) for row in values for v in row if math.isfinite(float(v))]
     vmin, vmax = (min(flat), max(flat)) if flat else (0.0, 1.0)
     if color == "entropy":
