@@ -23,8 +23,8 @@ from typing import Any
 from neuroheat.errors import InputError
 from neuroheat.lens.config import LensConfig
 from neuroheat.lens.inputs import load_causal
-from neuroheat.lens.logit_lens import trajectory
 from neuroheat.lens.result import LensResult
+from neuroheat.lens.trajectory import trajectory
 
 __all__ = ["TunedLens", "tuned_lens", "unembed_hash"]
 
