@@ -7,7 +7,8 @@ A vector ``c`` written into the residual stream contributes ``⟨g ⊙ C(c)/σ, 
 them); the ``bias`` term is the final norm's bias and the output bias along ``u``, so
 ``Σ components + bias`` is the logit (difference) at P — before soft-capping, said as
 ``softcap``. Neurons of ``mlp.l``: ``a_n · ⟨g ⊙ C(W_out[:, n])/σ, u⟩``; with the down
-projection's bias term they sum to ``mlp_out.l``'s value. Computed in float64.
+projection's bias term (``neuron_bias_terms`` in the JSON) they sum to ``mlp_out.l``'s value.
+Computed in float64.
 
 Example:
     >>> res = dla("path/to/gpt2", "The capital of France is", " Paris", foil=" Rome",
@@ -93,21 +94,21 @@ def dla(model: Any, text: str, answer: str | int, config: DlaConfig | None = Non
     norm_bias = read.norm.bias
     bias = (float((norm_bias.double().cpu() * u).sum()) if norm_bias is not None else 0.0) \
         + read.output_bias(a, f)
-    vectors = [("embed", sites["resid"][0][p])]
-    for kind in ("attn_out", "mlp_out"):
-        vectors += [(f"{kind}.{lay}", sites[kind][k][p]) for k, lay in enumerate(layers)]
-    order = {name: i for i, name in enumerate(
-        ["embed", *(f"{k}.{lay}" for lay in layers for k in ("attn_out", "mlp_out"))])}
-    vectors.sort(key=lambda item: order[item[0]])
+    vectors = [("embed", sites["resid"][0][p])] + [
+        (f"{kind}.{lay}", sites[kind][k][p]) for k, lay in enumerate(layers)
+        for kind in ("attn_out", "mlp_out")]
     components = [{"name": name, "value": float(read.direct_effect(v.double().cpu(), sigma, u))}
                   for name, v in vectors]
-    neurons = []
+    neurons, bias_terms = [], {}
     for k, lay in enumerate(neuron_layers):
         acts = sites["mlp"][k][p].double().cpu()
-        w_out, _ = down_projection(loaded.model, lay, int(acts.shape[0]))
+        w_out, b_out = down_projection(loaded.model, lay, int(acts.shape[0]))
         values = acts * read.direct_effect(w_out, sigma, u)
         neurons += [{"unit": f"mlp.{lay}:{i}", "value": float(v)}
                     for i, v in enumerate(values.tolist())]
+        # Σ neurons + this term = mlp_out.l's value
+        bias_terms[f"mlp.{lay}"] = 0.0 if b_out is None else float(
+            read.direct_effect(b_out, sigma, u))
     neurons.sort(key=lambda item: -abs(item["value"]))
     # the logit (difference) itself, before soft-capping: the readout applied to resid.L at P
     normed = read.norm.center(x) / sigma * read.norm.gain.double().cpu()
@@ -115,7 +116,8 @@ def dla(model: Any, text: str, answer: str | int, config: DlaConfig | None = Non
     names = _names(tok, a, f)
     return DLAResult(names[0], names[1], p, logit, bias, components, neurons[:cfg.top],
                      read.softcap,
-                     meta={"model": loaded.name, "tokens": _texts(tok, ids)})
+                     meta={"model": loaded.name, "tokens": _texts(tok, ids),
+                           "neuron_bias_terms": bias_terms})
 
 
 def _names(tok: Any, a: int, f: int | None) -> tuple[str, str | None]:

@@ -57,6 +57,7 @@ def test_neurons_and_bias_term_sum_to_mlp_out(causal_models, family):
             down = ref.down(layer)
             bias = down.bias.double() if down.bias is not None else torch.zeros_like(x)
             term = float(ref.effect(bias, sigma, u))
+            assert abs(res.meta["neuron_bias_terms"][f"mlp.{layer}"] - term) < 1e-6
             assert abs(sum(neurons) + term - by_name[f"mlp_out.{layer}"]) < 1e-5
     values = [abs(v["value"]) for v in res.neurons]
     assert values == sorted(values, reverse=True)
