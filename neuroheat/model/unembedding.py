@@ -64,7 +64,10 @@ def output_directions(model: Any, component: str, layer: int, width: int) -> np.
         >>> output_directions(gpt2, "mlp", layer=1, width=3072).shape   # doctest: +SKIP
         (3072, 768)
     """
-    hidden = int(hidden_size(model.config) or unembedding(model).shape[1])
+    try:
+        hidden = int(unembedding(model).shape[1])
+    except UnsupportedModelError:  # a model loaded without its head (the dla site)
+        hidden = int(hidden_size(model.config) or 0)
     if component not in ("mlp", "dla"):  # a dla neuron writes along its mlp neuron's column
         if width != hidden:
             raise UnsupportedModelError(f"the store's width {width} is not the model's hidden "
