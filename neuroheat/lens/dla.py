@@ -30,14 +30,16 @@ from neuroheat.lens.result import DLAResult
 __all__ = ["dla", "down_projection"]
 
 
-def down_projection(model: Any, layer: int, width: int) -> tuple[Any, Any]:
-    """``(W_out [width, hidden], bias [hidden] or None)`` of block ``layer``'s MLP, float64."""
-    import torch
+def down_projection(model: Any, layer: int) -> tuple[Any, Any]:
+    """``(W_out [width, hidden], bias [hidden] or None)`` of block ``layer``'s MLP, float64 CPU.
 
+    Example:
+        >>> w, b = down_projection(gpt2, 1)   # doctest: +SKIP
+    """
     from neuroheat.model.architectures import architecture_of, base_of, submodule
-    from neuroheat.model.unembedding import output_directions
+    from neuroheat.model.unembedding import down_rows
 
-    w = torch.from_numpy(output_directions(model, "mlp", layer, width)).double()
+    w = down_rows(model, layer).detach().double().cpu()
     arch = architecture_of(getattr(model.config, "model_type", None))
     block = submodule(base_of(model), arch.blocks)[layer - 1]
     bias = getattr(submodule(block, arch.mlp), "bias", None)
@@ -102,7 +104,7 @@ def dla(model: Any, text: str, answer: str | int, config: DlaConfig | None = Non
     neurons, bias_terms = [], {}
     for k, lay in enumerate(neuron_layers):
         acts = sites["mlp"][k][p].double().cpu()
-        w_out, b_out = down_projection(loaded.model, lay, int(acts.shape[0]))
+        w_out, b_out = down_projection(loaded.model, lay)
         values = acts * read.direct_effect(w_out, sigma, u)
         neurons += [{"unit": f"mlp.{lay}:{i}", "value": float(v)}
                     for i, v in enumerate(values.tolist())]

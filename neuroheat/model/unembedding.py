@@ -34,7 +34,7 @@ from neuroheat.errors import UnsupportedModelError
 from neuroheat.formats.bytelevel import decode_token
 from neuroheat.model.architectures import architecture_of, base_of, hidden_size, submodule
 
-__all__ = ["SOFTCAP_KEYS", "Unembed", "output_directions", "output_tokens", "token_texts",
+__all__ = ["SOFTCAP_KEYS", "Unembed", "down_rows", "output_directions", "output_tokens", "token_texts",
            "unembed_of", "unembedding"]
 
 log = logging.getLogger(__name__)
@@ -73,23 +73,30 @@ def output_directions(model: Any, component: str, layer: int, width: int) -> np.
             raise UnsupportedModelError(f"the store's width {width} is not the model's hidden "
                                         f"size {hidden}: is --model the store's model?")
         return np.eye(width, dtype=np.float32)
+    w = down_rows(model, layer).detach().float().cpu().numpy()
+    if w.shape != (width, hidden):
+        raise UnsupportedModelError(f"the down projection of layer {layer} is {w.shape}, not "
+                                    f"[{width}, {hidden}]: is --model the store's model?")
+    return w
+
+
+def down_rows(model: Any, layer: int) -> Any:
+    """The down projection of block ``layer``'s MLP as ``[width, hidden]`` rows (a view of the
+    weight, where it lives; row n = the direction neuron n writes to).
+
+    Example:
+        >>> down_rows(gpt2, 1).shape   # doctest: +SKIP
+        torch.Size([3072, 768])
+    """
     arch = architecture_of(getattr(model.config, "model_type", None))
     if arch is None or not arch.mlp or not arch.blocks:
         raise UnsupportedModelError("output tokens of mlp neurons need an architecture whose "
                                     "MLP is mapped (see neuroheat.model.architectures)")
     block = submodule(base_of(model), arch.blocks)[layer - 1]
     if arch.mlp_at == "output":  # BERT: the neurons feed `output.dense`
-        down = submodule(block, "output.dense")
-        w = down.weight.detach().float().cpu().numpy().T  # Linear [out, in] -> [in, out]
-    else:
-        down = submodule(block, arch.mlp)
-        w = down.weight.detach().float().cpu().numpy()
-        if hasattr(down, "in_features"):  # nn.Linear [hidden, width]
-            w = w.T
-    if w.shape != (width, hidden):
-        raise UnsupportedModelError(f"the down projection of layer {layer} is {w.shape}, not "
-                                    f"[{width}, {hidden}]: is --model the store's model?")
-    return w
+        return submodule(block, "output.dense").weight.T  # Linear [out, in] -> [in, out]
+    down = submodule(block, arch.mlp)
+    return down.weight.T if hasattr(down, "in_features") else down.weight  # Conv1D [in, out]
 
 
 #: config keys of final-logit soft-capping (``logits = cap * tanh(logits / cap)``): Gemma2/3

@@ -29,7 +29,7 @@ from neuroheat.model.final_norm import NORMS, final_norm_of
 from neuroheat.model.sites.base import SiteKind, Tap
 from neuroheat.model.sites.mlp import KIND as MLP
 from neuroheat.model.sites.resid import KIND as RESID
-from neuroheat.model.unembedding import output_directions, unembed_of
+from neuroheat.model.unembedding import down_rows, unembed_of
 
 _READOUTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -49,10 +49,14 @@ def _check(model: Any) -> None:
 
 
 def _readout(model: Any) -> tuple[Any, Any]:
-    """``(final norm, unembed)`` of ``model``, read once per model object."""
+    """The final norm and the unembedding (moved once to where the final norm lives), kept per
+    model object: taps are entered once per batch."""
     got = _READOUTS.get(model)
     if got is None:
-        got = (final_norm_of(model), unembed_of(model))
+        norm = final_norm_of(model)
+        unembed = unembed_of(model)
+        unembed.weight = unembed.weight.to(norm.gain.device)
+        got = (norm, unembed)
         _READOUTS[model] = got
     return got
 
@@ -92,9 +96,7 @@ class DirectLogit(SiteKind):
         _check(model)
         norm, unembed = _readout(model)
         chosen = [int(x) for x in layers]
-        width = MLP.width(model)
         seen: dict[str, Any] = {}
-        directions: dict[int, Any] = {}
 
         def keep(_module: Any, args: tuple, kwargs: dict[str, Any]) -> None:
             seen["ids"] = kwargs.get("input_ids", args[0] if args else None)
@@ -116,14 +118,15 @@ class DirectLogit(SiteKind):
                     nxt, valid = next_tokens(ids.to(x.device), None if seen["mask"] is None
                                              else seen["mask"].to(x.device))
                     u = unembed.weight.to(x.device)[nxt]                    # [b, t, d]
-                    scale = norm.scale(x) / valid.unsqueeze(-1).to(x.dtype)  # inf where none
+                    scale = norm.scale(x)
                     gain = norm.gain.to(x.device)
                     result = []
                     for layer, acts in zip(chosen, mlp.values(out), strict=True):
-                        if layer not in directions:  # g ⊙ C(W_out[:, n]) per neuron, [n, d]
-                            w = torch.from_numpy(output_directions(model, "mlp", layer, width))
-                            directions[layer] = norm.center(w.to(x.device)) * gain
-                        result.append(acts.float() * (u @ directions[layer].T) / scale)
+                        # g ⊙ C(W_out[:, n]) per neuron [n, d], from the live weight (a copy
+                        # of every layer would cost as much memory as the MLPs themselves)
+                        w = norm.center(down_rows(model, layer).to(x.device).float()) * gain
+                        value = acts.float().to(x.device) * (u @ w.T) / scale
+                        result.append(torch.where(valid.unsqueeze(-1), value, 0.0))
                     return result
 
                 yield Tap(base, {}, values)
