@@ -7,7 +7,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from neuroheat.lens.config import LensConfig
@@ -21,19 +21,22 @@ __all__ = ["Translate", "layer_logits", "trajectory"]
 Translate = Callable[[int, Any], Any]
 
 
-def layer_logits(loaded: Any, ids: list[int], translate: Translate | None = None) -> list[Any]:
-    """float32 logits ``[T, vocab]`` of layers 0..L for the token ids ``ids`` (one forward)."""
+def layer_logits(loaded: Any, ids: list[int], translate: Translate | None = None
+                 ) -> tuple[Any, Iterator[Any]]:
+    """One forward of the token ids ``ids``: the model's logits ``[T, vocab]`` and an iterator
+    of the float32 logits of layers 0..L (computed one layer at a time, so memory holds one
+    ``[T, vocab]`` table per layer only while it is summarised; layer L is the model's)."""
     n = loaded.num_layers
     final, sites = record_sites(loaded, ids, {"resid": list(range(n))})
     read = readout_of(loaded.model)
-    out = []
-    for layer, resid in enumerate(sites["resid"]):
-        h = resid.float()
-        if translate is not None:
-            h = translate(layer, h)
-        out.append(read.logits(h))
-    out.append(final.float())
-    return out
+
+    def layers() -> Iterator[Any]:
+        for layer, resid in enumerate(sites["resid"]):
+            h = resid.float()
+            yield read.logits(translate(layer, h) if translate is not None else h)
+        yield final.float()
+
+    return final.float(), layers()
 
 
 def trajectory(loaded: Any, text: str, cfg: LensConfig, translate: Translate | None = None,
@@ -46,7 +49,7 @@ def trajectory(loaded: Any, text: str, cfg: LensConfig, translate: Translate | N
     tok = loaded.tokenizer
     ids = encode(tok, text)
     target = token_id(tok, cfg.target, "--target") if cfg.target is not None else None
-    logits = layer_logits(loaded, ids, translate)
+    last, logits = layer_logits(loaded, ids, translate)
     names: dict[int, str] = {}
 
     def text_of(index: list[int]) -> list[str]:
@@ -55,7 +58,7 @@ def trajectory(loaded: Any, text: str, cfg: LensConfig, translate: Translate | N
             names.update(zip(new, token_texts(tok, new), strict=True))
         return [names[i] for i in index]
 
-    final = torch.log_softmax(logits[-1].double(), -1)
+    final = torch.log_softmax(last.double(), -1)
     k = min(cfg.top_k, final.shape[-1])
     top, entropy, kl, t_logprob, t_rank = [], [], [], [], []
     for raw in logits:
@@ -74,4 +77,4 @@ def trajectory(loaded: Any, text: str, cfg: LensConfig, translate: Translate | N
     meta = {"model": loaded.name, "lens": lens}
     tgt = None if target is None else {"token": text_of([target])[0], "logprob": t_logprob,
                                        "rank": t_rank}
-    return LensResult(text_of(ids), list(range(len(logits))), top, entropy, kl, tgt, meta)
+    return LensResult(text_of(ids), list(range(len(top))), top, entropy, kl, tgt, meta)
