@@ -36,8 +36,9 @@ class Readout:
         return self.unembed.softcap
 
     def logits(self, resid: Any, *, cap: bool = True) -> Any:
-        """float32 logits of residuals ``[..., hidden]`` (soft-capped unless ``cap=False``)."""
-        return self.unembed(self.norm(resid), cap=cap)
+        """float32 logits of residuals ``[..., hidden]`` (soft-capped unless ``cap=False``),
+        computed where the final norm lives (a spread model's early layers move there)."""
+        return self.unembed(self.norm(resid.to(self.norm.gain.device)), cap=cap)
 
     def direction(self, answer: int, foil: int | None = None) -> Any:
         """``u = W_U[:, answer] − W_U[:, foil]`` (without a foil, ``W_U[:, answer]``)."""
