@@ -1,5 +1,6 @@
 """The README's Python and CLI examples run as written (in a folder holding the files they
-name: ``corpus.txt`` and a tiny masked-LM at ``path/to/bert-mlm``; MiniLM is the bundled one)."""
+name: ``corpus.txt``, a tiny masked-LM at ``path/to/bert-mlm`` and a tiny causal LM at
+``path/to/gpt2``; MiniLM is the bundled one)."""
 
 from __future__ import annotations
 
@@ -25,8 +26,13 @@ def mlm(tmp_path_factory):
                               max_positions=64)
 
 
+@pytest.fixture(scope="module")
+def causal(tmp_path_factory):
+    return builders.tiny_gpt2(tmp_path_factory.mktemp("readme-causal") / "gpt2", head="causal")
+
+
 @pytest.fixture
-def workdir(tmp_path, monkeypatch, mlm, minilm):
+def workdir(tmp_path, monkeypatch, mlm, minilm, causal):
     sentences = pydoc_sentences(24)
     (tmp_path / "corpus.txt").write_text("\n".join(" ".join(s) for s in sentences),
                                          encoding="utf-8")
@@ -36,6 +42,7 @@ def workdir(tmp_path, monkeypatch, mlm, minilm):
                  for w in s) for s in sentences), encoding="utf-8")
     (tmp_path / "path" / "to").mkdir(parents=True)
     (tmp_path / "path" / "to" / "bert-mlm").symlink_to(mlm, target_is_directory=True)
+    (tmp_path / "path" / "to" / "gpt2").symlink_to(causal, target_is_directory=True)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

@@ -25,15 +25,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from neuroheat.errors import UnsupportedModelError
 from neuroheat.formats.bytelevel import decode_token
-from neuroheat.model.architectures import architecture_of, base_of, submodule
+from neuroheat.model.architectures import architecture_of, base_of, hidden_size, submodule
 
-__all__ = ["output_directions", "output_tokens", "unembedding"]
+__all__ = ["SOFTCAP_KEYS", "Unembed", "down_rows", "output_directions", "output_tokens", "token_texts",
+           "unembed_of", "unembedding"]
 
 log = logging.getLogger(__name__)
 
@@ -62,29 +64,121 @@ def output_directions(model: Any, component: str, layer: int, width: int) -> np.
         >>> output_directions(gpt2, "mlp", layer=1, width=3072).shape   # doctest: +SKIP
         (3072, 768)
     """
-    hidden = int(unembedding(model).shape[1])
-    if component != "mlp":
+    try:
+        hidden = int(unembedding(model).shape[1])
+    except UnsupportedModelError:  # a model loaded without its head (the dla site)
+        hidden = int(hidden_size(model.config) or 0)
+    if component not in ("mlp", "dla"):  # a dla neuron writes along its mlp neuron's column
         if width != hidden:
             raise UnsupportedModelError(f"the store's width {width} is not the model's hidden "
                                         f"size {hidden}: is --model the store's model?")
         return np.eye(width, dtype=np.float32)
+    w = down_rows(model, layer).detach().float().cpu().numpy()
+    if w.shape != (width, hidden):
+        raise UnsupportedModelError(f"the down projection of layer {layer} is {w.shape}, not "
+                                    f"[{width}, {hidden}]: is --model the store's model?")
+    return w
+
+
+def down_rows(model: Any, layer: int) -> Any:
+    """The down projection of block ``layer``'s MLP as ``[width, hidden]`` rows (a view of the
+    weight, where it lives; row n = the direction neuron n writes to).
+
+    Example:
+        >>> down_rows(gpt2, 1).shape   # doctest: +SKIP
+        torch.Size([3072, 768])
+    """
     arch = architecture_of(getattr(model.config, "model_type", None))
     if arch is None or not arch.mlp or not arch.blocks:
         raise UnsupportedModelError("output tokens of mlp neurons need an architecture whose "
                                     "MLP is mapped (see neuroheat.model.architectures)")
     block = submodule(base_of(model), arch.blocks)[layer - 1]
     if arch.mlp_at == "output":  # BERT: the neurons feed `output.dense`
-        down = submodule(block, "output.dense")
-        w = down.weight.detach().float().cpu().numpy().T  # Linear [out, in] -> [in, out]
-    else:
-        down = submodule(block, arch.mlp)
-        w = down.weight.detach().float().cpu().numpy()
-        if hasattr(down, "in_features"):  # nn.Linear [hidden, width]
-            w = w.T
-    if w.shape != (width, hidden):
-        raise UnsupportedModelError(f"the down projection of layer {layer} is {w.shape}, not "
-                                    f"[{width}, {hidden}]: is --model the store's model?")
-    return w
+        return submodule(block, "output.dense").weight.T  # Linear [out, in] -> [in, out]
+    down = submodule(block, arch.mlp)
+    return down.weight.T if hasattr(down, "in_features") else down.weight  # Conv1D [in, out]
+
+
+#: config keys of final-logit soft-capping (``logits = cap * tanh(logits / cap)``): Gemma2/3
+SOFTCAP_KEYS = ("final_logit_softcapping",)
+
+
+@dataclass
+class Unembed:
+    """The readout after the final norm: ``weight`` ``[vocab, hidden]`` (float32 tensor), the
+    output ``bias`` (or None) and the soft-capping constant (or None)."""
+
+    weight: Any
+    bias: Any = None
+    softcap: float | None = None
+
+    def __call__(self, x: Any, *, cap: bool = True) -> Any:
+        """Logits of normalised residuals ``x`` ``[..., hidden]`` (float32), soft-capped
+        unless ``cap=False``."""
+        out = x.float() @ self.weight.to(x.device).T
+        if self.bias is not None:
+            out = out + self.bias.to(x.device)
+        if cap and self.softcap:
+            out = self.softcap * (out / self.softcap).tanh()
+        return out
+
+
+def softcap_of(config: Any) -> float | None:
+    """The final-logit soft-capping constant a config sets, or None."""
+    for key in SOFTCAP_KEYS:
+        value = getattr(config, key, None)
+        if value:
+            return float(value)
+    return None
+
+
+def unembed_of(model: Any) -> Unembed:
+    """The :class:`Unembed` of ``model``: its LM head (tied or not) with its bias. A model
+    without a head (``AutoModel``) uses its input embeddings when the config ties them, else
+    the head is read from the checkpoint at ``model.name_or_path`` (loaded once more, on CPU).
+
+    Example:
+        >>> unembed_of(gpt2_lm).weight.shape   # doctest: +SKIP
+        torch.Size([50257, 768])
+    """
+    head = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
+    if head is None or getattr(head, "weight", None) is None:
+        cfg = model.config
+        if getattr(cfg, "tie_word_embeddings", False) and hasattr(model, "get_input_embeddings"):
+            head = model.get_input_embeddings()
+        else:
+            head = _checkpoint_head(model)
+    bias = getattr(head, "bias", None)
+    return Unembed(head.weight.detach().float(),
+                   bias.detach().float() if bias is not None else None,
+                   softcap_of(model.config))
+
+
+def _checkpoint_head(model: Any) -> Any:
+    from neuroheat.model.loading import load_model
+
+    source = getattr(model, "name_or_path", "") or getattr(model.config, "_name_or_path", "")
+    try:
+        full = load_model(source, "causal", device="cpu").model if source else None
+    except Exception as exc:  # noqa: BLE001 - any reason the head cannot be loaded
+        raise UnsupportedModelError(f"this model has no LM head and its checkpoint "
+                                    f"{source!r} gives none ({exc}); load it with its "
+                                    "causal-LM head") from None
+    head = full.get_output_embeddings() if full is not None else None
+    if head is None:
+        raise UnsupportedModelError("this model has no LM head (unembedding); direct logit "
+                                    "attribution needs a causal-LM checkpoint")
+    return head
+
+
+def token_texts(tokenizer: Any, ids: Any) -> list[str]:
+    """Readable text of each token id (byte-level pieces decoded, blanks shown quoted).
+
+    Example:
+        >>> token_texts(tok, [464, 3797])   # doctest: +SKIP
+        ['The', ' cat']
+    """
+    return _decode(tokenizer, np.asarray(ids).reshape(-1))
 
 
 def _decode(tokenizer: Any, ids: np.ndarray) -> list[str]:

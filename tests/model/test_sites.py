@@ -19,11 +19,11 @@ TEXT = "The quick brown fox jumps over the lazy dog ."
 
 
 def test_registry_and_site_names():
-    assert sorted(SITE_KINDS) == ["attn_out", "hidden", "mlp", "mlp_out", "resid"]
+    assert sorted(SITE_KINDS) == ["attn_out", "dla", "hidden", "mlp", "mlp_out", "resid"]
     assert str(Site("mlp", 5)) == "mlp.5" and Site.parse("hidden.0") == Site("hidden", 0)
     with pytest.raises(InputError, match="KIND.LAYER"):
         Site.parse("mlp")
-    with pytest.raises(InputError, match="choose one of hidden, mlp, resid, attn_out, mlp_out"):
+    with pytest.raises(InputError, match="choose one of dla, hidden, mlp, resid, attn_out, mlp_out"):
         get_site_kind("attention")
 
 

@@ -4,11 +4,12 @@ Each module of this package that defines ``KIND`` (or ``KINDS``), instances of
 :class:`~neuroheat.model.sites.base.SiteKind`, provides site kinds, found by name at first
 use — adding a kind is one new module. Today: ``hidden`` (Hugging Face hidden states, layer 0 =
 embeddings), ``resid`` (raw residual stream), ``mlp`` (MLP neurons), ``attn_out`` and
-``mlp_out`` (sublayer outputs).
+``mlp_out`` (sublayer outputs), ``dla`` (MLP neurons' direct effect on the next token's
+logit).
 
 Example:
     >>> sorted(SITE_KINDS)
-    ['attn_out', 'hidden', 'mlp', 'mlp_out', 'resid']
+    ['attn_out', 'dla', 'hidden', 'mlp', 'mlp_out', 'resid']
     >>> get_site_kind("mlp").name
     'mlp'
 """
