@@ -1,4 +1,4 @@
-"""Saliency result: JSON round trip, textualheatmap data and its validator, CLI."""
+"""Saliency result: JSON round trip, textualheatmap data, CLI (the validator: tests/formats)."""
 
 from __future__ import annotations
 
@@ -96,30 +96,6 @@ def test_textualheatmap_gpt2_and_extra_rows(gpt):
     assert facet[-1]["heat"] == [0.5, 1.0, 0.0]
 
 
-@pytest.mark.parametrize("bad, match", [
-    ([], "non-empty"),
-    ([{"token": "a", "meta": [], "heat": [1.0, 0.0]}], "list of 1"),
-    ([{"token": "a", "meta": [], "heat": [1.5]}], r"\[0, 1\]"),
-    ([{"token": "a", "meta": [], "heat": [float("nan")]}], r"\[0, 1\]"),
-    ([{"token": "a", "meta": [3], "heat": [1.0]}], "meta"),
-    ([{"token": 1, "meta": [], "heat": [1.0]}], "string"),
-    ([{"token": "a", "heat": [1.0]}], "meta"),
-    ([{"token": " ", "format": "yes"}], "true or false"),
-    ([{"token": "a", "meta": [], "heat": [1.0], "colour": "red"}], "unknown keys"),
-    ([[{"token": "a", "meta": [], "heat": [1.0]}], [{"token": " ", "format": True}]],
-     "different numbers"),
-])
-def test_validator_rejects(bad, match):
-    with pytest.raises(InputError, match=match):
-        validate_textualheatmap(bad)
-
-
-def test_validator_accepts_spacers():
-    validate_textualheatmap([{"token": "a", "meta": ["x"], "heat": [1, 0]},
-                             {"token": " ", "format": True},
-                             {"token": "b", "meta": [], "heat": [0.2, 0.8], "format": False}])
-
-
 def test_parse_target():
     from neuroheat.cli.cmd_saliency import parse_target
 
@@ -128,11 +104,6 @@ def test_parse_target():
     assert parse_target("neuron:3,17") == (3, 17) and parse_target("neuron:0,1,4") == (0, 1, 4)
     with pytest.raises(InputError, match="not understood"):
         parse_target("verbs")
-
-
-def test_display_token():
-    assert display_token("##ing") == "ing" and display_token("##") == "##"
-    assert display_token("\u0120fox") == "fox" and display_token("\u2581the") == "the"
 
 
 def test_cli_writes_json(mlm, gpt, tmp_path, capsys):
