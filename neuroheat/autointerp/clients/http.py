@@ -1,0 +1,200 @@
+"""An OpenAI-compatible HTTP client (vLLM, llama.cpp's server, ``transformers serve``), stdlib only.
+
+- Hosts: loopback only (127.0.0.0/8, ::1, ``localhost``) unless ``allow_remote``; checked
+  when the client is made, before any connection (names are not resolved).
+- The API key is read from the environment variable named by ``api_key_env`` and sent as a
+  bearer token; it is never written to a file, a log or an error message.
+- Each request has a timeout; timeouts, connection errors, 429 and 5xx answers are retried
+  ``retries`` times with exponential backoff (``backoff · 2^attempt`` seconds, or the
+  server's ``Retry-After`` when shorter than 60 s); then :class:`RequestFailed`.
+- ``/chat/completions`` answers prompts (greedy); ``/completions`` with ``echo`` and
+  ``logprobs`` simulates activations, when the server returns prompt log-probabilities.
+
+Example:
+    >>> check_endpoint("http://10.0.0.1:8000/v1")
+    Traceback (most recent call last):
+    ...
+    neuroheat.errors.InputError: --endpoint http://10.0.0.1:8000/v1 is not a loopback address (127.0.0.0/8, ::1, localhost); pass --allow-remote to send the corpus to that host
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import os
+import socket
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Sequence
+from typing import Any
+
+from neuroheat.autointerp.clients.base import (
+    Messages,
+    NoLogprobs,
+    RequestFailed,
+    expected_digit,
+)
+from neuroheat.errors import InputError
+
+log = logging.getLogger("neuroheat")
+
+__all__ = ["HTTPClient", "check_endpoint", "is_loopback"]
+
+_RETRY_STATUS = {408, 409, 425, 429}
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is a loopback address or ``localhost`` (no name is resolved).
+
+    Example:
+        >>> is_loopback("127.0.0.2"), is_loopback("::1"), is_loopback("example.org")
+        (True, True, False)
+    """
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_endpoint(url: str, allow_remote: bool = False) -> str:
+    """The endpoint's base URL (ending before ``/chat/completions``); refuses a host outside
+    loopback unless ``allow_remote``, and anything but http(s)."""
+    parts = urllib.parse.urlsplit(str(url).strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InputError(f"--endpoint {url} is not an http(s) URL; give e.g. "
+                         "http://127.0.0.1:8000/v1")
+    if not allow_remote and not is_loopback(parts.hostname):
+        raise InputError(f"--endpoint {url} is not a loopback address (127.0.0.0/8, ::1, "
+                         "localhost); pass --allow-remote to send the corpus to that host")
+    base = urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "",
+                                    ""))
+    for tail in ("/chat/completions", "/completions"):
+        if base.endswith(tail):
+            base = base[: -len(tail)]
+    return base
+
+
+class HTTPClient:
+    """Answers from an OpenAI-compatible server (see the module docstring).
+
+    Example:
+        >>> client = HTTPClient("http://127.0.0.1:8000/v1", model="m")   # doctest: +SKIP
+        >>> client.chat([{"role": "user", "content": "Say 1"}], max_tokens=4)  # doctest: +SKIP
+        '1'
+    """
+
+    #: seconds of the first retry's wait (doubled at each retry)
+    backoff = 0.5
+
+    def __init__(self, endpoint: str, *, model: str | None = None,
+                 api_key_env: str | None = None, allow_remote: bool = False,
+                 timeout: float = 120.0, retries: int = 3, seed: int = 0) -> None:
+        self.base = check_endpoint(endpoint, allow_remote)
+        self._key: str | None = None
+        if api_key_env:
+            key = os.environ.get(api_key_env)
+            if not key:
+                raise InputError(f"--api-key-env {api_key_env}: that environment variable is "
+                                 "not set or empty; export it, or leave the option out")
+            self._key = key
+        self.timeout, self.retries, self.seed = float(timeout), int(retries), int(seed)
+        self.model = model
+        self.name = model or ""
+
+    def __repr__(self) -> str:  # never the key
+        return f"HTTPClient({self.base!r}, model={self.model!r})"
+
+    # -- transport ----------------------------------------------------------------------------
+    def _request(self, path: str, body: dict[str, Any] | None) -> dict[str, Any]:
+        url = self.base + path
+        data = None if body is None else json.dumps(body).encode("utf-8")
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if self._key:
+            headers["Authorization"] = f"Bearer {self._key}"
+        last = ""
+        for attempt in range(self.retries + 1):
+            wait = self.backoff * 2 ** attempt
+            req = urllib.request.Request(url, data=data, headers=headers,
+                                         method="GET" if body is None else "POST")
+            try:
+                with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                    raw = resp.read()
+                try:
+                    return json.loads(raw.decode("utf-8"))
+                except ValueError:
+                    last = f"{path}: the answer is not JSON"
+            except urllib.error.HTTPError as exc:
+                detail = exc.read(300).decode("utf-8", "replace").strip().replace("\n", " ")
+                last = f"{path}: HTTP {exc.code} {detail}".strip()
+                if exc.code < 500 and exc.code not in _RETRY_STATUS:
+                    raise RequestFailed(last, status=exc.code) from None
+                after = exc.headers.get("Retry-After") if exc.headers else None
+                if after and after.replace(".", "", 1).isdigit() and float(after) < 60:
+                    wait = float(after)
+            except (urllib.error.URLError, TimeoutError, socket.timeout, ConnectionError,
+                    OSError) as exc:
+                reason = getattr(exc, "reason", exc)
+                last = f"{path}: {type(reason).__name__}: {reason}"
+            if attempt < self.retries:
+                log.debug("retrying %s in %.2fs (%s)", path, wait, last)
+                time.sleep(wait)
+        raise RequestFailed(f"{last} (after {self.retries + 1} tries)")
+
+    def _model(self) -> str:
+        if self.model is None:
+            try:
+                models = self._request("/models", None).get("data") or []
+                self.model = str(models[0]["id"])
+            except (RequestFailed, LookupError, TypeError, AttributeError) as exc:
+                raise RequestFailed(f"cannot list the server's models ({exc}); pass "
+                                    "--model-name NAME") from None
+            self.name = self.model
+        return self.model
+
+    # -- the client protocol ------------------------------------------------------------------
+    def chat(self, messages: Messages, max_tokens: int) -> str:
+        body = {"model": self._model(), "messages": list(messages), "max_tokens": max_tokens,
+                "temperature": 0, "seed": self.seed, "stream": False}
+        answer = self._request("/chat/completions", body)
+        try:
+            content = answer["choices"][0]["message"].get("content")
+        except (LookupError, TypeError, AttributeError):
+            raise RequestFailed("/chat/completions: the answer has no choices[0].message"
+                                ) from None
+        return "" if content is None else str(content)
+
+    def simulate(self, text: str, spots: Sequence[int]) -> list[float]:
+        body = {"model": self._model(), "prompt": text, "max_tokens": 1, "temperature": 0,
+                "echo": True, "logprobs": 15}
+        try:
+            answer = self._request("/completions", body)
+        except RequestFailed as exc:
+            if exc.status is None:  # the server is down or failing: not a missing feature
+                raise
+            raise NoLogprobs(f"the server has no usable /completions ({exc})") from None
+        try:
+            lp = answer["choices"][0]["logprobs"]
+            offsets, tops = lp["text_offset"], lp["top_logprobs"]
+        except (LookupError, TypeError) as exc:
+            raise NoLogprobs(f"the server returns no prompt log-probabilities on "
+                             f"/completions ({exc})") from None
+        at = {int(o): i for i, o in enumerate(offsets)}
+        out = []
+        for spot in spots:
+            i = at.get(int(spot))
+            top = tops[i] if i is not None and i < len(tops) else None
+            value = expected_digit(top) if isinstance(top, dict) else None
+            if value is None:
+                raise NoLogprobs("the server's prompt log-probabilities do not cover the "
+                                 "simulated positions")
+            out.append(value)
+        return out
+
+    def close(self) -> None:
+        return None
