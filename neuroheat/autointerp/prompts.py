@@ -22,7 +22,7 @@ shows ``examples_per_prompt`` windows), or a lone 0/1/yes/no when a prompt shows
 Example:
     >>> msgs = detection_prompt("dates", [["on", "May", "5"]])
     >>> msgs[1]["content"].splitlines()[-1]
-    'Answer 1 if the neuron activates on the example, 0 if it does not, and nothing else.'
+    'Answer 1 if the neuron activates, 0 if it does not, and nothing else.'
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ def _examples(texts: Sequence[str]) -> list[str]:
 
 def _answer(n: int, yes: str, no: str) -> str:
     if n == 1:
-        return f"Answer 1 if {yes} on the example, 0 if {no}, and nothing else."
+        return f"Answer 1 if {yes}, 0 if {no}, and nothing else."
     example = ", ".join("1" if i % 2 == 0 else "0" for i in range(n))
     return (f"Answer with a JSON list of {n} numbers, one per example in order: 1 if {yes}, "
             f"0 if {no}. Answer with the list only, e.g. [{example}].")
