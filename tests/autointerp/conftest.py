@@ -83,3 +83,8 @@ def tiny_chat_model(path: Path, seed: int = 0) -> Path:
 @pytest.fixture(scope="session")
 def chat_model(tmp_path_factory) -> Path:
     return tiny_chat_model(tmp_path_factory.mktemp("chat") / "tiny-llama")
+
+
+def pytest_configure(config) -> None:
+    config.addinivalue_line("markers", "slow: starts a real model server (about 30-60 s); "
+                            "deselect with -m 'not slow'")
