@@ -134,7 +134,7 @@ class _Run:
                 self.records[(record["layer"], record["neuron"])] = record
                 self.dirty = True
             now = time.monotonic()
-            if self.dirty and (force or now - self.last_write >= 0.5):
+            if force or (self.dirty and now - self.last_write >= 0.5):
                 self.result().save(self.output)
                 self.last_write, self.dirty = now, False
 
@@ -226,8 +226,6 @@ def explain(store: Any, output: str | os.PathLike, config: ExplainConfig | None 
         if settings.get("model") is None and getattr(client, "name", None):
             settings["model"] = client.name
         run.finish({}, force=True)
-        if not run.records:
-            run.result().save(output)
     finally:
         if own:
             client.close()

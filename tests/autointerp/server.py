@@ -51,6 +51,7 @@ class ScriptedServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # as real servers (uvicorn) do
 
             def log_message(self, *args: Any) -> None:
                 pass

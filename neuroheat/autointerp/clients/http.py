@@ -4,7 +4,8 @@
   when the client is made, before any connection (names are not resolved).
 - The API key is read from the environment variable named by ``api_key_env`` and sent as a
   bearer token; it is never written to a file, a log or an error message.
-- Each request has a timeout; timeouts, connection errors, 429 and 5xx answers are retried
+- Each thread keeps one connection alive (``http.client``). Each request has a timeout;
+  timeouts, connection errors, 429 and 5xx answers are retried
   ``retries`` times with exponential backoff (``backoff · 2^attempt`` seconds, or the
   server's ``Retry-After`` when shorter than 60 s); then :class:`RequestFailed`.
 - ``/chat/completions`` answers prompts (greedy); ``/completions`` with ``echo`` and
@@ -19,15 +20,15 @@ Example:
 
 from __future__ import annotations
 
+import http.client
 import ipaddress
 import json
 import logging
 import os
 import socket
+import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Sequence
 from typing import Any
 
@@ -106,13 +107,60 @@ class HTTPClient:
         self.timeout, self.retries, self.seed = float(timeout), int(retries), int(seed)
         self.model = model
         self.name = model or ""
+        self._local = threading.local()  # one kept-alive connection per thread
 
     def __repr__(self) -> str:  # never the key
         return f"HTTPClient({self.base!r}, model={self.model!r})"
 
     # -- transport ----------------------------------------------------------------------------
+    def _connection(self) -> tuple[http.client.HTTPConnection, bool]:
+        """This thread's kept-alive connection, and whether it is new."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            return conn, False
+        parts = urllib.parse.urlsplit(self.base)
+        cls = http.client.HTTPSConnection if parts.scheme == "https" else \
+            http.client.HTTPConnection
+        conn = cls(parts.hostname, parts.port, timeout=self.timeout)
+        conn.connect()
+        # small requests and answers: Nagle's algorithm with delayed ACKs would add ~40 ms
+        conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._local.conn = conn
+        return conn, True
+
+    def _drop(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        self._local.conn = None
+        if conn is not None:
+            conn.close()
+
+    def _send(self, path: str, data: bytes | None, headers: dict[str, str]
+              ) -> tuple[int, bytes, str | None]:
+        """One exchange on this thread's connection; a kept-alive connection the server has
+        closed meanwhile is reopened once (not a retry)."""
+        target = urllib.parse.urlsplit(self.base).path + path
+        for _ in range(2):
+            conn, fresh = self._connection()
+            try:
+                conn.request("GET" if data is None else "POST", target, body=data,
+                             headers=headers)
+                resp = conn.getresponse()
+                raw = resp.read()
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError,
+                    http.client.CannotSendRequest):
+                self._drop()
+                if fresh:
+                    raise
+                continue
+            except BaseException:
+                self._drop()
+                raise
+            if resp.will_close:
+                self._drop()
+            return resp.status, raw, resp.getheader("Retry-After")
+        raise ConnectionError("the server closed the connection")  # pragma: no cover
+
     def _request(self, path: str, body: dict[str, Any] | None) -> dict[str, Any]:
-        url = self.base + path
         data = None if body is None else json.dumps(body).encode("utf-8")
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if self._key:
@@ -120,27 +168,23 @@ class HTTPClient:
         last = ""
         for attempt in range(self.retries + 1):
             wait = self.backoff * 2 ** attempt
-            req = urllib.request.Request(url, data=data, headers=headers,
-                                         method="GET" if body is None else "POST")
             try:
-                with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                    raw = resp.read()
-                try:
-                    return json.loads(raw.decode("utf-8"))
-                except ValueError:
-                    last = f"{path}: the answer is not JSON"
-            except urllib.error.HTTPError as exc:
-                detail = exc.read(300).decode("utf-8", "replace").strip().replace("\n", " ")
-                last = f"{path}: HTTP {exc.code} {detail}".strip()
-                if exc.code < 500 and exc.code not in _RETRY_STATUS:
-                    raise RequestFailed(last, status=exc.code) from None
-                after = exc.headers.get("Retry-After") if exc.headers else None
-                if after and after.replace(".", "", 1).isdigit() and float(after) < 60:
-                    wait = float(after)
-            except (urllib.error.URLError, TimeoutError, socket.timeout, ConnectionError,
-                    OSError) as exc:
-                reason = getattr(exc, "reason", exc)
-                last = f"{path}: {type(reason).__name__}: {reason}"
+                status, raw, after = self._send(path, data, headers)
+            except (OSError, http.client.HTTPException) as exc:
+                last = f"{path}: {type(exc).__name__}: {exc}"
+            else:
+                if status == 200:
+                    try:
+                        return json.loads(raw.decode("utf-8"))
+                    except ValueError:
+                        last = f"{path}: the answer is not JSON"
+                else:
+                    detail = raw[:300].decode("utf-8", "replace").strip().replace("\n", " ")
+                    last = f"{path}: HTTP {status} {detail}".strip()
+                    if status < 500 and status not in _RETRY_STATUS:
+                        raise RequestFailed(last, status=status)
+                    if after and after.replace(".", "", 1).isdigit() and float(after) < 60:
+                        wait = float(after)
             if attempt < self.retries:
                 log.debug("retrying %s in %.2fs (%s)", path, wait, last)
                 time.sleep(wait)
@@ -197,4 +241,4 @@ class HTTPClient:
         return out
 
     def close(self) -> None:
-        return None
+        self._drop()  # the calling thread's; worker threads' go with their threads
