@@ -80,9 +80,9 @@ class ExplainConfig(Config):
         if not self.timeout > 0:
             raise InputError(f"--timeout must be a positive number of seconds, got "
                              f"{self.timeout}")
-        if (self.explainer_model is None) == (self.endpoint is None):
-            raise InputError("give exactly one explainer: --explainer-model DIR or "
-                             "--endpoint URL")
+        if self.explainer_model is not None and self.endpoint is not None:
+            raise InputError("give one explainer: --explainer-model DIR or --endpoint URL, "
+                             "not both")
         super().check()
 
     def settings(self) -> dict[str, Any]:

@@ -190,6 +190,9 @@ def explain(store: Any, output: str | os.PathLike, config: ExplainConfig | None 
         ...         scorers="detection")                                    # doctest: +SKIP
     """
     config = ExplainConfig.build(config, **overrides)
+    if client is None and config.explainer_model is None and config.endpoint is None:
+        raise InputError("no explainer: pass --explainer-model DIR (a local model) or "
+                         "--endpoint URL (an OpenAI-compatible server)")
     if config.endpoint is not None:  # refuse a remote host before anything else
         check_endpoint(config.endpoint, config.allow_remote)
     output = Path(output)

@@ -6,6 +6,7 @@ import json
 import logging
 import random
 import re
+import time
 
 import pytest
 
@@ -246,3 +247,58 @@ def test_loader_for_dashboards(planted, tmp_path):
     assert found[(1, 0)].explanation == "the word cat"
     assert found[(1, 0)].score == 0.5 == found[(1, 0)].scores["detection"]["balanced_accuracy"]
     assert kind_of({"prompt": ""}) == "completion"
+
+
+def _examples_of(path):
+    data = json.loads(path.read_text())
+    return [(r["layer"], r["neuron"], r["explain_examples"], r["score_examples"], r["scores"])
+            for r in data["neurons"]]
+
+
+def test_seeded_runs_identical_and_shards_equal_one_file(planted, tmp_path):
+    outs = []
+    with ScriptedServer(ones) as srv:
+        for i, source in enumerate([planted["file"], planted["file"], planted["shards"]]):
+            outs.append(tmp_path / f"E{i}.json")
+            explain(source, outs[-1], units=UNITS, endpoint=srv.url, seed=5, **SMALL)
+        explain(planted["file"], tmp_path / "other.json", units=UNITS, endpoint=srv.url,
+                seed=6, **SMALL)
+    first = _examples_of(outs[0])
+    assert first == _examples_of(outs[1]) == _examples_of(outs[2])
+    assert first != _examples_of(tmp_path / "other.json")
+    assert outs[0].read_text() == outs[1].read_text()
+
+
+def test_slow_server_times_out_into_an_error(planted, tmp_path):
+    with ScriptedServer(ones, delay=1.5) as srv:
+        t0 = time.monotonic()
+        res = explain(planted["file"], tmp_path / "E.json", units="1:0", endpoint=srv.url,
+                      timeout=0.3, retries=0, scorers="detection", **SMALL)
+    assert time.monotonic() - t0 < 1.5
+    assert "timed out" in res[(1, 0)]["error"] and res[(1, 0)]["explanation"] is None
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--units", "1:0"], "no explainer"),
+    (["--units", "1:0", "--endpoint", "http://127.0.0.1:9/v1", "--explainer-model", "m"],
+     "not both"),
+    (["--units", "7:0", "--endpoint", "http://127.0.0.1:9/v1"], "layer 7 is not in the store"),
+    (["--units", "1:99", "--endpoint", "http://127.0.0.1:9/v1"], "out of range"),
+    (["--endpoint", "http://127.0.0.1:9/v1", "--scorers", "detection,vibes"],
+     "unknown scorer 'vibes'"),
+    (["--endpoint", "ftp://127.0.0.1/v1"], "not an http(s) URL"),
+    (["--endpoint", "http://127.0.0.1:9/v1", "--api-key-env", "NH_SURELY_UNSET_VAR"],
+     "NH_SURELY_UNSET_VAR"),
+])
+def test_bad_input_is_one_line(planted, tmp_path, capsys, argv, message):
+    code = main(["explain", planted["file"], "-o", str(tmp_path / "E.json"), "--quiet", *argv])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and message in err, err
+
+
+def test_existing_output_needs_resume_or_overwrite(planted, tmp_path, capsys):
+    out = tmp_path / "E.json"
+    out.write_text("{}")
+    code = main(["explain", planted["file"], "-o", str(out), "--units", "1:0",
+                 "--endpoint", "http://127.0.0.1:9/v1"])
+    assert code == 2 and "--resume" in capsys.readouterr().err
