@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-__all__ = ["binary_metrics", "correlation", "metrics_from_records"]
+__all__ = ["auc", "binary_metrics", "correlation", "metrics_from_records"]
 
 
 def _ratio(a: float, b: float) -> float:
@@ -64,3 +64,19 @@ def correlation(x: Sequence[float], y: Sequence[float]) -> float | None:
     if sxx <= 0 or syy <= 0:
         return None
     return max(-1.0, min(1.0, sxy / math.sqrt(sxx * syy)))
+
+
+def auc(truth: Sequence[int], p: Sequence[float]) -> float | None:
+    """Area under the ROC curve of scores ``p``: the share of (positive, negative) pairs
+    where the positive scores higher, ties counting half (None without both classes).
+
+    Example:
+        >>> auc([1, 1, 0, 0], [0.9, 0.4, 0.4, 0.1])
+        0.875
+    """
+    pos = [q for t, q in zip(truth, p, strict=True) if t]
+    neg = [q for t, q in zip(truth, p, strict=True) if not t]
+    if not pos or not neg:
+        return None
+    wins = sum(1.0 if a > b else 0.5 if a == b else 0.0 for a in pos for b in neg)
+    return wins / (len(pos) * len(neg))

@@ -2,7 +2,7 @@
 
 A test chooses how it answers with ``script(kind, body) -> (status, content)``: ``kind`` is
 ``"explain"``, ``"detection"``, ``"fuzzing"`` (chat) or ``"completion"``; ``content`` is the
-message text (chat) or a full JSON answer (completion). Every request is recorded.
+message text, or ``{"content", "logprobs"}`` (chat), or a full JSON answer (completion). Every request is recorded.
 """
 
 from __future__ import annotations
@@ -90,6 +90,11 @@ class ScriptedServer:
                     self._send(200, content)
                 elif isinstance(content, bytes):
                     self._send(200, content)
+                elif isinstance(content, dict):  # {"content": text, "logprobs": {...}}
+                    self._send(200, {"id": "x", "object": "chat.completion", "choices": [
+                        {"index": 0, "message": {"role": "assistant",
+                                                 "content": content["content"]},
+                         "logprobs": content["logprobs"], "finish_reason": "stop"}]})
                 else:
                     self._send(200, {"id": "x", "object": "chat.completion", "choices": [
                         {"index": 0, "message": {"role": "assistant", "content": content},

@@ -49,3 +49,10 @@ def test_chat_template_and_simulation(client):
     sim_text = "cats\nthe\tunknown\ncat\tunknown\n"
     values = client.simulate(sim_text, [sim_text.index("unknown"), sim_text.rindex("unknown")])
     assert len(values) == 2 and all(0.0 <= v <= 10.0 for v in values)
+
+
+def test_judge_answers_come_with_label_probabilities(client):
+    assert client._labels  # 0 / 1 are single tokens of the tiny tokenizer
+    text, probs = client.judge([{"role": "user", "content": "Answer 1 or 0."}], max_tokens=8)
+    assert isinstance(text, str) and probs is not None
+    assert all(0.0 <= p <= 1.0 for p in probs)

@@ -302,3 +302,58 @@ def test_existing_output_needs_resume_or_overwrite(planted, tmp_path, capsys):
     code = main(["explain", planted["file"], "-o", str(out), "--units", "1:0",
                  "--endpoint", "http://127.0.0.1:9/v1"])
     assert code == 2 and "--resume" in capsys.readouterr().err
+
+
+def test_auc_from_chat_logprobs(planted, tmp_path):
+    import math
+
+    def windows_of(body):
+        user = body["messages"][-1]["content"]
+        return [line.split(": ", 1)[1] for line in user.splitlines()
+                if re.match(r"^Example( \d+)?: ", line)]
+
+    def p_one(window: str) -> float:  # confident on cats, fooled by "and"
+        words = window.split()
+        return 0.9 if "cat" in words else 0.95 if "and" in words else 0.1
+
+    def scripted(kind, body):
+        if kind == "explain":
+            return 200, "the word cat"
+        steps = [{"token": "[", "logprob": 0.0, "top_logprobs": []}]
+        for i, w in enumerate(windows_of(body)):
+            p = p_one(w)
+            steps.append({"token": "1", "logprob": math.log(p), "top_logprobs": [
+                {"token": "1", "logprob": math.log(p)},
+                {"token": "0", "logprob": math.log(1 - p)}]})
+            steps.append({"token": "," if i < len(windows_of(body)) - 1 else "]",
+                          "logprob": 0.0, "top_logprobs": []})
+        n = len(windows_of(body))
+        return 200, {"content": json.dumps([1] * n), "logprobs": {"content": steps}}
+
+    from neuroheat.autointerp.examples import select_examples
+
+    with ScriptedServer(scripted) as srv:
+        res = explain(planted["file"], tmp_path / "E.json", units="1:0", endpoint=srv.url,
+                      scorers="detection", examples_per_prompt=3, **SMALL)
+    assert all(q["body"].get("logprobs") is True for q in srv.of_kind("detection"))
+    ex = select_examples(planted["file"], {1: [0]}, explain=4, activating=4,
+                         non_activating=6, window=2, seed=0)[(1, 0)]
+    # every positive (a cat window, 0.9) beats a negative without "and" (0.1) and loses to
+    # one with "and" (0.95)
+    plain = sum("and" not in e.words for e in ex.non_activating)
+    assert 0 < plain < len(ex.non_activating)
+    assert res[(1, 0)]["scores"]["detection"]["auc"] == pytest.approx(
+        plain / len(ex.non_activating))
+
+
+def test_server_refusing_logprobs_is_asked_without(planted, tmp_path):
+    def strict(kind, body):
+        if body.get("logprobs"):
+            return 400, None
+        return ones(kind, body)
+
+    with ScriptedServer(strict) as srv:
+        res = explain(planted["file"], tmp_path / "E.json", units="1:0", endpoint=srv.url,
+                      scorers="detection", concurrency=1, **SMALL)
+    assert not res.failed and "auc" not in res[(1, 0)]["scores"]["detection"]
+    assert sum(1 for q in srv.requests if q["body"].get("logprobs")) == 1

@@ -12,7 +12,10 @@ from typing import Protocol
 
 from neuroheat.errors import NeuroheatError
 
-__all__ = ["Client", "Messages", "NoLogprobs", "RequestFailed"]
+__all__ = ["Client", "Messages", "NoLogprobs", "RequestFailed", "expected_digit",
+           "label_probabilities"]
+
+_POSITIVE, _NEGATIVE = {"1", "yes", "true"}, {"0", "no", "false"}
 
 Messages = Sequence[dict[str, str]]
 
@@ -38,6 +41,11 @@ class Client(Protocol):
 
     def chat(self, messages: Messages, max_tokens: int) -> str:
         """The answer to a chat prompt (greedy)."""
+        ...
+
+    def judge(self, messages: Messages, max_tokens: int) -> tuple[str, list[float] | None]:
+        """The answer and, when the client has log-probabilities, P(1) at each 0/1 (yes/no)
+        token of it, in order (see :func:`label_probabilities`); else None."""
         ...
 
     def simulate(self, text: str, spots: Sequence[int]) -> list[float]:
@@ -68,3 +76,31 @@ def expected_digit(logprobs: dict[str, float]) -> float | None:
             mass += p
             total += p * int(t)
     return total / mass if mass > 0 else None
+
+
+def label_probabilities(steps: Sequence[tuple[str, dict[str, float]]]) -> list[float] | None:
+    """P(1) at each label token of an answer: ``steps`` are the answer's tokens with their
+    top log-probabilities; a token reading 0/1/yes/no/true/false (case and spaces ignored)
+    is a label, and P(1) is the probability mass of the positive spellings among its
+    alternatives over that of all label spellings. None if a label has no label
+    alternatives.
+
+    Example:
+        >>> import math
+        >>> steps = [("[", {}), ("1", {"1": math.log(0.6), "0": math.log(0.2)}), (",", {}),
+        ...          (" 0", {" 0": 0.0})]
+        >>> [round(p, 3) for p in label_probabilities(steps)]
+        [0.75, 0.0]
+    """
+    import math
+
+    out: list[float] = []
+    for token, top in steps:
+        if token.strip().lower() not in _POSITIVE | _NEGATIVE:
+            continue
+        pos = sum(math.exp(lp) for t, lp in top.items() if t.strip().lower() in _POSITIVE)
+        neg = sum(math.exp(lp) for t, lp in top.items() if t.strip().lower() in _NEGATIVE)
+        if pos + neg <= 0:
+            return None
+        out.append(pos / (pos + neg))
+    return out

@@ -8,7 +8,8 @@
   timeouts, connection errors, 429 and 5xx answers are retried
   ``retries`` times with exponential backoff (``backoff · 2^attempt`` seconds, or the
   server's ``Retry-After`` when shorter than 60 s); then :class:`RequestFailed`.
-- ``/chat/completions`` answers prompts (greedy); ``/completions`` with ``echo`` and
+- ``/chat/completions`` answers prompts (greedy; judges ask for ``logprobs``, dropped if
+  the server refuses them); ``/completions`` with ``echo`` and
   ``logprobs`` simulates activations, when the server returns prompt log-probabilities.
 
 Example:
@@ -37,6 +38,7 @@ from neuroheat.autointerp.clients.base import (
     NoLogprobs,
     RequestFailed,
     expected_digit,
+    label_probabilities,
 )
 from neuroheat.errors import InputError
 
@@ -108,6 +110,7 @@ class HTTPClient:
         self.model = model
         self.name = model or ""
         self._local = threading.local()  # one kept-alive connection per thread
+        self._chat_logprobs = True
 
     def __repr__(self) -> str:  # never the key
         return f"HTTPClient({self.base!r}, model={self.model!r})"
@@ -202,16 +205,42 @@ class HTTPClient:
         return self.model
 
     # -- the client protocol ------------------------------------------------------------------
-    def chat(self, messages: Messages, max_tokens: int) -> str:
+    def _chat(self, messages: Messages, max_tokens: int, logprobs: bool) -> dict[str, Any]:
         body = {"model": self._model(), "messages": list(messages), "max_tokens": max_tokens,
                 "temperature": 0, "seed": self.seed, "stream": False}
-        answer = self._request("/chat/completions", body)
+        if logprobs and self._chat_logprobs:
+            body.update(logprobs=True, top_logprobs=5)
         try:
-            content = answer["choices"][0]["message"].get("content")
+            answer = self._request("/chat/completions", body)
+        except RequestFailed as exc:
+            if "logprobs" not in body or exc.status not in (400, 422):
+                raise
+            self._chat_logprobs = False  # a server that refuses the option: ask without it
+            return self._chat(messages, max_tokens, False)
+        try:
+            choice = answer["choices"][0]
+            choice["message"].get("content")
         except (LookupError, TypeError, AttributeError):
             raise RequestFailed("/chat/completions: the answer has no choices[0].message"
                                 ) from None
+        return choice
+
+    def chat(self, messages: Messages, max_tokens: int) -> str:
+        content = self._chat(messages, max_tokens, False)["message"].get("content")
         return "" if content is None else str(content)
+
+    def judge(self, messages: Messages, max_tokens: int) -> tuple[str, list[float] | None]:
+        choice = self._chat(messages, max_tokens, True)
+        content = choice["message"].get("content")
+        steps = None
+        try:
+            steps = [(str(t["token"]), {str(a["token"]): float(a["logprob"])
+                                        for a in t.get("top_logprobs") or []})
+                     for t in choice["logprobs"]["content"]]
+        except (LookupError, TypeError, ValueError, AttributeError):
+            pass  # no log-probabilities in the answer
+        return ("" if content is None else str(content),
+                None if steps is None else label_probabilities(steps))
 
     def simulate(self, text: str, spots: Sequence[int]) -> list[float]:
         body = {"model": self._model(), "prompt": text, "max_tokens": 1, "temperature": 0,

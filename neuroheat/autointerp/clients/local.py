@@ -3,7 +3,8 @@
 Prompts from several threads are gathered into batches of ``batch_size`` (left padding,
 greedy decoding); a tokenizer with a chat template gets it (``add_generation_prompt``),
 one without gets ``system\\n\\nuser\\n\\nAnswer:``. Simulation reads the next-token
-distribution over ``0``..``10`` at each placeholder in one forward pass of the text.
+distribution over ``0``..``10`` at each placeholder in one forward pass of the text. Judges'
+answers come with P(1) at each 0/1 (yes/no) token, from the generation's scores.
 
 Example:
     >>> client = LocalClient("path/to/model", device="cpu")                # doctest: +SKIP
@@ -19,7 +20,12 @@ from collections.abc import Sequence
 from concurrent.futures import Future
 from typing import Any
 
-from neuroheat.autointerp.clients.base import Messages, NoLogprobs, RequestFailed
+from neuroheat.autointerp.clients.base import (
+    Messages,
+    NoLogprobs,
+    RequestFailed,
+    label_probabilities,
+)
 
 log = logging.getLogger("neuroheat")
 
@@ -42,6 +48,7 @@ class LocalClient:
         self._lock = threading.Lock()
         self._queue: queue.Queue = queue.Queue()
         self._digits = self._digit_ids()
+        self._labels = self._label_ids()
         self._worker = threading.Thread(target=self._serve, daemon=True,
                                         name="neuroheat-explainer")
         self._worker.start()
@@ -62,7 +69,7 @@ class LocalClient:
                                                     add_generation_prompt=True)
         return "\n\n".join(m["content"] for m in messages) + "\n\nAnswer:"
 
-    def _generate(self, items: list[tuple[str, int]]) -> list[str]:
+    def _generate(self, items: list[tuple[str, int]]) -> list[tuple[str, list[float] | None]]:
         import torch
 
         texts = [t for t, _ in items]
@@ -75,11 +82,23 @@ class LocalClient:
         enc = {k: v.to(self.loaded.device) for k, v in enc.items()}
         with self._lock, torch.inference_mode():
             out = self.model.generate(**enc, max_new_tokens=max(n for _, n in items),
-                                      do_sample=False, pad_token_id=self.tok.pad_token_id)
-        new = out[:, enc["input_ids"].shape[1]:]
+                                      do_sample=False, pad_token_id=self.tok.pad_token_id,
+                                      output_scores=True, return_dict_in_generate=True)
+        new = out.sequences[:, enc["input_ids"].shape[1]:]
+        ids = list(self._labels)
+        # log-probabilities of the label tokens at every step: [steps, batch, labels]
+        label_lp = torch.stack([torch.log_softmax(s.float(), dim=-1)[:, ids]
+                                for s in out.scores]).cpu() if ids else None
         answers = []
-        for row, (_, limit) in zip(new, items, strict=True):
-            answers.append(self.tok.decode(row[:limit], skip_special_tokens=True))
+        for b, (row, (_, limit)) in enumerate(zip(new, items, strict=True)):
+            row = row[:limit]
+            steps = []
+            for t, tid in enumerate(row.tolist()):
+                top = {} if label_lp is None else {
+                    self._labels[i]: float(label_lp[t, b, j]) for j, i in enumerate(ids)}
+                steps.append((self.tok.decode([tid]), top))
+            answers.append((self.tok.decode(row, skip_special_tokens=True),
+                            label_probabilities(steps) if ids else None))
         return answers
 
     def _serve(self) -> None:
@@ -105,10 +124,13 @@ class LocalClient:
                 for _, _, fut in batch:
                     fut.set_exception(RequestFailed(f"generation failed: {exc}"))
 
-    def chat(self, messages: Messages, max_tokens: int) -> str:
+    def judge(self, messages: Messages, max_tokens: int) -> tuple[str, list[float] | None]:
         fut: Future = Future()
         self._queue.put((self.render(messages), int(max_tokens), fut))
         return fut.result()
+
+    def chat(self, messages: Messages, max_tokens: int) -> str:
+        return self.judge(messages, max_tokens)[0]
 
     # -- simulation ---------------------------------------------------------------------------
     def _digit_ids(self) -> dict[int, int]:
@@ -117,6 +139,16 @@ class LocalClient:
             ids = self.tok.encode(str(v), add_special_tokens=False)
             if len(ids) == 1:
                 out[v] = ids[0]
+        return out
+
+    def _label_ids(self) -> dict[int, str]:
+        """Token id -> text of the single-token spellings of 0/1/yes/no."""
+        out = {}
+        for word in ("0", "1", "yes", "no", "Yes", "No"):
+            for text in (word, " " + word):
+                ids = self.tok.encode(text, add_special_tokens=False)
+                if len(ids) == 1:
+                    out[ids[0]] = self.tok.decode(ids)
         return out
 
     def simulate(self, text: str, spots: Sequence[int]) -> list[float]:
