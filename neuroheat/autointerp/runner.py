@@ -207,8 +207,6 @@ def explain(store: Any, output: str | os.PathLike, config: ExplainConfig | None 
     pending = {layer: [n for n in ns if (layer, n) not in records]
                for layer, ns in units.items()}
     pending = {layer: ns for layer, ns in pending.items() if ns}
-    wanted = {(layer, n) for layer, ns in units.items() for n in ns}
-    records = {k: v for k, v in records.items() if k in wanted}
     todo = sum(len(ns) for ns in pending.values())
     log.info("explaining %d neurons (%d already done)", todo, len(records))
     own = client is None
@@ -233,7 +231,7 @@ def explain(store: Any, output: str | os.PathLike, config: ExplainConfig | None 
         if own:
             client.close()
     result = run.result()
-    log.info("%s", result.summary())
+    log.debug("%s", result.summary())  # the CLI prints it
     return result
 
 

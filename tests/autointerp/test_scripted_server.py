@@ -240,10 +240,10 @@ def test_simulation_skipped_with_warning_without_logprobs(planted, tmp_path, cap
 def test_loader_for_dashboards(planted, tmp_path):
     out = tmp_path / "E.json"
     with ScriptedServer(ones) as srv:
-        explain(planted["file"], out, units="1:0,1:1", endpoint=srv.url,
-                scorers="detection", **SMALL)
+        explain(planted["file"], out, layers="1", endpoint=srv.url, scorers="detection",
+                **SMALL)
     found = load_explanations(out)
-    assert set(found) == {(1, 0), (1, 1)}
+    assert set(found) == {(1, 0), (1, 1), (1, 2), (1, 3)}
     assert found[(1, 0)].explanation == "the word cat"
     assert found[(1, 0)].score == 0.5 == found[(1, 0)].scores["detection"]["balanced_accuracy"]
     assert kind_of({"prompt": ""}) == "completion"
@@ -357,3 +357,18 @@ def test_server_refusing_logprobs_is_asked_without(planted, tmp_path):
                       scorers="detection", concurrency=1, **SMALL)
     assert not res.failed and "auc" not in res[(1, 0)]["scores"]["detection"]
     assert sum(1 for q in srv.requests if q["body"].get("logprobs")) == 1
+
+
+def test_resume_adds_units_and_keeps_finished_ones(planted, tmp_path):
+    out = tmp_path / "E.json"
+    with ScriptedServer(ones) as srv:
+        explain(planted["file"], out, units="1:0", endpoint=srv.url, scorers="detection",
+                **SMALL)
+        first = ExplainResult.load(out)[(1, 0)]
+        res = explain(planted["file"], out, units="1:0,1:1", endpoint=srv.url,
+                      scorers="detection", resume=True, **SMALL)
+        assert len(srv.of_kind("explain")) == 2  # 1:0 once, 1:1 once
+        with pytest.raises(ValueError, match="window=2"):
+            explain(planted["file"], out, units="1:2", endpoint=srv.url, scorers="detection",
+                    resume=True, **{**SMALL, "window": 3})
+    assert res[(1, 0)] == first and len(res) == 2
