@@ -42,6 +42,9 @@ __all__ = ["BINS", "Example", "NeuronExamples", "select_examples"]
 #: histogram bins that bracket each neuron's median (1/200 of its range)
 BINS = 200
 _BANDS = 10
+#: neurons whose sentence values are cached together (memory: sentences touched x words x
+#: this x 4 bytes)
+_BLOCK = 128
 
 
 @dataclass
@@ -141,19 +144,32 @@ def select_examples(store: Any, units: dict[int, list[int]], *, explain: int, ac
                                      samples=per_band, seed=seed, progress=False)
             lc = found.layer(layer)
             lower, upper = _median_brackets(lc, len(neurons))
-            cache: dict[int, np.ndarray] = {}
-
-            def values_of(sent: int, layer: int = layer, cache: dict = cache) -> np.ndarray:
-                if sent not in cache:
-                    cache[sent] = np.asarray(src.sentence(sent, layer=layer), np.float64)
-                return cache[sent]
-
-            for neuron in neurons:
-                out[(layer, neuron)] = _one_neuron(
-                    found, lc, layer, neuron, float(lower[neuron]), float(upper[neuron]),
-                    explain, activating, non_activating, window, seed, pool, values_of)
-            cache.clear()
+            for start in range(0, len(neurons), _BLOCK):
+                block = neurons[start:start + _BLOCK]
+                values_of = _SentenceValues(src, layer, block)
+                for neuron in block:
+                    out[(layer, neuron)] = _one_neuron(
+                        found, lc, layer, neuron, float(lower[neuron]), float(upper[neuron]),
+                        explain, activating, non_activating, window, seed, pool, values_of)
     return out
+
+
+class _SentenceValues:
+    """``(sentence, neuron) -> float64 values`` of a block of neurons of one layer; each
+    sentence is read once per block, and only the block's columns are kept (float32, which
+    holds float16 and float32 stores exactly)."""
+
+    def __init__(self, src: Any, layer: int, neurons: list[int]) -> None:
+        self.src, self.layer = src, layer
+        self.cols = np.asarray(neurons, np.int64)
+        self.col = {n: i for i, n in enumerate(neurons)}
+        self.cache: dict[int, np.ndarray] = {}
+
+    def __call__(self, sent: int, neuron: int) -> np.ndarray:
+        if sent not in self.cache:
+            rows = np.asarray(self.src.sentence(sent, layer=self.layer))
+            self.cache[sent] = rows[:, self.cols].astype(np.float32)
+        return self.cache[sent][:, self.col[neuron]].astype(np.float64)
 
 
 class _Borrowed:
@@ -218,7 +234,7 @@ def _window(found: Any, row: int, sent: int, value: float, window: int, neuron: 
     words = found.sentence_words(sent)
     pos = row - int(found.offsets[sent])
     a, b = max(0, pos - window), min(len(words), pos + window + 1)
-    vals = values_of(sent)[a:b, neuron].copy()
+    vals = values_of(sent, neuron)[a:b]
     return Example(sent, pos, float(value), words[a:b], vals, pos - a, activating)
 
 
@@ -235,7 +251,7 @@ def _non_activating(found: Any, lc: Any, neuron: int, floor: float, want: int, w
             break
         if sent in taken:
             continue
-        vals = values_of(sent)[:, neuron]
+        vals = values_of(sent, neuron)
         n = len(vals)
         if not n:
             continue
