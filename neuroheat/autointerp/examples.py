@@ -85,7 +85,7 @@ class NeuronExamples:
         return max(vals) if vals else self.threshold
 
 
-def _median_brackets(lc: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
+def _median_brackets(lc: Any) -> tuple[np.ndarray, np.ndarray]:
     """``(lower, upper)`` edges of the histogram bin that holds each neuron's median."""
     hist = lc.histogram.astype(np.int64)
     cum = np.cumsum(hist, axis=1)
@@ -143,7 +143,7 @@ def select_examples(store: Any, units: dict[int, list[int]], *, explain: int, ac
                                      bins=BINS, quantiles="value", bands=_BANDS,
                                      samples=per_band, seed=seed, progress=False)
             lc = found.layer(layer)
-            lower, upper = _median_brackets(lc, len(neurons))
+            lower, upper = _median_brackets(lc)
             for start in range(0, len(neurons), _BLOCK):
                 block = neurons[start:start + _BLOCK]
                 values_of = _SentenceValues(src, layer, block)
