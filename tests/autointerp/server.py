@@ -54,6 +54,7 @@ class ScriptedServer:
         self.script, self.delay = script, delay
         self.requests: list[dict[str, Any]] = []
         self.lock = threading.Lock()
+        self.inflight = self.max_inflight = 0
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -81,9 +82,15 @@ class ScriptedServer:
                 with outer.lock:
                     outer.requests.append({"path": self.path, "kind": kind, "body": body,
                                            "auth": self.headers.get("Authorization")})
-                if outer.delay:
-                    time.sleep(outer.delay)
-                status, content = outer.script(kind, body)
+                    outer.inflight += 1
+                    outer.max_inflight = max(outer.max_inflight, outer.inflight)
+                try:
+                    if outer.delay:
+                        time.sleep(outer.delay)
+                    status, content = outer.script(kind, body)
+                finally:
+                    with outer.lock:
+                        outer.inflight -= 1
                 if status != 200:
                     self._send(status, {"error": "scripted failure"})
                 elif kind == "completion":

@@ -372,3 +372,33 @@ def test_resume_adds_units_and_keeps_finished_ones(planted, tmp_path):
             explain(planted["file"], out, units="1:2", endpoint=srv.url, scorers="detection",
                     resume=True, **{**SMALL, "window": 3})
     assert res[(1, 0)] == first and len(res) == 2
+
+
+@pytest.mark.parametrize("concurrency", [1, 3])
+def test_concurrency_and_output_written_as_neurons_finish(planted, tmp_path, concurrency):
+    import threading
+
+    out = tmp_path / "E.json"
+    seen: list[int] = []
+    done = threading.Event()
+
+    def watch():  # every read of the file is whole JSON (atomic writes)
+        while not done.is_set():
+            if out.exists():
+                seen.append(len(json.loads(out.read_text())["neurons"]))
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=watch)
+    with ScriptedServer(ones, delay=0.15) as srv:
+        watcher.start()
+        try:
+            explain(planted["file"], out, units="0:3,1:0-3", endpoint=srv.url,
+                    scorers="detection", concurrency=concurrency, examples_per_prompt=6,
+                    **SMALL)
+        finally:
+            done.set()
+            watcher.join()
+    assert srv.max_inflight == concurrency
+    if concurrency == 1:  # about 2 s of requests: rewritten as neurons finish
+        assert any(0 < n < 5 for n in seen)
+    assert len(json.loads(out.read_text())["neurons"]) == 5
