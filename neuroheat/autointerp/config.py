@@ -71,7 +71,8 @@ class ExplainConfig(Config):
             if name not in SCORERS:
                 raise InputError(f"unknown scorer {name!r}; choose from {', '.join(SCORERS)}")
         for name, low in (("explain_examples", 1), ("score_examples", 0), ("non_activating", 0),
-                          ("examples_per_prompt", 1), ("window", 0), ("concurrency", 1),
+                          ("examples_per_prompt", 1), ("window", 0), ("seed", 0),
+                          ("concurrency", 1),
                           ("retries", 0), ("max_new_tokens", 1), ("batch_size", 1)):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < low:
