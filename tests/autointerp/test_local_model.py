@@ -56,3 +56,10 @@ def test_judge_answers_come_with_label_probabilities(client):
     text, probs = client.judge([{"role": "user", "content": "Answer 1 or 0."}], max_tokens=8)
     assert isinstance(text, str) and probs is not None
     assert all(0.0 <= p <= 1.0 for p in probs)
+
+
+def test_without_a_chat_template_messages_are_plain_text(client, monkeypatch):
+    monkeypatch.setattr(client.tok, "chat_template", None)
+    text = client.render([{"role": "system", "content": "S"}, {"role": "user", "content": "U"}])
+    assert text == "S\n\nU\n\nAnswer:"
+    assert isinstance(client.chat([{"role": "user", "content": "U"}], max_tokens=3), str)
