@@ -3,6 +3,7 @@
 Example:
     $ neuroheat report acts.h5 -o site/ --layers 3-6 --top-contexts 10 --window 8
     $ neuroheat report acts.h5 -o site/ --probe probe.json --model path/to/gpt2
+    $ neuroheat report acts.h5 -o site/ --explanations EXPLAIN.json
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--model", default=None, metavar="MODEL",
                    help="the store's model with a causal-LM or masked-LM head: output "
                         "tokens each neuron promotes and suppresses")
+    p.add_argument("--explanations", default=None, metavar="EXPLAIN.json",
+                   help="explanations written by `neuroheat explain`: each neuron's "
+                        "explanation and scores on its page, searchable from the index")
     p.add_argument("--quantiles", default="value", choices=("value", "rank", "count"),
                    help="quantile bands: equal-width values (default), OpenAI's rank bands, "
                         "equal-count bands")
@@ -68,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
         probe = Probe.load(args.probe)
     index = build_site(store_source(args), args.output, layers=args.layers,
                        k=args.top_contexts, window=args.window, probe=probe, model=args.model,
+                       explanations=args.explanations,
                        quantiles=args.quantiles, samples=args.samples,
                        overwrite=args.overwrite, options=analysis_options(args))
     log.info("open %s in a browser (works offline, from file://)", index)

@@ -21,7 +21,7 @@ from neuroheat.errors import InputError
 from neuroheat.report.data import collect
 from neuroheat.viz.dashboard.site import check_output, write_site
 
-__all__ = ["build_site", "probe_weights"]
+__all__ = ["build_site", "explanation_records", "probe_weights"]
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,28 @@ def probe_weights(probe: Any) -> dict[tuple[int, int], dict[str, float]]:
             for col, (a, b) in enumerate(probe.neurons)}
 
 
+def explanation_records(explanations: Any) -> dict[tuple[int, int], dict[str, Any]]:
+    """``{(layer, neuron): {"text", "score", "scores"}}`` for the dashboard from an EXPLAIN.json
+    written by ``neuroheat explain`` (a path), or from what
+    :func:`neuroheat.autointerp.load_explanations` returns. ``score`` is the detection
+    score (balanced accuracy; None when not scored).
+
+    Example:
+        >>> explanation_records("EXPLAIN.json")[(3, 17)]["text"]   # doctest: +SKIP
+        'the word "the" at the start of a sentence'
+    """
+    if isinstance(explanations, str | os.PathLike):
+        from neuroheat.autointerp.result import load_explanations
+
+        explanations = load_explanations(explanations)
+    out = {}
+    for (layer, neuron), e in dict(explanations).items():
+        score = None if e.score is None else float(e.score)
+        out[(int(layer), int(neuron))] = {"text": e.explanation, "score": score,
+                                          "scores": e.scores or {}}
+    return out
+
+
 def build_site(
     store: SourceArg,
     outdir: str | os.PathLike,
@@ -53,6 +75,7 @@ def build_site(
     window: int = 8,
     probe: Any = None,
     model: Any = None,
+    explanations: Any = None,
     bins: int = 40,
     quantiles: str = "value",
     bands: int = 10,
@@ -71,7 +94,9 @@ def build_site(
     ``count``, see :mod:`~neuroheat.analysis.distributions`); ``probe``: a fitted probe (its
     weights per class are shown); ``model``: the store's model, whose unembedding gives the
     output tokens each neuron promotes and suppresses (see
-    :mod:`neuroheat.model.unembedding`).
+    :mod:`neuroheat.model.unembedding`); ``explanations``: an EXPLAIN.json of
+    ``neuroheat explain`` (each neuron's explanation and scores on its page, searchable from
+    the index).
 
     Example:
         >>> build_site("acts.h5", "site", k=5)   # doctest: +SKIP
@@ -80,6 +105,7 @@ def build_site(
         raise InputError(f"window must be an integer >= 0, got {window!r}")
     check_output(Path(outdir), overwrite)  # before any work
     weights = probe_weights(probe) if probe is not None else {}
+    explained = explanation_records(explanations) if explanations is not None else {}
     with open_source(store) as src:
         outputs = {}
         if model is not None:  # first: a wrong model fails before the analysis runs
@@ -89,5 +115,5 @@ def build_site(
                                 src.check_layers(layers), src.width, k=output_tokens)
         data = collect(src, layers, k=k, window=window, bins=bins, quantiles=quantiles,
                        bands=bands, samples=samples, options=options)
-    data.probe, data.outputs = weights, outputs
+    data.probe, data.outputs, data.explanations = weights, outputs, explained
     return write_site(data, outdir, title=title, overwrite=overwrite)

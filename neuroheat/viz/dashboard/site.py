@@ -13,6 +13,8 @@ Layout of ``SITE/`` (every data file is a script that stores one JSON value in
                           top word A to Z)
     data/n-{L}-{B}.js     the full records of neurons B*64 .. B*64+63 of layer L
     data/search-{H}.js    for each word hashed to bucket H, its top neurons (word_neurons)
+    data/explanations.js  [[layer, neuron, explanation, score], ...] (only with explanations:
+                          loaded by the index's search box on first use)
 
 Pages load ``data/site.js`` and then only the files they need (a layer when one of its rows
 scrolls into view, a block of neurons when one is opened), so a site of 100,000+ neurons
@@ -71,6 +73,7 @@ class SiteData(Protocol):
     index: Any
     probe: dict[tuple[int, int], dict[str, float]]
     outputs: dict[int, dict[str, Any]]
+    explanations: dict[tuple[int, int], dict[str, Any]]
 
     @property
     def quantiles(self) -> str:
@@ -193,11 +196,16 @@ def write_site(data: SiteData, outdir: str | os.PathLike, *, title: str | None =
             searches[search_bucket(word, buckets)][word] = hits
     for h, found in enumerate(searches):
         total += _write_data(folder, f"search-{h}", found)
+    explained = sorted((a, b, e["text"], e["score"]) for (a, b), e in data.explanations.items()
+                       if e.get("text"))
+    if explained:
+        total += _write_data(folder, "explanations", [list(x) for x in explained])
     manifest = {"format": _MARKER, "title": title, "layers": layers, "width": width,
                 "block": BLOCK, "buckets": buckets, "k": data.k, "window": data.window,
                 "search_k": int(data.index.layer.shape[1]), "meta": data.meta,
                 "quantiles": data.quantiles, "probe": bool(data.probe),
-                "outputs": bool(data.outputs), "orders": [*_ORDER_KEYS, "word"]}
+                "outputs": bool(data.outputs), "explanations": bool(explained),
+                "orders": [*_ORDER_KEYS, "word"]}
     total += _write_data(folder, "site", manifest)
     for name in ("dashboard.js", "dashboard-index.js", "dashboard-neuron.js", "dashboard.css"):
         (out / "assets" / name).write_text(asset(name), encoding="utf-8")

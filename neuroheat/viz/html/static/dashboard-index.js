@@ -176,27 +176,52 @@
     this.results.textContent = '';
     this.results.removeAttribute('data-word');
     if (!word) { return; }
-    load('search-' + (fnv(word) % SITE.buckets)).then(function (found) {
+    var wanted = [load('search-' + (fnv(word) % SITE.buckets))];
+    if (SITE.explanations) { wanted.push(load('explanations')); }
+    Promise.all(wanted).then(function (got) {
       if (self.search.value.trim() !== word) { return; }
       self.results.textContent = '';
       self.results.setAttribute('data-word', word);
+      var found = got[0];
       var hits = Object.prototype.hasOwnProperty.call(found, word) ? found[word] : null;
       if (!hits) {
         self.results.appendChild(el('p', 'nh-none', 'no neuron: this word does not occur in the corpus (words match exactly)'));
-        return;
+      } else {
+        self.results.appendChild(el('p', 'nh-sub', 'Top ' + hits.length + ' neurons for this word (NeuroX score, as word_neurons ranks them):'));
+        var list = el('ol', 'nh-hits');
+        hits.forEach(function (h) {
+          var li = el('li');
+          var a = neuronLink(h[0], h[1], 'layer ' + h[0] + ' · neuron ' + h[1]);
+          a.setAttribute('data-score', String(h[2]));
+          li.appendChild(a);
+          li.appendChild(el('span', 'nh-score', ' ' + h[2].toFixed(3)));
+          list.appendChild(li);
+        });
+        self.results.appendChild(list);
       }
-      self.results.appendChild(el('p', 'nh-sub', 'Top ' + hits.length + ' neurons for this word (NeuroX score, as word_neurons ranks them):'));
-      var list = el('ol', 'nh-hits');
-      hits.forEach(function (h) {
-        var li = el('li');
-        var a = neuronLink(h[0], h[1], 'layer ' + h[0] + ' · neuron ' + h[1]);
-        a.setAttribute('data-score', String(h[2]));
-        li.appendChild(a);
-        li.appendChild(el('span', 'nh-score', ' ' + h[2].toFixed(3)));
-        list.appendChild(li);
-      });
-      self.results.appendChild(list);
+      if (got.length > 1) { self.explained(word, got[1]); }
     });
+  };
+
+  // neurons whose explanation contains the query (case-insensitive), best detection score first
+  IndexPage.prototype.explained = function (word, all) {
+    var q = word.toLowerCase();
+    var found = all.filter(function (e) { return String(e[2]).toLowerCase().indexOf(q) >= 0; });
+    found.sort(function (a, b) { return (b[3] === null ? -1 : b[3]) - (a[3] === null ? -1 : a[3]) || a[0] - b[0] || a[1] - b[1]; });
+    this.results.appendChild(el('p', 'nh-sub', found.length + ' neurons whose explanation mentions “' + word + '”' + (found.length > 50 ? ' (first 50)' : '') + ':'));
+    var list = el('ol', 'nh-hits');
+    list.setAttribute('data-role', 'explanation-hits');
+    found.slice(0, 50).forEach(function (e) {
+      var li = el('li');
+      var a = neuronLink(e[0], e[1], 'layer ' + e[0] + ' · neuron ' + e[1]);
+      a.setAttribute('data-score', e[3] === null ? '' : String(e[3]));
+      li.appendChild(a);
+      var text = el('span', 'nh-explanation', ' ' + e[2]);
+      text.setAttribute('dir', 'auto');
+      li.appendChild(text);
+      list.appendChild(li);
+    });
+    this.results.appendChild(list);
   };
 
   NH.start(function () {

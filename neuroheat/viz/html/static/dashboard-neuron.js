@@ -144,6 +144,24 @@
       dl.appendChild(dt); dl.appendChild(dd);
     });
     stats.appendChild(dl);
+    if (d.explain) {
+      var ex = section(root, 'Explanation', 'explanation');
+      ex.setAttribute('data-score', d.explain.score === null ? '' : String(d.explain.score));
+      ex.appendChild(el('p', 'nh-explanation', d.explain.text === null ? 'none: explaining this neuron failed' : d.explain.text));
+      var sdl = el('dl', 'nh-stats');
+      Object.keys(d.explain.scores || {}).sort().forEach(function (scorer) {
+        var s = d.explain.scores[scorer] || {};
+        Object.keys(s).sort().forEach(function (metric) {
+          var dd = el('dd', null, fmt(s[metric]));
+          dd.setAttribute('data-scorer', scorer);
+          dd.setAttribute('data-metric', metric);
+          dd.setAttribute('data-value', String(s[metric]));
+          sdl.appendChild(el('dt', null, scorer + ' ' + metric.replace(/_/g, ' ')));
+          sdl.appendChild(dd);
+        });
+      });
+      ex.appendChild(sdl);
+    }
     var hist = section(root, 'Activation histogram (bar height: square root of the count)', 'histogram');
     if (d.hist) { hist.appendChild(histogram(d.hist)); }
     var words = section(root, 'Top words (NeuroX score)', 'top-words');
