@@ -188,6 +188,16 @@ def test_parquet_shards_merge_to_one_process(tiny_models, decoder, tmp_path, mon
         if units == "tokens":
             assert [m.source(i) for i in range(m.num_sentences)] == \
                 [one.source(i) for i in range(one.num_sentences)]
+    if units == "tokens":   # a virtual merge and the shards read as one keep the records too
+        assert main(["merge", str(tmp_path / "v.h5"), str(tmp_path / "s-shard*of3.h5"),
+                     "--virtual"]) == 0
+        with nh.open_store(tmp_path / "v.h5") as v, \
+                nh.open_store(str(tmp_path / "s-shard*of3.h5")) as sh, \
+                nh.open_store(tmp_path / "one.h5") as one:
+            for store in (v, sh):
+                np.testing.assert_array_equal(store.token_ids, one.token_ids)
+                assert store.units == "tokens" and store.num_sentences == one.num_sentences
+                assert store.source(store.num_sentences - 1) == one.source(-1)
 
 
 def test_resume_refuses_another_corpus(tiny_models, tmp_path, capsys):
