@@ -130,7 +130,9 @@ class JsonlFormat(RowFormat):
         except (OSError, EOFError, zlib.error) as exc:
             raise CorpusError(f"{path} cannot be read ({exc}); the file is truncated or "
                               "damaged") from None
-        lines = data.splitlines(keepends=True)
+        lines = data.split(b"\n")   # as the scan iterates them: on "\n" only
+        if lines and lines[-1] == b"":
+            lines.pop()
         if len(lines) != stop - start:
             raise CorpusError(f"{path} changed since it was indexed; run again")
         return [self._text(path, start + 1 + k, line, field) for k, line in enumerate(lines)]

@@ -290,3 +290,19 @@ def test_token_options_are_checked(tiny_models, tmp_path, capsys):
     assert "--units tokens" in capsys.readouterr().err
     assert main([*base, "--units", "tokens", "--context-tokens", "100000"]) == 2
     assert "limit" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "jsonl.gz", "parquet-folder", "parquet-glob",
+                                 "saved-dataset"])
+def test_rows_are_read_by_range_and_weighed_like_text_lines(corpora, fmt, tmp_path):
+    from neuroheat.extract.corpus import open_corpus
+
+    text = open_corpus(corpora["txt"])
+    for cache in (False, True, True):   # built, then cached, then loaded from the cache
+        rows = open_corpus(str(corpora[fmt]), cache_index=cache, index_dir=tmp_path)
+        np.testing.assert_array_equal(rows.bounds, text.bounds)  # the same shard cuts
+        assert rows.num_sentences == len(LINES)
+        for a, b in ((0, len(LINES)), (3, 4), (5, 11), (len(LINES) - 1, len(LINES)), (2, 2)):
+            assert rows.texts(a, b) == LINES[a:b]
+            assert rows.read(a, b) == text.read(a, b)
+    assert rows.checksum != text.checksum and len(rows.file_sha256) == len(rows.files)
