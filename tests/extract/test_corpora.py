@@ -306,3 +306,19 @@ def test_rows_are_read_by_range_and_weighed_like_text_lines(corpora, fmt, tmp_pa
             assert rows.texts(a, b) == LINES[a:b]
             assert rows.read(a, b) == text.read(a, b)
     assert rows.checksum != text.checksum and len(rows.file_sha256) == len(rows.files)
+
+
+def test_sae_latents_in_token_units(decoder, doc_corpus, tmp_path):
+    from tests.sae import saes
+
+    folder, _ = saes.saelens(tmp_path / "sae", "blocks.0.hook_resid_post", 32, 64)
+    dense = nh.extract_activations(decoder, str(doc_corpus), tmp_path / "d.h5", units="tokens",
+                                   context_tokens=12, **OPTS)
+    out = nh.extract_activations(decoder, str(doc_corpus), tmp_path / "lat.h5",
+                                 saes=[f"resid.1={folder}"], units="tokens", context_tokens=12,
+                                 **OPTS)
+    with nh.open_store(out) as lat, nh.open_store(dense) as d:
+        assert lat.sparse and lat.units == "tokens"
+        np.testing.assert_array_equal(lat.token_ids, d.token_ids)
+        assert [lat.source(i) for i in range(lat.num_sentences)] == \
+            [d.source(i) for i in range(d.num_sentences)]
