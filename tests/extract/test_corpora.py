@@ -211,6 +211,16 @@ def test_resume_refuses_another_corpus(tiny_models, tmp_path, capsys):
     assert "corpus_sha256" in capsys.readouterr().err
 
 
+def test_merge_refuses_shards_of_another_corpus(tiny_models, tmp_path, capsys):
+    a = write_parquet(tmp_path / "a", LINES, files=2)
+    b = write_parquet(tmp_path / "b", [t.upper() for t in LINES], files=2)
+    for i, corpus in enumerate((a, b)):
+        assert main(["extract", str(tiny_models["gpt2"]), str(corpus), str(tmp_path / "s.h5"),
+                     "--shard", f"{i}/2", "--device", "cpu", "--quiet"]) == 0
+    assert main(["merge", str(tmp_path / "m.h5"), str(tmp_path / "s-shard*of2.h5")]) == 2
+    assert "corpus_sha256" in capsys.readouterr().err and not (tmp_path / "m.h5").exists()
+
+
 # -- bad corpora: one line, exit 2, no store --------------------------------------------------
 
 def _bad_jsonl(d: Path) -> Path:
