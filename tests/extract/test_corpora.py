@@ -148,8 +148,14 @@ def test_analysis_commands_run_on_a_token_store(decoder, doc_corpus, tmp_path, c
     info = capsys.readouterr().out
     assert "tokens (contexts of 16 tokens)" in info and "parquet, field 'text'" in info
     assert main(["top-words", str(store), "--layer", "1", "--neuron", "3"]) == 0
+    out = capsys.readouterr().out
+    assert out.strip() and "Ġ" not in out   # tokens shown as text, not as BPE symbols
     assert main(["contexts", str(store), "--layer", "1", "--neuron", "3"]) == 0
-    capsys.readouterr()
+    shown = [line.split(": ", 1)[1] for line in capsys.readouterr().out.splitlines()]
+    assert shown   # tokens joined as the text reads: a span of a document after BOS
+    for line in shown:
+        text = line.replace("[[", "").replace("]]", "").removeprefix("<s>")
+        assert any(text in d for d in DOCS), line
     with nh.open_store(store) as s:   # a label per token: does it start a word?
         labels = [" ".join("WORD" if w.startswith(" ") else "PIECE" for w in s.words(i))
                   for i in range(s.num_sentences)]
@@ -158,6 +164,8 @@ def test_analysis_commands_run_on_a_token_store(decoder, doc_corpus, tmp_path, c
                  str(tmp_path / "p.json"), "--layers", "1", "--epochs", "3"]) == 0
     assert main(["report", str(store), "-o", str(tmp_path / "site"), "--quiet"]) == 0
     assert (tmp_path / "site" / "index.html").exists()
+    manifest = next((tmp_path / "site").rglob("site.js")).read_text()
+    assert '"units":"tokens"' in manifest.replace(" ", "")   # contexts render without spaces
 
 
 # -- shards ---------------------------------------------------------------------------------
