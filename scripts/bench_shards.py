@@ -8,8 +8,13 @@ written to a file of their own and extracted as a whole corpus. Then every line 
 with MiniLM's tokenizer and the tokens of each of the 1,000 shards are counted (smallest,
 largest, mean; the goal is largest <= 1.25x the mean and no empty shard).
 
+With ``--format parquet`` the same lines are written as a Parquet file (row groups of 10,000
+rows, the text in column ``text``) and shard 0/1000 of that million-row corpus is compared with
+its own rows written as a Parquet file of their own: cold (the row index built: one pass over
+the text column, the file hashed) and with the row index cached.
+
 Usage: python scripts/bench_shards.py [--lines 1000000] [--shards 1000] [--repeats 3]
-       [--workdir DIR]
+       [--workdir DIR] [--format text|parquet]
 """
 
 from __future__ import annotations
@@ -77,12 +82,81 @@ def token_counts(model: Path, corpus: Path, bounds: np.ndarray, shards: int) -> 
     return np.diff(cum[starts])
 
 
+def write_parquet(corpus: Path, out: Path, row_group: int = 10_000,
+                  rows: tuple[int, int] | None = None) -> None:
+    """The lines of ``corpus`` (or lines ``rows``) as a Parquet file, column ``text``."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pa.schema([("text", pa.string())])
+    lo, hi = rows or (0, None)
+    with open(corpus, encoding="utf-8") as fh, pq.ParquetWriter(out, schema) as writer:
+        batch: list[str] = []
+        for i, line in enumerate(fh):
+            if i < lo:
+                continue
+            if hi is not None and i >= hi:
+                break
+            batch.append(line.rstrip("\n"))
+            if len(batch) == row_group:
+                writer.write_table(pa.table({"text": batch}, schema=schema))
+                batch = []
+        if batch:
+            writer.write_table(pa.table({"text": batch}, schema=schema))
+
+
+def bench_parquet(model: Path, corpus: Path, work: Path, n: int, repeats: int) -> None:
+    """Shard 0/n of the corpus as Parquet against its own rows as a Parquet file."""
+    data = work / (corpus.stem + ".parquet")
+    if not data.exists():
+        t0 = time.perf_counter()
+        write_parquet(corpus, data)
+        print(f"wrote {data} ({data.stat().st_size:,} bytes) in {time.perf_counter() - t0:.1f} s")
+    for cached in work.glob(f".{data.name}.*.nhrows"):
+        cached.unlink()
+    t0 = time.perf_counter()
+    rows = open_corpus(data, cache_index=True, index_dir=work)
+    index_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    spec = resolve_shard((0, n), open_corpus(data, cache_index=True, index_dir=work).bounds)
+    own_rows = rows.read(spec.start, spec.stop)
+    read_s = time.perf_counter() - t0
+    print(f"in process: row index and checksum of {rows.num_sentences:,} rows built in "
+          f"{index_s:.2f} s; with it cached, shard 0/{n} found and its {len(own_rows)} rows "
+          f"read in {read_s * 1000:.0f} ms")
+    for cached in work.glob(f".{data.name}.*.nhrows"):
+        cached.unlink()
+    own = work / "own.parquet"
+    write_parquet(corpus, own, rows=(spec.start, spec.stop))
+    common = ["--device", "cpu", "--quiet", "--overwrite"]
+    shard_argv = ["extract", str(model), str(data), str(work / "p.h5"), "--shard", f"0/{n}",
+                  *common]
+    own_argv = ["extract", str(model), str(own), str(work / "own-p.h5"), *common]
+    runs = {"cold": [measure(shard_argv)], "warm": [], "own": []}
+    for _ in range(repeats):
+        runs["warm"].append(measure(shard_argv))
+        runs["own"].append(measure(own_argv))
+    best = {k: (min(r[0] for r in v), max(r[1] for r in v)) for k, v in runs.items()}
+    print(f"| Parquet run (fresh process; best time of {repeats}, highest RSS) | time | "
+          "peak RSS |")
+    print("|---|---|---|")
+    for key, name in (("cold", f"`--shard 0/{n}`, row index built (1 run)"),
+                      ("warm", f"`--shard 0/{n}`, row index cached"),
+                      ("own", f"its {spec.stop - spec.start} rows as their own Parquet file")):
+        print(f"| {name} | {best[key][0]:.2f} s | {best[key][1]:.0f} MiB |")
+    print(f"shard - own rows: {best['cold'][0] - best['own'][0]:+.2f} s (index built) / "
+          f"{best['warm'][0] - best['own'][0]:+.2f} s (cached), "
+          f"{best['cold'][1] - best['own'][1]:+.0f} MiB / {best['warm'][1] - best['own'][1]:+.0f}"
+          " MiB (goal: <= +100 MiB, a few seconds)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--lines", type=int, default=1_000_000)
     ap.add_argument("--shards", type=int, default=1000)
     ap.add_argument("--workdir", type=Path, default=None)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--format", choices=("text", "parquet"), default="text")
     args = ap.parse_args()
     model = bundled_minilm_path()
     if model is None:
@@ -94,6 +168,10 @@ def main() -> None:
         t0 = time.perf_counter()
         make_corpus(corpus, args.lines)
         print(f"generated {corpus} in {time.perf_counter() - t0:.1f} s")
+    if args.format == "parquet":
+        print(f"corpus: {args.lines:,} rows; MiniLM, CPU, {os.cpu_count()} cores")
+        bench_parquet(model, corpus, work, args.shards, args.repeats)
+        return
     for cached in work.glob(f"{corpus.name}*.nhindex"):
         cached.unlink()
     n_words = sum(len(line.split()) for line in open(corpus, encoding="utf-8"))

@@ -52,7 +52,16 @@ def run(args: argparse.Namespace) -> int:
     if args.csv:
         sys.stdout.write(found.to_csv() or "")
         return 0
+    sep = " " if _units(args) == "words" else ""   # tokens carry their own spaces
     for c in found:
-        marked = " ".join(f"[[{w}]]" if i == c.position else w for i, w in enumerate(c.words))
+        marked = sep.join(f"[[{w}]]" if i == c.position else w for i, w in enumerate(c.words))
         sys.stdout.write(f"{c.value:+.4f}  sentence {c.sentence} word {c.position}: {marked}\n")
     return 0
+
+
+def _units(args: argparse.Namespace) -> str:
+    """``words`` or ``tokens``: how the store's rows read (tokens join without spaces)."""
+    from neuroheat.store import open_store
+
+    with open_store(store_source(args)) as store:
+        return str(store.meta.get("units") or "words")

@@ -5,6 +5,7 @@ Options are the fields of :class:`~neuroheat.extract.config.ExtractConfig`, so t
 
 Example:
     $ neuroheat extract all-MiniLM-L6-v2 corpus.txt acts.h5 --layers 0,6 --component mlp
+    $ neuroheat extract gpt2 'fineweb/*.parquet' acts.h5 --units tokens --context-tokens 128
 """
 
 from __future__ import annotations
@@ -20,9 +21,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("extract", help="extract activations of a corpus into an HDF5 store",
                        description="Extract per-layer activations of every word of CORPUS (one "
-                       "sentence per line) into the store OUTPUT.")
+                       "sentence per line, or one row per document: JSONL, Parquet, a saved "
+                       "dataset) into the store OUTPUT; with --units tokens, of every token "
+                       "in contexts of --context-tokens tokens.")
     p.add_argument("model", help="Hugging Face id or local model directory (offline)")
-    p.add_argument("corpus", help="text file, one sentence per line, words separated by spaces")
+    p.add_argument("corpus", help="text file (one sentence per line, words separated by "
+                   "spaces), .jsonl / .jsonl.gz file, .parquet file(s) (a file, a glob or a "
+                   "folder) or a datasets.save_to_disk folder (see --text-field)")
     p.add_argument("output", help="output store (.h5); may contain {shard} and {num_shards}")
     add_config_arguments(p, ExtractConfig)
     mode = p.add_mutually_exclusive_group()

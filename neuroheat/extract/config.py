@@ -20,6 +20,7 @@ from neuroheat.extract.align import AGGREGATIONS
 from neuroheat.model.placement import DEVICE_MAPS, MODEL_DTYPES
 
 DTYPES = ("float16", "float32")
+UNITS = ("words", "tokens")
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,18 @@ class ExtractConfig(Config):
                                       "CPU, 16384 on GPU)", type=int, match=True)
     max_length: int | None = option(None, "window length in tokens (default: the model's "
                                     "limit)", type=int, match=True)
+    text_field: str = option("text", "the field (column) of a JSONL, Parquet or saved-dataset "
+                             "corpus that holds the text (default text)", match=True,
+                             metavar="NAME")
+    units: str = option("words", "rows of the store: words (default: each corpus row is a "
+                        "sentence of whitespace-separated words) or tokens (each row a "
+                        "document cut into contexts of --context-tokens tokens)",
+                        choices=UNITS, match=True)
+    context_tokens: int | None = option(None, "with --units tokens: tokens per context, BOS "
+                                        "included", type=int, match=True, metavar="N")
+    concatenate: bool = option(False, "with --units tokens: join documents with EOS into "
+                               "contexts of exactly N tokens (as SAELens and tuned-lens do)",
+                               match=True)
     shard: Any = option(None, 'process shard I of N ("I/N"), or "auto" from torchrun/SLURM '
                         "variables")
     plan_shards: int | None = option(None, "cut the corpus into this many parts of equal "
@@ -85,4 +98,15 @@ class ExtractConfig(Config):
         if self.aggregation not in AGGREGATIONS:
             raise InputError(f"unknown aggregation {self.aggregation!r}; choose one of "
                              f"{', '.join(AGGREGATIONS)}")
+        if self.units not in UNITS:
+            raise InputError(f"unknown units {self.units!r}; choose words or tokens")
+        if self.units == "tokens":
+            if self.context_tokens is None or int(self.context_tokens) < 2:
+                raise InputError("--units tokens needs --context-tokens N (N >= 2: the tokens "
+                                 "per context, BOS included), e.g. --context-tokens 128")
+        elif self.context_tokens or self.concatenate:
+            raise InputError("--context-tokens and --concatenate apply to --units tokens; add "
+                             "--units tokens or drop them")
+        if not str(self.text_field):
+            raise InputError("--text-field is empty; name the field that holds the text")
         super().check()

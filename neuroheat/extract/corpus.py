@@ -22,6 +22,7 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -48,6 +49,11 @@ def read_corpus_file(path: str | os.PathLike) -> list[list[str]]:
 
 def _parse_line(path: Path, number: int, raw: bytes) -> list[str]:
     """The words of one raw line (``\\n`` removed); errors name the file and line."""
+    return _decode_line(path, number, raw).split()
+
+
+def _decode_line(path: Path, number: int, raw: bytes) -> str:
+    """The text of one raw line (``\\n`` and a trailing ``\\r`` removed), checked."""
     if raw.endswith(b"\r"):
         raw = raw[:-1]
     try:
@@ -61,7 +67,7 @@ def _parse_line(path: Path, number: int, raw: bytes) -> list[str]:
         raise CorpusError(f"{path}: line {number} contains a NUL character (column "
                           f"{text.index(chr(0)) + 1}), which the store's strings cannot hold; "
                           "remove NULs, e.g. tr -d '\\000' < in.txt > out.txt")
-    return text.split()
+    return text
 
 
 def read_corpus(corpus: Corpus) -> list[list[str]]:
@@ -120,6 +126,19 @@ class Lines:
     checksum: str
     index: LineIndex | None = None
     sentences: list[list[str]] | None = None
+    #: ``text`` (a text file) or ``python`` (an in-memory corpus); row corpora have their own
+    format_name: str = "text"
+    text_field: str = ""
+
+    @property
+    def files(self) -> list[Path]:
+        """The corpus file (none for an in-memory corpus)."""
+        return [self.index.path] if self.index is not None else []
+
+    @property
+    def file_sha256(self) -> list[str]:
+        """The SHA-256 of each file of :attr:`files`."""
+        return [self.checksum] if self.index is not None else []
 
     @property
     def num_sentences(self) -> int:
@@ -135,6 +154,17 @@ class Lines:
         """
         if self.sentences is not None:
             return self.sentences[start:stop]
+        return [text.split() for text in self.texts(start, stop)]
+
+    def texts(self, start: int, stop: int) -> list[str]:
+        """The texts of sentences ``start:stop`` (an in-memory corpus: words joined by spaces).
+
+        Example:
+            >>> open_corpus(["a  b", "c"]).texts(0, 1)
+            ['a b']
+        """
+        if self.sentences is not None:
+            return [" ".join(words) for words in self.sentences[start:stop]]
         if self.index is None:
             raise CorpusError("Lines needs index= (a corpus file's line index) or sentences= "
                               "(an in-memory corpus); use open_corpus(...)")
@@ -147,15 +177,19 @@ class Lines:
         raw = data.split(b"\n")[:stop - start]
         if start == 0 and raw and raw[0].startswith(b"\xef\xbb\xbf"):
             raw[0] = raw[0][3:]
-        return [_parse_line(self.index.path, start + 1 + k, line) for k, line in enumerate(raw)]
+        return [_decode_line(self.index.path, start + 1 + k, line) for k, line in enumerate(raw)]
 
 
 def open_corpus(corpus: Corpus, *, cache_index: bool = False,
-                index_dir: str | os.PathLike | None = None) -> Lines:
+                index_dir: str | os.PathLike | None = None,
+                text_field: str = "text") -> Any:
     """A :class:`Lines` view of any accepted corpus form.
 
     A file is indexed (one streamed pass, or a cached ``.nhindex`` when ``cache_index``; see
     :mod:`neuroheat.extract.line_index`) but not read; other forms are read into memory.
+    JSONL, Parquet and saved-dataset corpora (see :mod:`neuroheat.extract.rows`) give a
+    :class:`~neuroheat.extract.rows.RowCorpus`, the same view of rows whose ``text_field``
+    holds the text.
 
     Example:
         >>> lines = open_corpus(["a b", "c"])
@@ -163,6 +197,11 @@ def open_corpus(corpus: Corpus, *, cache_index: bool = False,
         (2, [['c']], [0, 4, 6])
     """
     if isinstance(corpus, str | os.PathLike):
+        from neuroheat.extract.rows import is_row_corpus, open_rows
+
+        if is_row_corpus(corpus):
+            return open_rows(corpus, text_field=text_field, cache=cache_index,
+                             index_dir=index_dir)
         path = Path(corpus)
         if not path.is_file():
             raise CorpusError(f"corpus file {path} does not exist (expected a text file with "
@@ -173,4 +212,4 @@ def open_corpus(corpus: Corpus, *, cache_index: bool = False,
     sizes = np.fromiter((len(" ".join(s).encode("utf-8")) + 1 for s in sentences),
                         dtype=np.int64, count=len(sentences))
     bounds = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-    return Lines(bounds, corpus_checksum(sentences), sentences=sentences)
+    return Lines(bounds, corpus_checksum(sentences), sentences=sentences, format_name="python")

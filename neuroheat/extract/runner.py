@@ -80,7 +80,8 @@ def extract(model: Any, corpus: Corpus, output: Path, cfg: ExtractConfig, strate
     shard = cfg.shard if cfg.shard is not None else default_shard()
     sharded = parse_shard(shard)[1] > 1
     lines = open_corpus(corpus, cache_index=sharded,
-                        index_dir=output.parent if output.parent.is_dir() else None)
+                        index_dir=output.parent if output.parent.is_dir() else None,
+                        text_field=cfg.text_field)
     spec = resolve_shard(shard, lines.bounds, parts=cfg.plan_shards)
     block = plan_block(lines.num_sentences, cfg.plan_block)
     output = spec.output_path(output)
@@ -103,10 +104,14 @@ def run_extraction(model: Any, lines: Any, spec: Any, block: int, output: Path,
     strategy.load(cfg)
     loaded = prepare_model(model, cfg)
     strategy.bind(loaded, cfg)
-    words = lines.read(spec.start, spec.stop)
-    encoded, specials, units = plan_corpus(
-        loaded, words, cfg.aggregation, cfg.include_special_tokens, cfg.batch_tokens,
-        cfg.max_length, first_line=spec.start + 1, block=block, parts=spec.parts)
+    contexts = None
+    if cfg.units == "tokens":
+        contexts, encoded, specials, units = plan_tokens(loaded, lines, spec, block, cfg)
+    else:
+        words = lines.read(spec.start, spec.stop)
+        encoded, specials, units = plan_corpus(
+            loaded, words, cfg.aggregation, cfg.include_special_tokens, cfg.batch_tokens,
+            cfg.max_length, first_line=spec.start + 1, block=block, parts=spec.parts)
     runner = strategy.runner(loaded, encoded, specials, cfg.aggregation, cfg.dtype,
                              spec.start + 1)
     settings = _settings(loaded, strategy, cfg, lines, spec, block)
@@ -115,11 +120,42 @@ def run_extraction(model: Any, lines: Any, spec: Any, block: int, output: Path,
     if writer is None:
         return
     try:
+        if contexts is not None:  # (on --resume: the same records again)
+            from neuroheat.store.records import write_records
+
+            write_records(output, contexts.token_ids, contexts.sources)
         _run(runner, units, encoded, writer, strategy, cfg, loaded)
     except BaseException:
         writer.close()
         raise
-    strategy.report(output, len(words), sum(len(e.rows) for e in encoded))
+    strategy.report(output, len(encoded), sum(len(e.rows) for e in encoded))
+
+
+def plan_tokens(loaded: Any, lines: Any, spec: Any, block: int, cfg: ExtractConfig
+                ) -> tuple[Any, list[Any], Any, list[Any]]:
+    """Token units: the contexts of the shard's documents and their batches,
+    ``(contexts, encoded, specials, units)`` (see :mod:`neuroheat.extract.tokens`).
+
+    Example:
+        >>> ctx, encoded, specials, units = plan_tokens(loaded, lines, spec, 1024, cfg)  # doctest: +SKIP
+    """
+    from neuroheat.extract.tokens import make_contexts, no_specials, plan_contexts
+
+    limit = min(cfg.max_length or loaded.max_length, loaded.max_length)
+    n = int(cfg.context_tokens)
+    if n > limit:
+        raise InputError(f"--context-tokens {n} exceeds the model's limit of {limit} tokens; "
+                         f"use --context-tokens {limit} or less")
+    batch_tokens = cfg.batch_tokens or default_batch_tokens(loaded.device)
+    if batch_tokens < 1:
+        raise InputError(f"batch_tokens must be positive, got {batch_tokens}")
+    contexts = make_contexts(loaded.tokenizer, lines.texts(spec.start, spec.stop), n,
+                             concatenate=cfg.concatenate, first_row=spec.start,
+                             parts=spec.parts)
+    units = plan_contexts(contexts, start=spec.start, stop=spec.stop, block=block,
+                          parts=spec.parts or None, n_special=0, capacity=limit,
+                          batch_tokens=batch_tokens, causal=loaded.causal)
+    return contexts, contexts.encoded, no_specials(), units
 
 
 def prepare_model(model: Any, cfg: ExtractConfig) -> Any:
@@ -185,11 +221,15 @@ def _settings(loaded: Any, strategy: Strategy, cfg: ExtractConfig, lines: Any, s
         batch_tokens=int(cfg.batch_tokens or default_batch_tokens(loaded.device)),
         max_length=int(min(cfg.max_length or loaded.max_length, loaded.max_length)),
         random_weights=bool(cfg.random_weights), seed=int(cfg.seed), plan_block=block,
-        plan_shards=int(cfg.plan_shards or spec.count), revision=cfg.revision or "", saes=())
+        plan_shards=int(cfg.plan_shards or spec.count), revision=cfg.revision or "", saes=(),
+        context_tokens=int(cfg.context_tokens or 0), concatenate=bool(cfg.concatenate))
     settings = {
         "model": loaded.name,
         **{k: getattr(used, k) for k in ExtractConfig.fields_where("record")},
         "corpus_sha256": lines.checksum,
+        "corpus_format": lines.format_name,
+        "corpus_files": [p.name for p in lines.files],
+        "corpus_file_sha256": list(lines.file_sha256),
         "sentence_start": spec.start, "sentence_stop": spec.stop,
         "num_sentences_total": lines.num_sentences, "shard_index": spec.index,
         "num_shards": spec.count, "tokenizer": type(loaded.tokenizer).__name__,
@@ -204,6 +244,11 @@ def _settings(loaded: Any, strategy: Strategy, cfg: ExtractConfig, lines: Any, s
     }
     settings.update(strategy.settings(loaded, cfg))
     return settings
+
+
+# Settings added with corpus readers and token units: a store without them used these values.
+_BEFORE_ROWS = {"text_field": "text", "units": "words", "context_tokens": "0",
+                "concatenate": "False"}
 
 
 def _legacy_match(key: str, have: Any, settings: dict[str, Any], legacy_checksum: Any) -> bool:
@@ -244,6 +289,8 @@ def _check_resume(writer: Any, output: Path, strategy: Strategy, settings: dict[
         have = writer.attrs.get(key)
         if str(have) == str(settings[key]) or (
                 legacy and _legacy_match(key, have, settings, legacy_checksum)):
+            continue
+        if have is None and _BEFORE_ROWS.get(key) == str(settings[key]):
             continue
         raise StoreError(
             f"cannot resume {output}: its {key} is {have!r} but this run has "

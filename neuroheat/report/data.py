@@ -274,7 +274,7 @@ def collect(
                             "max": rs.max}
         wins = {layer: _windows(src, ctx, layer, window, options.chunk_mb) for layer in layers}
         meta = {key: src.meta.get(key) for key in ("model", "component", "aggregation",
-                                                   "dtype")}
+                                                   "dtype", "units")}
         meta.update(num_sentences=int(src.num_sentences), num_words=int(src.num_words))
         return DashboardData(layers, int(src.width), meta, table, index, ctx, stats,
                              wins, k, window)

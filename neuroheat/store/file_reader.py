@@ -172,6 +172,36 @@ class FileReader(StoreBase, StorePart):
         """Word types of the corpus, in first-seen order."""
         return self._file[L.VOCAB].asstr()[...].tolist()
 
+    @property
+    def units(self) -> str:
+        """``"words"`` (a row per word; also stores from before token units) or ``"tokens"``."""
+        return str(self.meta.get("units") or "words")
+
+    @cached_property
+    def token_ids(self) -> np.ndarray | None:
+        """int64 ``[num_words]`` token id of every row (token units), else None."""
+        from neuroheat.store.records import read_token_ids
+
+        return read_token_ids(self._file)
+
+    @cached_property
+    def _sources(self) -> np.ndarray | None:
+        from neuroheat.store.records import read_sources
+
+        return read_sources(self._file)
+
+    def source(self, i: int) -> dict[str, Any]:
+        """Where sentence (context) ``i`` comes from: ``{"row", "start", "end"}``, the 0-based
+        corpus row and the character span of its text (token units).
+
+        Example:
+            >>> store.source(0)   # doctest: +SKIP
+            {'row': 0, 'start': 0, 'end': 118}
+        """
+        from neuroheat.store.records import source_of
+
+        return source_of(self._sources, self._check_sentence(i))
+
     @cached_property
     def untokenized(self) -> np.ndarray:
         """Rows of words that tokenized to nothing (they were fed as the unknown token)."""

@@ -9,8 +9,13 @@ One HDF5 file holds a whole corpus (or one shard of it)::
     /vocab                [n_types] utf-8 strings
     /untokenized          [k] int64 rows of words that tokenized to nothing (see extract docs)
     /stats/{count,mean,M2,min,max}  [n_layers, width] float64, computed from the stored values
+    /token_ids            [n_rows] int32 each row's token id (token units only)
+    /sources              [n_sentences, 4] int64 each context's corpus row, start character,
+                          row of its last token, end character (token units only)
     attributes: format, format_version, neuroheat_version, model, revision, tokenizer, layers,
-                aggregation, dtype, component, width, corpus_sha256, complete, shard info, ...
+                aggregation, dtype, component, width, corpus_sha256, complete, shard info,
+                units ("words" when absent), context_tokens, corpus_format, text_field,
+                corpus_files, corpus_file_sha256, ...
 
 Why one *contiguous* dataset per layer:
 reading one layer for analysis is one sequential read that never touches other layers' bytes;
@@ -39,6 +44,8 @@ WORD_IDS = "word_ids"
 VOCAB = "vocab"
 UNTOKENIZED = "untokenized"
 STATS = "stats"
+TOKEN_IDS = "token_ids"
+SOURCES = "sources"
 STAT_NAMES = ("count", "mean", "M2", "min", "max")
 DTYPES = ("float16", "float32")
 PROGRESS_SUFFIX = ".progress.npz"

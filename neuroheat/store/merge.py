@@ -33,6 +33,7 @@ from neuroheat.errors import OutputExistsError, StoreError
 from neuroheat.store.base import DEFAULT_CHUNK_MB
 from neuroheat.store.lock import StoreLock
 from neuroheat.store.paths import PathArg, PathsArg, expand_paths
+from neuroheat.store.records import write_records
 from neuroheat.store.sharded import ShardedStore
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,8 @@ def _merged_attrs(sharded: ShardedStore, names: list[str], virtual: bool) -> dic
     attrs = {k: v for k, v in sharded.parts[0].meta.items() if k not in _CREATED_ATTRS}
     if "sentence_start" in attrs:
         total = sharded.num_sentences
+        if attrs.get("units") == "tokens":  # the range counts corpus rows, not contexts
+            total = int(attrs.get("num_sentences_total", sharded.meta["sentence_stop"]))
         attrs.update(sentence_start=0, sentence_stop=total, num_sentences_total=total,
                      shard_index=0, num_shards=1)
     attrs["merged_from"] = names
@@ -105,4 +108,7 @@ def _merge(output: Path, paths: list[Path], *, virtual: bool, overwrite: bool,
         # the layout of the shards (one for all, checked when they open) merges them
         sharded.parts[0].merge_shards(output, sharded, attrs, sentences, untokenized, stats,
                                       virtual=virtual, overwrite=overwrite, chunk_mb=chunk_mb)
+        token_ids, sources = sharded.token_ids, sharded.sources()
+        if token_ids is not None and sources is not None:
+            write_records(output, token_ids, sources)
     log.info("merged %d %s shards into %s", len(rel), sharded.layout, output)

@@ -63,7 +63,8 @@ def order_shards(stores: Sequence[Any]) -> list[Any]:
     prev = None
     for s in ordered:
         start, stop = int(s.meta["sentence_start"]), int(s.meta["sentence_stop"])
-        if stop - start != s.num_sentences:
+        # token units: the range counts corpus rows, the store holds their contexts
+        if stop - start != s.num_sentences and s.meta.get("units") != "tokens":
             raise StoreError(f"{s.path} records sentences {start}..{stop - 1} but holds "
                              f"{s.num_sentences}; the file is damaged")
         if start > expected:
@@ -245,6 +246,27 @@ class ShardedStore(StoreBase):
     def all_words(self) -> list[str]:
         """Every row's word, in corpus order."""
         return [w for s in self.shards for w in s.all_words()]
+
+    @property
+    def units(self) -> str:
+        """``"words"`` or ``"tokens"`` (the same in every shard)."""
+        return self.shards[0].units
+
+    @cached_property
+    def token_ids(self) -> np.ndarray | None:
+        """int64 ``[num_words]`` token id of every row (token units), else None."""
+        parts = [s.token_ids for s in self.shards]
+        return None if any(p is None for p in parts) else np.concatenate(parts)
+
+    def source(self, i: int) -> dict[str, Any]:
+        """Where (global) sentence ``i`` comes from: ``{"row", "start", "end"}``."""
+        shard, local = self._locate(i)
+        return shard.source(local)
+
+    def sources(self) -> np.ndarray | None:
+        """int64 ``[num_sentences, 4]`` source records of all shards, or None (word units)."""
+        parts = [s._sources for s in self.shards]
+        return None if any(p is None for p in parts) else np.concatenate(parts)
 
     def sentence(self, i: int, layer: int | None = None) -> np.ndarray:
         """float32 ``[n_words, num_layers, width]`` of sentence ``i``, or ``[n_words, width]``."""

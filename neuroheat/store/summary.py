@@ -9,6 +9,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -45,9 +46,36 @@ def summarize(path: str | os.PathLike) -> dict[str, Any]:
             "sentence_range": [meta.get("sentence_start", 0),
                                meta.get("sentence_stop", store.num_sentences)],
             "size_bytes": os.path.getsize(store.path),
+            "units": store.units,
+            "context_tokens": int(meta.get("context_tokens") or 0) or None,
+            "concatenate": bool(meta.get("concatenate", False)),
+            "source": {"format": meta.get("corpus_format"), "text_field": meta.get("text_field"),
+                       "files": _json_list(meta.get("corpus_files"))},
         }
         info.update(store.layout_summary())  # e.g. SAE latents: non-zeros, dead latents
         return info
+
+
+def _json_list(value: Any) -> list[Any]:
+    if isinstance(value, list):
+        return value
+    try:
+        out = json.loads(value) if value else []
+    except (TypeError, ValueError):
+        return [value]
+    return out if isinstance(out, list) else [out]
+
+
+def _source_line(info: dict[str, Any]) -> str:
+    src = info.get("source") or {}
+    if not src.get("format"):
+        return "not recorded"
+    files = src.get("files") or []
+    shown = ", ".join(map(str, files[:3])) + (f", ... ({len(files)} files)"
+                                              if len(files) > 3 else "")
+    field = (f", field {src['text_field']!r}" if src["format"] not in ("text", "python")
+             and src.get("text_field") else "")
+    return f"{src['format']}{field}" + (f": {shown}" if shown else "")
 
 
 def summarize_all(source: PathsArg) -> list[dict[str, Any]]:
@@ -71,6 +99,11 @@ def format_summary(info: dict[str, Any]) -> str:
         "sentences": info["sentences"],
         "words": f"{info['words']} ({info['word_types']} types)",
         "shard": info["shard"],
+        "units": info.get("units", "words") + (
+            f" (contexts of {info['context_tokens']} tokens"
+            + (", concatenated)" if info.get("concatenate") else ")")
+            if info.get("context_tokens") else ""),
+        "source": _source_line(info),
         "size": human,
     }
     if "nonzeros" in info:

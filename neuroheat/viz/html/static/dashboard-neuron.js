@@ -25,7 +25,7 @@
     var text = el('span', 'nh-text');
     text.setAttribute('dir', 'auto');
     c.w.forEach(function (id, i) {
-      if (i) { text.appendChild(document.createTextNode(' ')); }
+      if (i && SITE.meta.units !== 'tokens') { text.appendChild(document.createTextNode(' ')); }
       var s = el('span', 'nh-tok', vocab[id]);
       var lv = level(c.a.charAt(i));
       s.style.backgroundColor = colour(lv);
