@@ -107,6 +107,26 @@ def _merge_best(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarra
     return np.take_along_axis(keys, order, axis=1), np.take_along_axis(rows, order, axis=1)
 
 
+def _update_best(best: tuple[np.ndarray, np.ndarray], x: np.ndarray, row0: int, k: int,
+                 lowest: bool, finite: bool) -> tuple[np.ndarray, np.ndarray]:
+    """``best`` merged with the block ``x`` (float32 ``[neurons, rows]``, first row ``row0``).
+
+    Once every neuron holds k rows, only the neurons with a value strictly better than their
+    k-th (a later row never wins a tie, NaN never enters) can change: the block is compared
+    with those k-th values, and only those neurons' rows are keyed and merged. Same result as
+    merging the whole block; most blocks then cost one comparison per value.
+    """
+    vkey, rows = best
+    if vkey.shape[1] < k or bool((vkey[:, k - 1] >= _EMPTY).any()):
+        return _merge_best(best, _chunk_best(_value_order(x, finite), row0, k, lowest), k)
+    kth = _key_values(vkey[:, k - 1], lowest).astype(np.float32)[:, None]
+    hit = np.flatnonzero((x < kth if lowest else x > kth).any(axis=1))
+    if len(hit):
+        sub = _chunk_best(_value_order(x[hit], finite), row0, k, lowest)
+        vkey[hit], rows[hit] = _merge_best((vkey[hit], rows[hit]), sub, k)
+    return vkey, rows
+
+
 def _no_best(width: int) -> tuple[np.ndarray, np.ndarray]:
     return np.zeros((width, 0), np.uint64), np.zeros((width, 0), np.int64)
 
@@ -140,11 +160,9 @@ def scan_dense_part(part: StoreBase, layer: int, plan: dict[str, Any]) -> dict[s
             x = np.ascontiguousarray(chunk[a:a + step].T, dtype=np.float32)
             g0 = row0 + start + a
             if k:
-                order = _value_order(x, plan["finite"])
-                top = _merge_best(top, _chunk_best(order, g0, k, False), k)
+                top = _update_best(top, x, g0, k, False, plan["finite"])
                 if plan["bottom"]:
-                    low = _merge_best(low, _chunk_best(order, g0, k, True), k)
-                del order
+                    low = _update_best(low, x, g0, k, True, plan["finite"])
             step_bins = plan["bins"] // (edges.shape[1] - 1) if edges is not None else 0
             by_bins = plan["mode"] == "value" and hist is not None and step_bins \
                 and plan["bins"] % (edges.shape[1] - 1) == 0
