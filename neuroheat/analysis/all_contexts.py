@@ -13,7 +13,7 @@ chunk. Keys are then unique, so ``np.partition`` along every neuron's row at onc
 the k best (value, row) pairs, ties included the way the per-neuron search breaks them. The
 chunk's k candidates merge with the running k by a lexsort on (key, global row), within a
 shard and then across shards in order, so any chunking, threading or sharding gives the same
-rows. Memory is one chunk, a transposed ~8 MiB block of it, and ``[neurons x k]`` per layer.
+rows. Memory is one chunk, a transposed ~1 MiB block of it, and ``[neurons x k]`` per layer.
 
 Example:
     >>> found = top_contexts_all("acts.h5", k=5)                   # doctest: +SKIP
@@ -44,7 +44,7 @@ __all__ = ["CONTEXT_SCAN", "LayerContexts", "NeuronContexts", "scan_dense_part",
 
 _EMPTY = np.uint64(2**32)  # key of "no row": above every 32-bit value key
 _NAN = np.uint64(0xFFFFFFFF)  # NaN's value key: no finite or infinite value maps there
-_BLOCK_BYTES = 8 * 2**20  # transposed block of a chunk (uint64 keys): about 8 MiB
+_BLOCK_BYTES = 2**20  # transposed block of a chunk: about 1 MiB of uint64 (stays in cache)
 
 
 def _value_order(x: np.ndarray, finite: bool) -> np.ndarray:
