@@ -29,13 +29,16 @@ Example:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from neuroheat.errors import InputError
+from neuroheat.probing.config import DEFAULT_MAX_ITER
 
-__all__ = ["objective", "resolve_device", "train_lbfgs", "train_neurox"]
+__all__ = ["DEFAULT_MAX_ITER", "LBFGSFit", "fit_lbfgs", "objective", "resolve_device",
+           "train_lbfgs", "train_neurox"]
 
 
 def resolve_device(device: str | None) -> Any:
@@ -141,10 +144,10 @@ def train_neurox(data: Any, outputs: int, *, l1: float = 1e-5, l2: float = 1e-5,
 # few dozen iterations instead of max_iter, at NeuroX's test accuracy or better.
 STEP_ITERS = 10
 REL_TOLERANCE = 1e-2
-# The default budget of L-BFGS iterations: 30 reach NeuroX's test accuracy (0.98 on the
-# benchmark's word classes) in about a sixth of its training time; more keep lowering the
-# training loss of near-separable tasks with no test gain.
-DEFAULT_MAX_ITER = 30
+# The default budget of L-BFGS iterations (DEFAULT_MAX_ITER, in neuroheat.probing.config):
+# 30 reach NeuroX's test accuracy (0.98 on the benchmark's word classes) in about a sixth of
+# its training time; more keep lowering the training loss of near-separable tasks with no
+# test gain.
 TOLERANCE_CHANGE = 1e-9
 SCALE_FLOOR = 0.1  # of the median column std: the smallest preconditioning scale
 
@@ -164,20 +167,46 @@ def _preconditioner(data: Any, dev: Any) -> tuple[Any, Any]:
             torch.from_numpy(scale.astype(np.float32)).to(dev))
 
 
+@dataclass
+class LBFGSFit:
+    """What :func:`fit_lbfgs` returns: the probe ``weight`` / ``bias`` (float64), the
+    objective at every evaluation and the L-BFGS iterations run."""
+
+    weight: np.ndarray
+    bias: np.ndarray
+    losses: list[float]
+    iterations: int
+
+
 def train_lbfgs(data: Any, outputs: int, *, l1: float = 1e-5, l2: float = 1e-5,
                 max_iter: int = DEFAULT_MAX_ITER, seed: int = 0, device: str | None = None,
                 ) -> tuple[np.ndarray, np.ndarray, list[float]]:
     """The default recipe: full-batch L-BFGS on the mean objective, ``(W, b, losses)``
     (the objective at every evaluation). Deterministic; ``seed`` is unused (zero start)."""
+    del seed
+    fit = fit_lbfgs(data, outputs, l1=l1, l2=l2, max_iter=max_iter, device=device)
+    return fit.weight, fit.bias, fit.losses
+
+
+def fit_lbfgs(data: Any, outputs: int, *, l1: float, l2: float,
+              max_iter: int = DEFAULT_MAX_ITER, device: str | None = None,
+              init: tuple[np.ndarray, np.ndarray] | None = None) -> LBFGSFit:
+    """:func:`train_lbfgs` from zero weights, or warm-started from ``init`` = ``(W, b)``
+    (a probe of the same columns); returns an :class:`LBFGSFit`."""
     import torch
 
-    del seed
     dev = resolve_device(device)
     n_train = data.num_rows("train")
     shift, scale = _preconditioner(data, dev)
     # L-BFGS moves (w, c); the probe is W = w / scale, b = c - W·shift (exact, see above)
-    w_free = torch.zeros(outputs, data.num_columns, device=dev, requires_grad=True)
-    c_free = torch.zeros(outputs, device=dev, requires_grad=True)
+    if init is None:
+        w_free = torch.zeros(outputs, data.num_columns, device=dev, requires_grad=True)
+        c_free = torch.zeros(outputs, device=dev, requires_grad=True)
+    else:
+        w0 = torch.as_tensor(np.asarray(init[0], dtype=np.float32), device=dev)
+        b0 = torch.as_tensor(np.asarray(init[1], dtype=np.float32), device=dev)
+        w_free = (w0 * scale).detach().requires_grad_(True)
+        c_free = (b0 + w0 @ shift).detach().requires_grad_(True)
     opt = torch.optim.LBFGS([w_free, c_free], lr=1.0, max_iter=min(STEP_ITERS, int(max_iter)),
                             history_size=20, line_search_fn="strong_wolfe",
                             tolerance_grad=1e-7, tolerance_change=TOLERANCE_CHANGE)
@@ -221,6 +250,8 @@ def train_lbfgs(data: Any, outputs: int, *, l1: float = 1e-5, l2: float = 1e-5,
     for _ in range(max(1, -(-int(max_iter) // STEP_ITERS))):
         opt.step(closure)
         current = losses[-1]
+        if previous is None and init is not None:
+            previous = losses[0]  # a warm start may already be near the optimum
         if previous is not None and previous - current < REL_TOLERANCE * abs(previous):
             break
         previous = current
@@ -230,4 +261,5 @@ def train_lbfgs(data: Any, outputs: int, *, l1: float = 1e-5, l2: float = 1e-5,
     if not (np.isfinite(w).all() and np.isfinite(b).all()):
         raise InputError("the probe did not converge (NaN weights); standardize=True or a "
                          "larger l2 may help")
-    return w, b, losses
+    state = opt.state[w_free]  # LBFGS keeps its counters under its first parameter
+    return LBFGSFit(w, b, losses, int(state.get("n_iter", 0)))
