@@ -220,8 +220,12 @@ class Probe:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Probe:
-        """Read a probe written by :meth:`save`."""
-        doc = read_doc(path, _FORMAT_TAG, "a probe", "Probe.save")
+        """Read a probe written by :meth:`save` (or a ``neuroheat probe`` RESULT.json)."""
+        return cls.from_dict(read_doc(path, _FORMAT_TAG, "a probe", "Probe.save"))
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> Probe:
+        """The probe of a :meth:`to_dict` document."""
         settings = {k: v for k, v in doc["settings"].items() if k in _CONFIG_FIELDS}
         probe = cls(**settings)
         probe.penalties = {k: float(settings[k]) for k in ("l1", "l2")
@@ -241,3 +245,26 @@ class Probe:
         probe.losses = [float(v) for v in doc.get("losses", [])]
         probe.num_rows = {k: int(v) for k, v in doc.get("num_rows", {}).items()}
         return probe
+
+    def summary(self, control: Any = None) -> str:
+        """One line: layers, neurons, classes, train / test scores, the selected penalty
+        and, given a control task's result, its test accuracy and the selectivity."""
+        def fmt(v: float | None) -> str:
+            return "n/a" if v is None else f"{v:.3f}"
+
+        layers = sorted({lay for lay, _ in self.neurons})
+        where = f"layer{'s' if len(layers) > 1 else ''} {','.join(map(str, layers))}"
+        if self.task == "classification":
+            score = (f"train accuracy {fmt(self.accuracy.get('train'))}, "
+                     f"test {fmt(self.accuracy.get('test'))}")
+            if control is not None:
+                score += (f", control test {fmt(control['accuracy'].get('test'))}, "
+                          f"selectivity {control['selectivity']:.3f}")
+            what = f"{len(self.classes)} classes"
+        else:
+            score = (f"train pearson {fmt(self.correlation['train'].get('pearson'))}, "
+                     f"test {fmt(self.correlation['test'].get('pearson'))}")
+            what = "regression"
+        if self.selected is not None:
+            score += f"; l2 {self.selected['l2']:g} selected on a development split"
+        return f"{where}, {len(self.neurons)} neurons, {what}: {score}"
