@@ -9,7 +9,7 @@ import pytest
 
 from neuroheat.cli import main
 from neuroheat.probing.methods import available
-from neuroheat.store import write_store
+from tests.helpers.stores import write_planted_store
 
 WIDTH = 6
 PLANTED = (1, 2)
@@ -18,16 +18,8 @@ PLANTED = (1, 2)
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     root = tmp_path_factory.mktemp("cli")
-    rng = np.random.default_rng(0)
-    lengths = rng.integers(4, 11, 120)
-    labs = [rng.integers(0, 2, n) for n in lengths]
-    sents = [[f"w{k}" for k in rng.integers(0, 300, n)] for n in lengths]
-    acts = []
-    for lab in labs:
-        a = rng.standard_normal((len(lab), 2, WIDTH)).astype(np.float32)
-        a[:, PLANTED[0], PLANTED[1]] += 3.0 * lab.astype(np.float32)
-        acts.append(a)
-    store = write_store(root / "acts.h5", sents, acts, dtype="float16")
+    store, labs, _ = write_planted_store(root / "acts.h5", 0, 120, width=WIDTH,
+                                         signal=[PLANTED], lengths=(4, 11), vocab=300)
     labels = root / "labels.txt"
     labels.write_text("".join(" ".join("AB"[k] for k in s) + "\n" for s in labs))
     bad = root / "bad.txt"

@@ -14,6 +14,7 @@ from neuroheat.errors import InputError
 from neuroheat.probing import Labels, Probe, ProbeData, top_neurons, training
 from neuroheat.probing.metrics import classification_scores
 from neuroheat.store import write_store
+from tests.helpers.stores import planted_signal_corpus
 
 PLANTED = (1, 3)  # (layer, neuron) carrying the label
 WIDTH = 8
@@ -21,15 +22,8 @@ COLUMN = WIDTH + PLANTED[1]  # its column with layers [0, 1]
 
 
 def _planted(seed: int = 0, n_sentences: int = 300, n_classes: int = 2, shift: float = 3.0):
-    rng = np.random.default_rng(seed)
-    lengths = rng.integers(4, 17, n_sentences)
-    labels = [rng.integers(0, n_classes, n) for n in lengths]
-    sents = [[f"w{k}" for k in rng.integers(0, 30, n)] for n in lengths]
-    acts = []
-    for lab in labels:
-        a = rng.standard_normal((len(lab), 2, WIDTH)).astype(np.float32)
-        a[:, PLANTED[0], PLANTED[1]] += shift * lab.astype(np.float32)
-        acts.append(a)
+    sents, acts, labels, _ = planted_signal_corpus(
+        seed, n_sentences, width=WIDTH, signal=[PLANTED], shift=shift, n_classes=n_classes)
     return sents, acts, labels
 
 
