@@ -138,3 +138,48 @@ def test_rank_figure(files, capsys):
     err = _error(capsys, ["rank", store, labels, "-o", str(root / "x.json"), "--method",
                           "probeless", "--figure", str(root / "fig.gif")])
     assert ".svg" in err
+
+
+def test_probe_selection_and_options_from_the_configs(files, capsys):
+    import dataclasses
+
+    from neuroheat.probing.config import ProbeConfig, Split
+
+    root, store, labels, _ = files
+    out = root / "selected.json"
+    assert main(["probe", store, labels, "-o", str(out), "--layers", "1", "--test-fraction",
+                 "0.25", "--dev-fraction", "0.3"]) == 0
+    assert "selected" in capsys.readouterr().out
+    doc = json.loads(out.read_text())
+    assert set(doc["selected"]) >= {"l2", "iterations"} and doc["selected"]["dev_fraction"] == 0.3
+    assert doc["settings"]["l2"] == doc["selected"]["l2"]
+    assert doc["split"] == {"test_sentences": None, "test_fraction": 0.25, "seed": 0,
+                            "dev_fraction": 0.3}
+    fixed = root / "fixed.json"
+    assert main(["probe", store, labels, "-o", str(fixed), "--layers", "1", "--l2", "0.01"]) == 0
+    doc = json.loads(fixed.read_text())
+    assert doc["selected"] is None and doc["settings"]["l2"] == 0.01
+    # every CLI field of the configs is an option of both commands
+    for command in ("probe", "rank"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        text = capsys.readouterr().out
+        for cls in (ProbeConfig, Split):
+            for f in dataclasses.fields(cls):
+                if f.metadata.get("cli", True):
+                    assert "--" + f.name.replace("_", "-") in text, (command, f.name)
+    err = _error(capsys, ["probe", store, labels, "-o", str(root / "x.json"),
+                          "--test-sentences", "0:10", "--test-fraction", "0.2"])
+    assert "not both" in err
+
+
+def test_rank_json_loads_as_an_ablation_result(files, capsys):
+    from neuroheat.probing import AblationResult
+
+    root, store, labels, _ = files
+    out = root / "rank-load.json"
+    assert main(["rank", store, labels, "-o", str(out), "--method", "probeless", "--layers",
+                 "1", "--fractions", "0.5,1", "--l2", "0.001"]) == 0
+    result = AblationResult.load(out)
+    assert result.ranking.method == "probeless" and set(result["top"]) == {"0.5", "1"}
+    assert result.split["test_fraction"] == 0.2
