@@ -241,10 +241,11 @@ def speed(store_path: Path, sentences: list[list[str]], tmp: Path, args) -> None
                 return (time.perf_counter() - t0, neurox_accuracy(model, x_te, y_te),
                         len(y_tr), len(y_te))
 
-            def fit(labels=labels, layers=layers):
+            def fit(labels_path=labels_path, layers=layers):
                 t0 = time.perf_counter()
                 with nh.open_store(store_path) as s:
-                    p = Probe(seed=seed).fit(s, labels, layers=layers,
+                    lab = read_labels(labels_path, format="neurox", store=s)  # as the CLI
+                    p = Probe(seed=seed).fit(s, lab, layers=layers,
                                              test_fraction=test_fraction)
                 return time.perf_counter() - t0, p
 

@@ -36,6 +36,7 @@ import numpy as np
 
 from neuroheat.errors import InputError
 from neuroheat.probing.config import DEFAULT_MAX_ITER
+from neuroheat.probing.lbfgs import LBFGS
 
 __all__ = ["DEFAULT_MAX_ITER", "LBFGSFit", "fit_lbfgs", "objective", "resolve_device",
            "train_lbfgs", "train_neurox"]
@@ -198,57 +199,57 @@ def fit_lbfgs(data: Any, outputs: int, *, l1: float, l2: float,
     dev = resolve_device(device)
     n_train = data.num_rows("train")
     shift, scale = _preconditioner(data, dev)
-    # L-BFGS moves (w, c); the probe is W = w / scale, b = c - W·shift (exact, see above)
+    cols = data.num_columns
+    size = outputs * cols
+    # L-BFGS moves x = (w, c) flat; the probe is W = w / scale, b = c - W·shift (exact)
     if init is None:
-        w_free = torch.zeros(outputs, data.num_columns, device=dev, requires_grad=True)
-        c_free = torch.zeros(outputs, device=dev, requires_grad=True)
+        x = torch.zeros(size + outputs, device=dev)
     else:
         w0 = torch.as_tensor(np.asarray(init[0], dtype=np.float32), device=dev)
         b0 = torch.as_tensor(np.asarray(init[1], dtype=np.float32), device=dev)
-        w_free = (w0 * scale).detach().requires_grad_(True)
-        c_free = (b0 + w0 @ shift).detach().requires_grad_(True)
-    opt = torch.optim.LBFGS([w_free, c_free], lr=1.0, max_iter=min(STEP_ITERS, int(max_iter)),
-                            history_size=20, line_search_fn="strong_wolfe",
-                            tolerance_grad=1e-7, tolerance_change=TOLERANCE_CHANGE)
+        x = torch.cat([(w0 * scale).reshape(-1), b0 + w0 @ shift])
+    opt = LBFGS(max_iter=min(STEP_ITERS, int(max_iter)), history_size=20,
+                tolerance_grad=1e-7, tolerance_change=TOLERANCE_CHANGE)
     losses: list[float] = []
 
-    def probe() -> tuple[Any, Any]:
-        weight = w_free / scale
-        return weight, c_free - weight @ shift
+    def probe(flat: Any) -> tuple[Any, Any]:
+        weight = flat[:size].view(outputs, cols) / scale
+        return weight, flat[size:] - weight @ shift
 
     # in-memory data: columns-major copies ([columns, rows]) made once; W @ X^T is about
     # twice as fast as X @ W^T for a few outputs. Streamed data: a block at a time.
-    resident = ([_tensors_by_column(x, y, data.task, dev) for x, y in data.chunks("train")]
+    resident = ([_tensors_by_column(x_, y_, data.task, dev) for x_, y_ in data.chunks("train")]
                 if data.in_memory else None)
 
     def blocks() -> Any:
         if resident is not None:
             yield from resident
             return
-        for x, y in data.chunks("train"):
-            xt, yt = _tensors(x, y, data.task, dev)
+        for xb, yb in data.chunks("train"):
+            xt, yt = _tensors(xb, yb, data.task, dev)
             yield xt.T, yt
 
-    def closure() -> Any:
-        opt.zero_grad()
+    def fun(point: Any) -> tuple[float, Any]:
+        flat = point.detach().clone().requires_grad_(True)
         total = 0.0
-        for x_cols, yt in blocks():
-            weight, bias = probe()
-            part = _sum_loss(torch.addmm(bias[:, None], weight, x_cols), yt,
-                             data.task) / n_train
-            part.backward()
-            total += float(part.item())
-        weight, _ = probe()
-        # ‖W‖_F through vector_norm: its gradient at W = 0 is 0, not NaN
-        penalty = l1 * weight.abs().sum() + l2 * torch.linalg.vector_norm(weight)
-        penalty.backward()
+        with torch.enable_grad():
+            for x_cols, yt in blocks():
+                weight, bias = probe(flat)
+                part = _sum_loss(torch.addmm(bias[:, None], weight, x_cols), yt,
+                                 data.task) / n_train
+                part.backward()
+                total += float(part.item())
+            weight, _ = probe(flat)
+            # ‖W‖_F through vector_norm: its gradient at W = 0 is 0, not NaN
+            penalty = l1 * weight.abs().sum() + l2 * torch.linalg.vector_norm(weight)
+            penalty.backward()
         total += float(penalty.item())
         losses.append(total)
-        return torch.tensor(total)
+        return total, flat.grad
 
     previous = None
     for _ in range(max(1, -(-int(max_iter) // STEP_ITERS))):
-        opt.step(closure)
+        x, _ = opt.step(fun, x)
         current = losses[-1]
         if previous is None and init is not None:
             previous = losses[0]  # a warm start may already be near the optimum
@@ -256,10 +257,9 @@ def fit_lbfgs(data: Any, outputs: int, *, l1: float, l2: float,
             break
         previous = current
     with torch.no_grad():
-        weight, bias = probe()
+        weight, bias = probe(x)
     w, b = _result(weight, bias)
     if not (np.isfinite(w).all() and np.isfinite(b).all()):
         raise InputError("the probe did not converge (NaN weights); standardize=True or a "
                          "larger l2 may help")
-    state = opt.state[w_free]  # LBFGS keeps its counters under its first parameter
-    return LBFGSFit(w, b, losses, int(state.get("n_iter", 0)))
+    return LBFGSFit(w, b, losses, opt.n_iter)
