@@ -1,12 +1,16 @@
 """Linear probes on store activations: :class:`Probe` (scikit-learn style).
 
-Settings go to the constructor, :meth:`Probe.fit` reads the data from a store (streamed, see
-:mod:`neuroheat.probing.data`) and returns the probe. ``task="classification"`` trains a
+Settings go to the constructor (a :class:`~neuroheat.probing.config.ProbeConfig`, or its
+fields as keywords), :meth:`Probe.fit` reads the data from a store (streamed, see
+:mod:`neuroheat.probing.data`; the split as a :class:`~neuroheat.probing.config.Split` or
+``test_sentences=`` / ``test_fraction=``) and returns the probe. ``task="classification"`` trains a
 multinomial logistic probe, ``task="regression"`` a linear one (numeric labels), both with
 elastic-net regularisation ``l1 · Σ|W| + l2 · ‖W‖_F`` (NeuroX's, the Frobenius norm
 unsquared). ``recipe="neurox"`` is NeuroX's training (Adam lr 1e-3, batches of 32 in corpus
 order, 10 epochs; its defaults l1 = l2 = 1e-5); ``recipe="default"`` minimises the same
-objective over the whole training split with L-BFGS (see :mod:`neuroheat.probing.training`).
+objective over the whole training split with L-BFGS (see :mod:`neuroheat.probing.training`)
+and, unless ``l1`` or ``l2`` is given, first selects ``l2`` on a development split of the
+training sentences (:mod:`neuroheat.probing.selection`; the choice is ``probe.selected``).
 Both are seeded and deterministic; torch is imported only when a probe trains.
 
 After ``fit``: ``weights`` float64 ``[classes, neurons]`` (``[1, neurons]`` for regression),
@@ -19,9 +23,9 @@ no pickle.
 Example:
     >>> with open_store("acts.h5") as store:                              # doctest: +SKIP
     ...     labels = read_labels("train.conllu", store=store)
-    ...     probe = Probe(l1=1e-5, l2=1e-5, seed=0).fit(store, labels, layers="3",
-    ...                                                  test_fraction=0.2)
-    >>> probe.accuracy, top_neurons(probe, 0.5)[0][:5]                    # doctest: +SKIP
+    ...     probe = Probe(seed=0).fit(store, labels, layers="3",
+    ...                               split=Split(test_fraction=0.2))
+    >>> probe.accuracy, probe.selected["l2"], top_neurons(probe, 0.5)[0][:5]  # doctest: +SKIP
     >>> probe.save("probe.json"); Probe.load("probe.json")                # doctest: +SKIP
 """
 

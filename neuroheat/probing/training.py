@@ -14,9 +14,10 @@ Frobenius norm, not squared, and the bias is not penalised) — NeuroX's objecti
   batch being its mean data loss plus the penalties. Differences: NeuroX trains with mixed
   precision on a GPU (here the GPU path stays float32), and it sizes the output layer by the
   classes present in the training rows (here: every class of the labels, so ids never shift).
-- :func:`train_lbfgs` (the default) minimises the full-batch objective (mean over every
-  training row) with L-BFGS and a strong-Wolfe line search, the gradient accumulated over the
-  streamed blocks, from zero weights. It is preconditioned by the columns' training mean μ and
+- :func:`train_lbfgs` (the default; :func:`fit_lbfgs` also warm-starts) minimises the
+  full-batch objective (mean over every training row) with L-BFGS and a strong-Wolfe line
+  search (:mod:`neuroheat.probing.lbfgs`: torch's algorithm without ``torch.optim``), the
+  gradient accumulated over the streamed blocks, from zero weights. It is preconditioned by the columns' training mean μ and
   standard deviation σ: L-BFGS moves (w, c) and the probe is W = w / σ (per column),
   b = c − W·μ (σ floored at a tenth of the median column's, :data:`SCALE_FLOOR`) — an exact
   change of variables, so the objective above (penalties on W itself)
