@@ -125,9 +125,7 @@ class Probe:
         l1, l2 = self.config.penalties()
         self.selected = None
         if self.recipe == "neurox":
-            w, b, losses = training.train_neurox(
-                data, outputs, l1=l1, l2=l2, epochs=self.epochs,
-                batch_size=self.batch_size, lr=self.lr, seed=self.seed, device=self.device)
+            w, b, losses = training.train_neurox(data, outputs, self.config)
         elif self.config.selects_penalty:
             from neuroheat.probing.selection import REFIT_ITERS, select_penalty
 

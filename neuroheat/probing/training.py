@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from neuroheat.errors import InputError
-from neuroheat.probing.config import DEFAULT_MAX_ITER
+from neuroheat.probing.config import DEFAULT_MAX_ITER, ProbeConfig
 from neuroheat.probing.lbfgs import LBFGS
 
 __all__ = ["DEFAULT_MAX_ITER", "LBFGSFit", "fit_lbfgs", "objective", "resolve_device",
@@ -115,17 +115,21 @@ def _result(weight: Any, bias: Any) -> tuple[np.ndarray, np.ndarray]:
             bias.detach().cpu().double().numpy().copy())
 
 
-def train_neurox(data: Any, outputs: int, *, l1: float = 1e-5, l2: float = 1e-5,
-                 epochs: int = 10, batch_size: int = 32, lr: float = 1e-3, seed: int = 0,
-                 device: str | None = None) -> tuple[np.ndarray, np.ndarray, list[float]]:
-    """NeuroX's recipe (see the module docstring): ``(W, b, mean batch loss per epoch)``."""
+def train_neurox(data: Any, outputs: int, config: ProbeConfig | None = None,
+                 **settings: Any) -> tuple[np.ndarray, np.ndarray, list[float]]:
+    """NeuroX's recipe (see the module docstring): ``(W, b, mean batch loss per epoch)``.
+    Settings: ``config`` or its fields as keywords (``l1``, ``l2``, ``epochs``,
+    ``batch_size``, ``lr``, ``seed``, ``device``; penalties default to 1e-5)."""
     import torch
 
-    dev = resolve_device(device)
-    weight, bias = _init(outputs, data.num_columns, seed, dev)
-    opt = torch.optim.Adam([weight, bias], lr=lr)
+    cfg = ProbeConfig.build(config, **settings)
+    l1, l2 = cfg.penalties()
+    dev = resolve_device(cfg.device)
+    weight, bias = _init(outputs, data.num_columns, cfg.seed, dev)
+    opt = torch.optim.Adam([weight, bias], lr=cfg.lr)
+    batch_size = cfg.batch_size
     losses = []
-    for _ in range(int(epochs)):
+    for _ in range(int(cfg.epochs)):
         total, n = 0.0, 0
         for x, y in data.batches("train", batch_size):
             xt, yt = _tensors(x, y, data.task, dev)
