@@ -11,7 +11,8 @@ order, 10 epochs; its defaults l1 = l2 = 1e-5); ``recipe="default"`` minimises t
 objective over the whole training split with L-BFGS (see :mod:`neuroheat.probing.training`)
 and, unless ``l1`` or ``l2`` is given, first selects ``l2`` on a development split of the
 training sentences (:mod:`neuroheat.probing.selection`; the choice is ``probe.selected``).
-Both are seeded and deterministic; torch is imported only when a probe trains.
+Both are seeded and deterministic; torch is imported only by the neurox recipe or a GPU
+(the default recipe computes with numpy on the CPU).
 
 After ``fit``: ``weights`` float64 ``[classes, neurons]`` (``[1, neurons]`` for regression),
 ``bias``, ``classes``, ``neurons`` (``(layer, index)`` per column), ``accuracy`` / ``f1``
