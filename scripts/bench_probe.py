@@ -347,7 +347,7 @@ def memory(src_path: Path, tmp: Path, args) -> None:
     size = big.stat().st_size
     with nh.open_store(big) as store:
         print(f"big store: {size / 1e9:.2f} GB ({size / 2**20:.0f} MiB), {store.num_words} "
-              f"words, {store.num_layers} layers x {store.hidden_size}, float16, written in "
+              f"words, {store.num_layers} layers x {store.width}, float16, written in "
               f"{time.perf_counter() - t0:.1f} s")
     for chunk_mb in args.chunk_mbs:
         out = subprocess.run([sys.executable, __file__, "--child-memory", str(big),

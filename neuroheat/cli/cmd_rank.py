@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
                           mode=args.mode, config=config, split=split)
     result.save(args.output)
     if args.figure is not None:
-        result.show().save_as(args.figure)
+        result.show().save(args.figure)
     table = result.to_dict()["ablation"]
     key = "0.1" if "0.1" in table["top"] else next(iter(table["top"]))
     accs = "/".join("n/a" if table[s][key] is None else f"{table[s][key]:.3f}"

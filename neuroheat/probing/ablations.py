@@ -253,7 +253,7 @@ def ablation_figure(table: dict[str, dict[str, Any]], sizes: dict[str, int] | No
     """An SVG line chart of an :func:`ablation` table: accuracy against the kept fraction
     (evenly spaced, in the table's order; ``sizes`` adds the neuron counts), one line each
     for top / random / bottom, drawn by :func:`~neuroheat.viz.charts.ablation_chart`. Returns
-    an :class:`~neuroheat.viz.drawing.SVGFigure` (``.save_as("fig.svg" | ".png" | ".pdf")``)."""
+    an :class:`~neuroheat.viz.drawing.SVGFigure` (``.save("fig.svg" | ".png" | ".pdf")``)."""
     from neuroheat.viz.charts import ablation_chart
 
     keys = list(table.get("top", {}))

@@ -71,7 +71,7 @@ def select_columns(store: Any, layers: LayersArg = None,
         if len(set(cols)) != len(cols):
             raise InputError("neurons= lists a (layer, neuron) pair twice")
         return cols
-    width = int(store.hidden_size)
+    width = int(store.width)
     return [(lay, j) for lay in store.check_layers(layers) for j in range(width)]
 
 
@@ -171,10 +171,10 @@ class ProbeData:
             layer_order.setdefault(lay, []).append(c)
         self._groups = [(lay, _as_slice(cs), _as_slice([self.columns[c][1] for c in cs]))
                         for lay, cs in layer_order.items()]
-        full = slice(0, int(store.hidden_size))
+        full = slice(0, int(store.width))
         self._whole = (len(self._groups) == 1
                        and all(isinstance(v, slice) and v == full for v in self._groups[0][1:]))
-        width = int(store.hidden_size) * len(self._groups)
+        width = int(store.width) * len(self._groups)
         self._step = max(1, int(self.chunk_mb * 2**20) // (4 * max(width, 1)))
         size = int(train.sum() + self.masks["test"].sum()) * len(self.columns) * 4
         self._cache_ok = size <= float(config.cache_mb) * 2**20

@@ -154,7 +154,7 @@ def test_render_png(planted, tmp_path):
         img = rasterize(fig.tostring())
         assert img.shape[:2] == (int(fig.attribs["height"]), int(fig.attribs["width"]))
         assert (img.min(axis=2) < 0.5).sum() > 200  # something is drawn
-        out = fig.save_as(tmp_path / f"{name}.png")
+        out = fig.save(tmp_path / f"{name}.png")
         assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    svg = layerwise_figure(TABLE).save_as(tmp_path / "layers.svg")
+    svg = layerwise_figure(TABLE).save(tmp_path / "layers.svg")
     ET.parse(svg)
