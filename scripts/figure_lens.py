@@ -56,7 +56,7 @@ def main() -> None:
                                  top_k=5, device="cpu")
     fig = res.show("svg", title="Logit lens of a tiny GPT-2: the top next token at every "
                                 "layer, coloured by entropy")
-    svg = fig.save_as(out / "lens.svg")
+    svg = fig.save(out / "lens.svg")
     subprocess.run(["rsvg-convert", "-z", "2", str(svg), "-o", str(out / "lens.png")],
                    check=True)
     print(f"wrote {svg} and {out / 'lens.png'}")

@@ -97,7 +97,7 @@ def _resolve_units(store: Any, config: ExplainConfig) -> dict[int, list[int]]:
     from neuroheat.store import open_store
 
     with open_store(store) as src:
-        layers, width = list(src.layers), int(src.hidden_size)
+        layers, width = list(src.layers), int(src.width)
         if config.units is not None:
             return parse_units(config.units, layers, width)
         return {layer: list(range(width)) for layer in src.check_layers(config.layers)}

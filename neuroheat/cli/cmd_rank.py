@@ -7,7 +7,9 @@ and reports test accuracy (Dalvi et al. 2019). Prints one summary line. RANK.jso
 ``method``, ``ranking`` (``[layer, index]``, most important first), ``order`` (column
 indices), ``scores`` (per column), ``neurons`` (``[layer, index]`` per column), ``ablation``
 (``{"top": {"0.1": acc, ...}, "random": {...}, "bottom": {...}}``), ``sizes`` (neurons kept
-per fraction), ``mode``, ``split``. ``--figure FIG.svg`` (or .png / .pdf) draws the table.
+per fraction), ``mode``, ``split``, ``metric``, ``format`` (RANK.json is an
+:class:`~neuroheat.probing.ablations.AblationResult`: ``AblationResult.load`` reads it).
+``--figure FIG.svg`` (or .png / .pdf) draws the table.
 Without ``--test-sentences`` / ``--test-fraction`` a
 seeded 20 % of the sentences is held out.
 
@@ -21,16 +23,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
 from neuroheat.cli.cmd_probe import (
     add_data_arguments,
     add_probe_arguments,
     check_output,
     load_labels,
-    probe_settings,
-    split_of,
-    write_result,
+    settings_of,
 )
 from neuroheat.cli.options import layers_of
 from neuroheat.errors import InputError
@@ -73,7 +72,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from neuroheat import open_store
-    from neuroheat.probing.ablations import ablation, subset_sizes
+    from neuroheat.probing.ablations import ablation
     from neuroheat.probing.methods import get_method, rank
 
     check_output(args)
@@ -84,34 +83,20 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(f"{args.figure} exists; pass --overwrite to replace it")
     get_method(args.method)  # a missing module fails before any work
     fractions = parse_fractions(args.fractions)
-    split: dict[str, Any] = split_of(args)
-    if split["test_sentences"] is None and split["test_fraction"] is None:
-        split["test_fraction"] = DEFAULT_TEST_FRACTION
-    settings = probe_settings(args)
+    config, split = settings_of(args)
+    if not split.has_test:
+        config, split = settings_of(args, test_fraction=DEFAULT_TEST_FRACTION)
     layers = layers_of(args)
     with open_store(args.store) as store:
         labels = load_labels(args, store)
-        ranking = rank(args.method, store, labels, layers, seed=args.seed,
-                       balance=args.balance, standardize=args.standardize, **split,
-                       **settings)
+        ranking = rank(args.method, store, labels, layers, config=config, split=split)
         neurons = [tuple(int(v) for v in pair) for pair in ranking.neurons]
-        table = ablation(store, labels, ranking.order, neurons=neurons, fractions=fractions,
-                         mode=args.mode, seed=args.seed, balance=args.balance,
-                         standardize=args.standardize, **split, **settings)
-    doc = {"method": args.method, "ranking": ranking.pairs(),
-           "order": [int(c) for c in ranking.order],
-           "scores": [float(s) for s in ranking.scores],
-           "neurons": [list(n) for n in neurons], "ablation": table,
-           "sizes": subset_sizes(len(neurons), fractions), "mode": args.mode,
-           "split": {"test_sentences": None if split["test_sentences"] is None
-                     else list(split["test_sentences"]),
-                     "test_fraction": split["test_fraction"], "seed": args.seed}}
-    write_result(args.output, doc)
+        result = ablation(store, labels, ranking, neurons=neurons, fractions=fractions,
+                          mode=args.mode, config=config, split=split)
+    result.save(args.output)
     if args.figure is not None:
-        from neuroheat.probing.ablations import ablation_figure
-
-        ablation_figure(table, doc["sizes"], title=f"ablation: {args.method} ranking"
-                        ).save_as(args.figure)
+        result.show().save(args.figure)
+    table = result.to_dict()["ablation"]
     key = "0.1" if "0.1" in table["top"] else next(iter(table["top"]))
     accs = "/".join("n/a" if table[s][key] is None else f"{table[s][key]:.3f}"
                     for s in ("top", "random", "bottom"))

@@ -11,9 +11,11 @@ Example:
     >>> with open_store("acts.h5") as store:                         # doctest: +SKIP
     ...     labels = probing.read_labels("train.conllu", column="upos", store=store)
     ...     probing.probeless(store, labels, layers="3").pairs(10)
-    ...     probe = probing.Probe(seed=0).fit(store, labels, layers="3", test_fraction=0.2)
+    ...     split = probing.Split(test_fraction=0.2)
+    ...     probe = probing.Probe(seed=0).fit(store, labels, layers="3", split=split)
+    ...     probe.selected                  # the l2 chosen on a development split
     ...     probing.ablation(store, labels, probing.neuron_ordering(probe), layers="3",
-    ...                      test_fraction=0.2)
+    ...                      split=split).save("ablation.json")
 """
 
 from __future__ import annotations
@@ -40,6 +42,13 @@ _LAZY = {
     "select_columns": "neuroheat.probing.data",
     "split_sentences": "neuroheat.probing.data",
     "Probe": "neuroheat.probing.probe",
+    "ProbeConfig": "neuroheat.probing.config",
+    "Split": "neuroheat.probing.config",
+    "select_penalty": "neuroheat.probing.selection",
+    "AblationResult": "neuroheat.probing.ablations",
+    "LayerwiseResult": "neuroheat.probing.results",
+    "ControlResult": "neuroheat.probing.results",
+    "ProbeResult": "neuroheat.probing.results",
     "classification_scores": "neuroheat.probing.metrics",
     "regression_scores": "neuroheat.probing.metrics",
     "ablation": "neuroheat.probing.ablations",

@@ -17,7 +17,7 @@ Example:
     ...     labels = read_labels("train.conllu", store=store)
     ...     control_labels(labels, store, seed=0)          # Labels, same classes
     ...     control_task(store, labels, layers="3", test_fraction=0.2)
-    {'accuracy': {'train': 0.71, 'test': 0.52}, 'selectivity': 0.41, 'task': {...}}
+    ControlResult({'accuracy': {'train': 0.71, 'test': 0.52}, 'selectivity': 0.41, ...})
 """
 
 from __future__ import annotations
@@ -29,8 +29,10 @@ from typing import Any
 import numpy as np
 
 from neuroheat.errors import InputError
+from neuroheat.probing.config import ProbeConfig, Split, resolve
 from neuroheat.probing.data import check_aligned, split_sentences
 from neuroheat.probing.labels import Labels
+from neuroheat.probing.results import ControlResult
 
 __all__ = ["control_labels", "control_task", "selectivity", "train_rows"]
 
@@ -80,28 +82,25 @@ def selectivity(task_accuracy: dict[str, float | None],
 
 def control_task(store: Any, labels: Labels, *, task_accuracy: dict[str, Any] | None = None,
                  layers: Any = None, neurons: Sequence[Sequence[int]] | None = None,
-                 test_sentences: Sequence[int] | None = None,
-                 test_fraction: float | None = None, balance: bool = False,
-                 standardize: bool = False, seed: int = 0,
-                 **probe_settings: Any) -> dict[str, Any]:
-    """Train the same probe on the control task: ``{"accuracy": {"train", "test"},
-    "selectivity": f, "task": {"train", "test"}}``. ``task_accuracy`` is the real probe's
-    accuracy (trained here with the same settings when None); ``probe_settings`` go to
-    :class:`~neuroheat.probing.probe.Probe` (``recipe``, ``l1``, ``l2``, ``epochs``, ...)."""
+                 config: ProbeConfig | None = None, split: Split | None = None,
+                 **settings: Any) -> ControlResult:
+    """Train the same probe on the control task: a
+    :class:`~neuroheat.probing.results.ControlResult` (``result["accuracy"]`` ``{"train",
+    "test"}``, ``result["selectivity"]``, ``result["task"]``). ``task_accuracy`` is the real
+    probe's accuracy (trained here with the same settings when None); ``config`` (or its
+    fields as keywords: ``recipe=``, ``l2=``, ``seed=``, ...) sets both probes."""
     from neuroheat.probing.probe import Probe
 
-    if probe_settings.get("task", "classification") != "classification":
+    config, split = resolve(config, split, settings, where="control_task")
+    if config.task != "classification":
         raise InputError("control tasks are for classification probes, not regression")
-    data_kw: dict[str, Any] = dict(layers=layers, neurons=neurons,
-                                   test_sentences=test_sentences, test_fraction=test_fraction,
-                                   balance=balance, standardize=standardize)
+    cols: dict[str, Any] = dict(layers=layers, neurons=neurons, split=split)
     if task_accuracy is None:
-        task_accuracy = Probe(seed=seed, **probe_settings).fit(store, labels,
-                                                                **data_kw).accuracy
-    train = train_rows(store, labels, test_sentences=test_sentences,
-                       test_fraction=test_fraction, seed=seed)
-    control = control_labels(labels, store, seed, train=train)
-    probe = Probe(seed=seed, **probe_settings).fit(store, control, **data_kw)
-    return {"accuracy": dict(probe.accuracy),
-            "selectivity": selectivity(task_accuracy, probe.accuracy),
-            "task": dict(task_accuracy)}
+        task_accuracy = Probe(config).fit(store, labels, **cols).accuracy
+    seed = split.seed_or(config.seed)
+    train = train_rows(store, labels, test_sentences=split.test_sentences,
+                       test_fraction=split.test_fraction, seed=seed)
+    control = control_labels(labels, store, config.seed, train=train)
+    probe = Probe(config).fit(store, control, **cols)
+    return ControlResult(dict(probe.accuracy), selectivity(task_accuracy, probe.accuracy),
+                         dict(task_accuracy), split=split.to_json(config.seed))

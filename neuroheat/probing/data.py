@@ -12,8 +12,13 @@ float32 per block), so the activations in memory are bounded by the chunk size (
 (``cache_mb=0`` always streams). What does grow with the corpus is the per-row bookkeeping:
 label ids, targets and split masks, about 20 bytes a row.
 
+Settings come as a :class:`~neuroheat.probing.config.ProbeConfig` (``balance``,
+``standardize``, ``task``, ``seed``, ``chunk_mb``, ``cache_mb``) and a
+:class:`~neuroheat.probing.config.Split`, or as the same names as keywords.
 Splits are by sentence: ``test_sentences=(start, stop)`` holds out sentences
 ``start..stop-1``; ``test_fraction=F`` holds out a seeded random ``round(F · n)`` of them.
+:meth:`ProbeData.holdout` carves a development split out of the training sentences (the
+default probe selects its penalty on it; the test rows are never part of it).
 ``balance=True`` undersamples the training rows of every class to the rarest class's count
 (seeded). ``standardize=True`` centres and scales every column by the training split's mean
 and standard deviation (one streaming pass, float64; a constant column gets std 1).
@@ -21,25 +26,23 @@ and standard deviation (one streaming pass, float64; a constant column gets std 
 Example:
     >>> with open_store("acts.h5") as store:                           # doctest: +SKIP
     ...     labels = read_labels("train.conllu", store=store)
-    ...     data = ProbeData(store, labels, layers="3", test_fraction=0.2, seed=0)
+    ...     data = ProbeData(store, labels, layers="3", split=Split(test_fraction=0.2))
     ...     for x, y in data.chunks("train"):      # float32 [rows, columns], int64 [rows]
     ...         ...
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
 from neuroheat.errors import InputError
+from neuroheat.probing.config import DEFAULT_CACHE_MB, TASKS, ProbeConfig, Split, resolve
 from neuroheat.probing.labels import Labels
-from neuroheat.store.base import DEFAULT_CHUNK_MB
 
-#: MiB of selected rows kept in memory after the first pass (0: always stream)
-DEFAULT_CACHE_MB = 256.0
-TASKS = ("classification", "regression")
 _MOMENT_BYTES = 4 * 2**20  # float64 temporaries of the moments pass, per block
 SPLITS = ("train", "test")
 
@@ -68,7 +71,7 @@ def select_columns(store: Any, layers: LayersArg = None,
         if len(set(cols)) != len(cols):
             raise InputError("neurons= lists a (layer, neuron) pair twice")
         return cols
-    width = int(store.hidden_size)
+    width = int(store.width)
     return [(lay, j) for lay in store.check_layers(layers) for j in range(width)]
 
 
@@ -140,22 +143,20 @@ class ProbeData:
 
     def __init__(self, store: Any, labels: Labels, *, layers: LayersArg = None,
                  neurons: Sequence[Sequence[int]] | None = None,
-                 test_sentences: Sequence[int] | None = None,
-                 test_fraction: float | None = None, balance: bool = False,
-                 standardize: bool = False, seed: int = 0, task: str = "classification",
-                 chunk_mb: float = DEFAULT_CHUNK_MB, cache_mb: float = DEFAULT_CACHE_MB):
-        if task not in TASKS:
-            raise InputError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
-        if not float(chunk_mb) > 0:
-            raise InputError(f"chunk_mb must be > 0, got {chunk_mb}")
+                 config: ProbeConfig | None = None, split: Split | None = None,
+                 **settings: Any):
+        config, split = resolve(config, split, settings, where="ProbeData")
+        task, seed, balance = config.task, split.seed_or(config.seed), config.balance
+        self.config, self.split, self.seed = config, split, seed
         check_aligned(store, labels)
-        self.store, self.task, self.chunk_mb = store, task, float(chunk_mb)
+        self.store, self.task, self.chunk_mb = store, task, float(config.chunk_mb)
         self.classes = list(labels.classes)
         self.columns = select_columns(store, layers, neurons)
         self.targets = _targets(labels, task)
         valid = np.asarray(labels.ids) >= 0
-        test_rows = np.repeat(split_sentences(store.num_sentences, test_sentences=test_sentences,
-                                              test_fraction=test_fraction, seed=seed),
+        test_rows = np.repeat(split_sentences(store.num_sentences,
+                                              test_sentences=split.test_sentences,
+                                              test_fraction=split.test_fraction, seed=seed),
                               np.diff(np.asarray(store.offsets)))
         train = valid & ~test_rows
         if balance:
@@ -170,19 +171,19 @@ class ProbeData:
             layer_order.setdefault(lay, []).append(c)
         self._groups = [(lay, _as_slice(cs), _as_slice([self.columns[c][1] for c in cs]))
                         for lay, cs in layer_order.items()]
-        full = slice(0, int(store.hidden_size))
+        full = slice(0, int(store.width))
         self._whole = (len(self._groups) == 1
                        and all(isinstance(v, slice) and v == full for v in self._groups[0][1:]))
-        width = int(store.hidden_size) * len(self._groups)
+        width = int(store.width) * len(self._groups)
         self._step = max(1, int(self.chunk_mb * 2**20) // (4 * max(width, 1)))
         size = int(train.sum() + self.masks["test"].sum()) * len(self.columns) * 4
-        self._cache_ok = size <= float(cache_mb) * 2**20
+        self._cache_ok = size <= float(config.cache_mb) * 2**20
         self._cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._moments: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.mean: np.ndarray | None = None
         self.std: np.ndarray | None = None
-        self._standardize = bool(standardize)  # the cache holds standardised rows
-        if standardize:
+        self._standardize = bool(config.standardize)  # the cache holds standardised rows
+        if config.standardize:
             self.mean, self.std = self._train_moments()
 
     def __repr__(self) -> str:
@@ -305,6 +306,38 @@ class ProbeData:
     def arrays(self, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
         """``(x, y)`` of ``split`` in memory (for small data and tests)."""
         return _concat(list(self.chunks(split)), len(self.columns), self.targets.dtype)
+
+    def holdout(self, fraction: float | None = None, seed: int | None = None) -> ProbeData:
+        """A copy whose ``"train"`` rows are the training rows of a seeded ``fraction`` of
+        the training sentences left out (default ``split.dev_fraction``) and whose
+        ``"test"`` rows are those left out: the development split. The test rows are in
+        neither. Cached rows are shared by slicing, so no second pass over the store."""
+        f = float(self.split.dev_fraction if fraction is None else fraction)
+        if not 0.0 < f < 1.0:
+            raise InputError(f"the development fraction must be in (0, 1), got {f}")
+        offsets = np.asarray(self.store.offsets)
+        train = self.masks["train"]
+        sentence_of_row = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+        candidates = np.unique(sentence_of_row[train])
+        k = round(f * len(candidates))
+        if not 0 < k < len(candidates):
+            raise InputError(f"{len(candidates)} training sentences are too few to hold out "
+                             f"{f:g} of them for development; give l2= (--l2) instead")
+        rng = np.random.default_rng([self.seed if seed is None else int(seed), 0x5e1ec7])
+        dev_sentences = np.zeros(len(offsets) - 1, dtype=bool)
+        dev_sentences[rng.permutation(candidates)[:k]] = True
+        dev = train & dev_sentences[sentence_of_row]
+        view = copy.copy(self)
+        view.masks = {"train": train & ~dev, "test": dev}
+        view._moments = {}
+        view._cache = {}
+        if self._cache_ok:
+            if not self._cache:
+                self._fill_cache()
+            x, y = self._cache["train"]
+            in_dev = dev[np.flatnonzero(train)]
+            view._cache = {"train": (x[~in_dev], y[~in_dev]), "test": (x[in_dev], y[in_dev])}
+        return view
 
     def batches(self, split: str, batch_size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Consecutive batches of exactly ``batch_size`` rows of ``split`` in corpus order

@@ -2,7 +2,7 @@
 
 This module prepares the numbers; :mod:`neuroheat.viz.charts` draws them, on the same frame
 as :func:`~neuroheat.probing.ablations.ablation_figure`. Both return an
-:class:`~neuroheat.viz.drawing.SVGFigure` (``.save_as("fig.svg" | ".png" | ".pdf")``, shown
+:class:`~neuroheat.viz.drawing.SVGFigure` (``.save("fig.svg" | ".png" | ".pdf")``, shown
 inline in Jupyter). Class names and other label text come from data and are XML-escaped (and
 stripped of characters XML cannot hold).
 
@@ -19,10 +19,10 @@ stripped of characters XML cannot hold).
 
 Example:
     >>> fig = layerwise_figure({0: {"train": 0.8, "test": 0.7}, 1: {"train": 0.9, "test": 0.85}})
-    >>> fig.save_as("layers.svg")                                          # doctest: +SKIP
+    >>> fig.save("layers.svg")                                          # doctest: +SKIP
     >>> with open_store("acts.h5") as store:                               # doctest: +SKIP
     ...     labels = read_labels("train.conllu", store=store)
-    ...     class_distribution_figure(store, labels, 3, 17, kind="box").save_as("n17.png")
+    ...     class_distribution_figure(store, labels, 3, 17, kind="box").save("n17.png")
 """
 
 from __future__ import annotations

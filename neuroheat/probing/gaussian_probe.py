@@ -72,7 +72,7 @@ def iter_blocks(store: Any, layers: list[int], chunk_mb: float
                 ) -> Iterator[tuple[int, np.ndarray]]:
     """Yield ``(start_row, float64 [rows, len(layers) · width])``: the checked ``layers``
     concatenated, about ``chunk_mb`` MiB of float64 per block."""
-    width = int(store.hidden_size)
+    width = int(store.width)
     cols = len(layers) * width
     step = max(1, int(check_chunk_mb(chunk_mb) * 2**20) // (8 * max(cols, 1)))
     n = int(store.num_words)
@@ -150,7 +150,7 @@ def moments_of_ids(store: Any, ids: np.ndarray, n_classes: int, layers: LayersAr
     ids = np.asarray(ids, dtype=np.int64)
     if len(ids) != store.num_words:
         raise InputError(f"{len(ids)} row ids for a store of {store.num_words} words")
-    width = int(store.hidden_size)
+    width = int(store.width)
     d = len(layers) * width
     counts = np.zeros(n_classes, dtype=np.int64)
     s1 = np.zeros((n_classes, d))

@@ -134,7 +134,7 @@ def iou(store: Any, labels: Labels, layers: LayersArg = None, *, quantile: float
     check_aligned(store, labels)
     check_chunk_mb(chunk_mb)
     layers = store.check_layers(layers)
-    width = int(store.hidden_size)
+    width = int(store.width)
     d = len(layers) * width
     ids = np.asarray(labels.ids, dtype=np.int64)
     valid = ids >= 0

@@ -71,7 +71,7 @@ def class_means(store: Any, labels: Labels, layers: LayersArg = None, *,
     check_aligned(store, labels, "class means")
     layers = store.check_layers(layers)
     ids_all = np.asarray(labels.ids, dtype=np.int64)
-    n_classes, width = len(labels.classes), int(store.hidden_size)
+    n_classes, width = len(labels.classes), int(store.width)
     valid = ids_all >= 0
     counts = np.bincount(ids_all[valid], minlength=n_classes).astype(np.int64)
     sums = np.zeros((n_classes, len(layers) * width))

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from neuroheat.errors import InputError
+from neuroheat.probing.config import ProbeConfig, Split, resolve
 from neuroheat.probing.labels import Labels
 from neuroheat.probing.result import Ranking
 
@@ -75,13 +76,30 @@ def _accepted(func: Callable[..., Any], options: dict[str, Any]) -> dict[str, An
     return {k: v for k, v in options.items() if k in names}
 
 
+def _expand(options: dict[str, Any]) -> dict[str, Any]:
+    """``config=`` / ``split=`` objects spelled out as keywords (the explicit keywords win)."""
+    config, split = options.pop("config", None), options.pop("split", None)
+    base: dict[str, Any] = {}
+    if config is not None:
+        base.update(config.to_dict())
+    if split is not None:
+        base.update(test_sentences=split.test_sentences, test_fraction=split.test_fraction,
+                    dev_fraction=split.dev_fraction)
+        if split.seed is not None:
+            base["seed"] = split.seed
+    return {**base, **options}
+
+
 def rank(name: str, store: Any, labels: Labels, layers: Any = None,
          **options: Any) -> Ranking:
     """Rank the neurons of ``layers`` with method ``name`` on the training rows; a plain
-    column order is wrapped in a :class:`Ranking` (scores: n − position)."""
+    column order is wrapped in a :class:`Ranking` (scores: n − position). ``options``: the
+    method's own (``k=``, ``quantile=``, ...) and the probing settings (``config=``,
+    ``split=``, or their fields as keywords); each method gets those it takes."""
     from neuroheat.probing.data import select_columns
 
     func = get_method(name)
+    options = _expand(options)
     accepted = _accepted(func, options)
     if "test_sentences" not in accepted and "test_fraction" not in accepted:
         labels = train_labels(store, labels, test_sentences=options.get("test_sentences"),
@@ -111,17 +129,15 @@ def train_labels(store: Any, labels: Labels, *, test_sentences: Any = None,
 
 
 def weights_ranking(store: Any, labels: Labels, layers: Any = None, *,
-                    test_sentences: Any = None, test_fraction: float | None = None,
-                    seed: int = 0, balance: bool = False, standardize: bool = False,
-                    **probe_settings: Any) -> Ranking:
+                    config: ProbeConfig | None = None, split: Split | None = None,
+                    **settings: Any) -> Ranking:
     """Train a probe on the training split; rank by ``neuron_ordering`` of its weights
     (scores: 1 − entry mass, 0 for neurons no class selects)."""
     from neuroheat.probing.probe import Probe
     from neuroheat.probing.rankings import entry_mass, neuron_ordering
 
-    probe = Probe(seed=seed, **probe_settings).fit(
-        store, labels, layers=layers, test_sentences=test_sentences,
-        test_fraction=test_fraction, balance=balance, standardize=standardize)
+    config, split = resolve(config, split, settings, where="weights_ranking")
+    probe = Probe(config).fit(store, labels, layers=layers, split=split)
     mass = entry_mass(probe)
     scores = np.where(np.isfinite(mass), 1.0 - mass, 0.0)
     return Ranking(order=neuron_ordering(probe), scores=scores,

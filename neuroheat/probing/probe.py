@@ -1,13 +1,18 @@
 """Linear probes on store activations: :class:`Probe` (scikit-learn style).
 
-Settings go to the constructor, :meth:`Probe.fit` reads the data from a store (streamed, see
-:mod:`neuroheat.probing.data`) and returns the probe. ``task="classification"`` trains a
+Settings go to the constructor (a :class:`~neuroheat.probing.config.ProbeConfig`, or its
+fields as keywords), :meth:`Probe.fit` reads the data from a store (streamed, see
+:mod:`neuroheat.probing.data`; the split as a :class:`~neuroheat.probing.config.Split` or
+``test_sentences=`` / ``test_fraction=``) and returns the probe. ``task="classification"`` trains a
 multinomial logistic probe, ``task="regression"`` a linear one (numeric labels), both with
 elastic-net regularisation ``l1 · Σ|W| + l2 · ‖W‖_F`` (NeuroX's, the Frobenius norm
 unsquared). ``recipe="neurox"`` is NeuroX's training (Adam lr 1e-3, batches of 32 in corpus
 order, 10 epochs; its defaults l1 = l2 = 1e-5); ``recipe="default"`` minimises the same
-objective over the whole training split with L-BFGS (see :mod:`neuroheat.probing.training`).
-Both are seeded and deterministic; torch is imported only when a probe trains.
+objective over the whole training split with L-BFGS (see :mod:`neuroheat.probing.training`)
+and, unless ``l1`` or ``l2`` is given, first selects ``l2`` on a development split of the
+training sentences (:mod:`neuroheat.probing.selection`; the choice is ``probe.selected``).
+Both are seeded and deterministic; torch is imported only by the neurox recipe or a GPU
+(the default recipe computes with numpy on the CPU).
 
 After ``fit``: ``weights`` float64 ``[classes, neurons]`` (``[1, neurons]`` for regression),
 ``bias``, ``classes``, ``neurons`` (``(layer, index)`` per column), ``accuracy`` / ``f1``
@@ -19,9 +24,9 @@ no pickle.
 Example:
     >>> with open_store("acts.h5") as store:                              # doctest: +SKIP
     ...     labels = read_labels("train.conllu", store=store)
-    ...     probe = Probe(l1=1e-5, l2=1e-5, seed=0).fit(store, labels, layers="3",
-    ...                                                  test_fraction=0.2)
-    >>> probe.accuracy, top_neurons(probe, 0.5)[0][:5]                    # doctest: +SKIP
+    ...     probe = Probe(seed=0).fit(store, labels, layers="3",
+    ...                               split=Split(test_fraction=0.2))
+    >>> probe.accuracy, probe.selected["l2"], top_neurons(probe, 0.5)[0][:5]  # doctest: +SKIP
     >>> probe.save("probe.json"); Probe.load("probe.json")                # doctest: +SKIP
 """
 
@@ -35,39 +40,28 @@ from typing import Any
 import numpy as np
 
 from neuroheat.errors import InputError
-from neuroheat.probing.data import DEFAULT_CACHE_MB, SPLITS, TASKS, ProbeData
+from neuroheat.probing.config import RECIPES, ProbeConfig, Split, resolve
+from neuroheat.probing.data import SPLITS, ProbeData
 from neuroheat.probing.files import read_doc, write_doc
 from neuroheat.probing.labels import Labels
 from neuroheat.probing.metrics import classification_scores, regression_scores
-from neuroheat.probing.training import DEFAULT_MAX_ITER
-from neuroheat.store.base import DEFAULT_CHUNK_MB
 
-RECIPES = ("default", "neurox")
 _FORMAT_TAG = "neuroheat-probe"
 _VERSION = 1
-_SETTINGS = ("task", "recipe", "l1", "l2", "epochs", "batch_size", "lr", "max_iter", "seed",
-             "device")
+_CONFIG_FIELDS = frozenset(ProbeConfig.field_names())
 
 __all__ = ["RECIPES", "Probe"]
 
 
 class Probe:
-    """A linear probe (see the module docstring)."""
+    """A linear probe (see the module docstring). Settings: a :class:`ProbeConfig` and/or
+    its fields as keywords (``Probe(l2=0.01, seed=1)``); they read as attributes
+    (``probe.recipe``)."""
 
-    def __init__(self, *, task: str = "classification", recipe: str = "default",
-                 l1: float = 1e-5, l2: float = 1e-5, epochs: int = 10, batch_size: int = 32,
-                 lr: float = 1e-3, max_iter: int = DEFAULT_MAX_ITER, seed: int = 0,
-                 device: str | None = None):
-        if task not in TASKS:
-            raise InputError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
-        if recipe not in RECIPES:
-            raise InputError(f"unknown recipe {recipe!r}; choose one of {', '.join(RECIPES)}")
-        if float(l1) < 0 or float(l2) < 0:
-            raise InputError(f"l1 and l2 must be >= 0, got l1={l1}, l2={l2}")
-        self.task, self.recipe = task, recipe
-        self.l1, self.l2, self.lr = float(l1), float(l2), float(lr)
-        self.epochs, self.batch_size, self.max_iter = int(epochs), int(batch_size), int(max_iter)
-        self.seed, self.device = int(seed), device
+    def __init__(self, config: ProbeConfig | None = None, **settings: Any):
+        if "config" in settings:
+            raise InputError("Probe(config=...) takes the config once")
+        self.config = ProbeConfig.build(config, **settings)
         self.weights: np.ndarray | None = None
         self.bias: np.ndarray | None = None
         self.classes: list[str] = []
@@ -80,6 +74,15 @@ class Probe:
         self.correlation: dict[str, dict[str, float | None]] = {}
         self.losses: list[float] = []
         self.num_rows: dict[str, int] = {}
+        #: the penalties the fit used (``l1``, ``l2``)
+        self.penalties: dict[str, float] = {}
+        #: what the model selection chose (None when the penalty was given)
+        self.selected: dict[str, Any] | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if name in _CONFIG_FIELDS:
+            return getattr(self.__dict__["config"], name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __repr__(self) -> str:
         if self.weights is None:
@@ -88,18 +91,23 @@ class Probe:
                 f"accuracy={self.accuracy})")
 
     def settings(self) -> dict[str, Any]:
-        """The constructor's settings."""
-        return {k: getattr(self, k) for k in _SETTINGS}
+        """The settings (the config's fields); ``l1`` / ``l2`` are the values the fit used
+        once fitted (None before when they are to be selected)."""
+        out = self.config.to_dict()
+        out.update(self.penalties)
+        return out
 
     # -- training ---------------------------------------------------------------------------
     def fit(self, store: Any, labels: Labels | ProbeData | None = None, *,
             layers: int | Sequence[int] | str | None = None,
-            neurons: Sequence[Sequence[int]] | None = None,
-            test_sentences: Sequence[int] | None = None, test_fraction: float | None = None,
-            balance: bool = False, standardize: bool = False,
-            chunk_mb: float = DEFAULT_CHUNK_MB, cache_mb: float = DEFAULT_CACHE_MB) -> Probe:
+            neurons: Sequence[Sequence[int]] | None = None, split: Split | None = None,
+            **settings: Any) -> Probe:
         """Train on ``store`` with ``labels`` (or on a prepared :class:`ProbeData` given as
-        ``store``) and score both splits; returns ``self``. The split is seeded by ``seed``."""
+        ``store``) and score both splits; returns ``self``. ``split`` (or ``test_sentences=``
+        / ``test_fraction=``) holds out the test sentences, seeded by ``seed``; data settings
+        given here (``balance=``, ``standardize=``, ``chunk_mb=``, ``cache_mb=``) update the
+        probe's config."""
+        self.config, split = resolve(self.config, split, settings, where="Probe.fit")
         if isinstance(store, ProbeData):
             data = store
         else:
@@ -107,9 +115,7 @@ class Probe:
                 raise InputError("fit(store, labels): labels must be a Labels object "
                                  "(read_labels(...))")
             data = ProbeData(store, labels, layers=layers, neurons=neurons,
-                             test_sentences=test_sentences, test_fraction=test_fraction,
-                             balance=balance, standardize=standardize, seed=self.seed,
-                             task=self.task, chunk_mb=chunk_mb, cache_mb=cache_mb)
+                             config=self.config, split=split)
         if data.task != self.task:
             raise InputError(f"the data is for {data.task}, the probe for {self.task}")
         outputs = len(data.classes) if self.task == "classification" else 1
@@ -117,15 +123,28 @@ class Probe:
             raise InputError(f"a classification probe needs at least 2 classes, got {outputs}")
         from neuroheat.probing import training
 
+        l1, l2 = self.config.penalties()
+        self.selected = None
         if self.recipe == "neurox":
-            w, b, losses = training.train_neurox(
-                data, outputs, l1=self.l1, l2=self.l2, epochs=self.epochs,
-                batch_size=self.batch_size, lr=self.lr, seed=self.seed, device=self.device)
+            w, b, losses = training.train_neurox(data, outputs, self.config)
+        elif self.config.selects_penalty:
+            from neuroheat.probing.selection import REFIT_ITERS, select_penalty
+
+            choice = select_penalty(data, outputs, l1=l1, device=self.device)
+            l2 = choice.l2
+            fit = training.fit_lbfgs(data, outputs, l1=l1, l2=l2,
+                                     max_iter=min(self.max_iter, REFIT_ITERS),
+                                     device=self.device, init=(choice.weight, choice.bias))
+            w, b, losses = fit.weight, fit.bias, fit.losses
+            self.selected = {"l2": l2, "iterations": fit.iterations, "l1": l1,
+                             "dev_fraction": data.split.dev_fraction,
+                             "dev_rows": choice.dev_rows, "path": choice.path}
         else:
-            w, b, losses = training.train_lbfgs(data, outputs, l1=self.l1, l2=self.l2,
-                                                max_iter=self.max_iter, seed=self.seed,
-                                                device=self.device)
+            fit = training.fit_lbfgs(data, outputs, l1=l1, l2=l2, max_iter=self.max_iter,
+                                     device=self.device)
+            w, b, losses = fit.weight, fit.bias, fit.losses
         self.weights, self.bias, self.losses = w, b, losses
+        self.penalties = {"l1": l1, "l2": l2}
         self.classes = list(data.classes) if self.task == "classification" else ["value"]
         self.neurons = [(int(a), int(c)) for a, c in data.columns]
         self.mean, self.std = data.mean, data.std
@@ -194,7 +213,7 @@ class Probe:
                 "std": None if self.std is None else self.std.tolist(),
                 "accuracy": self.accuracy, "f1": self.f1, "per_class": self.per_class,
                 "correlation": self.correlation, "losses": list(self.losses),
-                "num_rows": self.num_rows}
+                "num_rows": self.num_rows, "selected": self.selected}
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the probe as JSON (floats written exactly); :meth:`load` reads it back."""
@@ -204,9 +223,17 @@ class Probe:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Probe:
-        """Read a probe written by :meth:`save`."""
-        doc = read_doc(path, _FORMAT_TAG, "a probe", "Probe.save")
-        probe = cls(**doc["settings"])
+        """Read a probe written by :meth:`save` (or a ``neuroheat probe`` RESULT.json)."""
+        return cls.from_dict(read_doc(path, _FORMAT_TAG, "a probe", "Probe.save"))
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> Probe:
+        """The probe of a :meth:`to_dict` document."""
+        settings = {k: v for k, v in doc["settings"].items() if k in _CONFIG_FIELDS}
+        probe = cls(**settings)
+        probe.penalties = {k: float(settings[k]) for k in ("l1", "l2")
+                           if settings.get(k) is not None}
+        probe.selected = doc.get("selected")
         probe.classes = list(doc["classes"])
         probe.neurons = [(int(a), int(c)) for a, c in doc["neurons"]]
         probe.weights = np.asarray(doc["weights"], dtype=np.float64).reshape(
@@ -221,3 +248,26 @@ class Probe:
         probe.losses = [float(v) for v in doc.get("losses", [])]
         probe.num_rows = {k: int(v) for k, v in doc.get("num_rows", {}).items()}
         return probe
+
+    def summary(self, control: Any = None) -> str:
+        """One line: layers, neurons, classes, train / test scores, the selected penalty
+        and, given a control task's result, its test accuracy and the selectivity."""
+        def fmt(v: float | None) -> str:
+            return "n/a" if v is None else f"{v:.3f}"
+
+        layers = sorted({lay for lay, _ in self.neurons})
+        where = f"layer{'s' if len(layers) > 1 else ''} {','.join(map(str, layers))}"
+        if self.task == "classification":
+            score = (f"train accuracy {fmt(self.accuracy.get('train'))}, "
+                     f"test {fmt(self.accuracy.get('test'))}")
+            if control is not None:
+                score += (f", control test {fmt(control['accuracy'].get('test'))}, "
+                          f"selectivity {control['selectivity']:.3f}")
+            what = f"{len(self.classes)} classes"
+        else:
+            score = (f"train pearson {fmt(self.correlation['train'].get('pearson'))}, "
+                     f"test {fmt(self.correlation['test'].get('pearson'))}")
+            what = "regression"
+        if self.selected is not None:
+            score += f"; l2 {self.selected['l2']:g} selected on a development split"
+        return f"{where}, {len(self.neurons)} neurons, {what}: {score}"

@@ -1,4 +1,4 @@
-"""The two training recipes of a linear probe, in torch (imported inside the functions).
+"""The two training recipes of a linear probe (torch imported inside the functions that use it).
 
 Both minimise the same objective over the weights W ``[outputs, columns]`` and bias b:
 
@@ -14,9 +14,12 @@ Frobenius norm, not squared, and the bias is not penalised) — NeuroX's objecti
   batch being its mean data loss plus the penalties. Differences: NeuroX trains with mixed
   precision on a GPU (here the GPU path stays float32), and it sizes the output layer by the
   classes present in the training rows (here: every class of the labels, so ids never shift).
-- :func:`train_lbfgs` (the default) minimises the full-batch objective (mean over every
-  training row) with L-BFGS and a strong-Wolfe line search, the gradient accumulated over the
-  streamed blocks, from zero weights. It is preconditioned by the columns' training mean μ and
+- :func:`train_lbfgs` (the default; :func:`fit_lbfgs` also warm-starts) minimises the
+  full-batch objective (mean over every training row) with L-BFGS and a strong-Wolfe line
+  search (:mod:`neuroheat.probing.lbfgs`: torch's algorithm, in numpy), the gradient
+  accumulated over the streamed blocks, from zero weights. On the CPU the loss and gradient
+  are computed with numpy, so the default probe imports no torch (about 1.2 s of CPU per
+  process); with ``device="cuda"`` they are computed by torch on the GPU. It is preconditioned by the columns' training mean μ and
   standard deviation σ: L-BFGS moves (w, c) and the probe is W = w / σ (per column),
   b = c − W·μ (σ floored at a tenth of the median column's, :data:`SCALE_FLOOR`) — an exact
   change of variables, so the objective above (penalties on W itself)
@@ -29,13 +32,18 @@ Example:
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from neuroheat.errors import InputError
+from neuroheat.probing.config import DEFAULT_MAX_ITER, ProbeConfig
+from neuroheat.probing.lbfgs import LBFGS
 
-__all__ = ["objective", "resolve_device", "train_lbfgs", "train_neurox"]
+__all__ = ["DEFAULT_MAX_ITER", "LBFGSFit", "fit_lbfgs", "objective", "resolve_device",
+           "train_lbfgs", "train_neurox"]
 
 
 def resolve_device(device: str | None) -> Any:
@@ -110,17 +118,21 @@ def _result(weight: Any, bias: Any) -> tuple[np.ndarray, np.ndarray]:
             bias.detach().cpu().double().numpy().copy())
 
 
-def train_neurox(data: Any, outputs: int, *, l1: float = 1e-5, l2: float = 1e-5,
-                 epochs: int = 10, batch_size: int = 32, lr: float = 1e-3, seed: int = 0,
-                 device: str | None = None) -> tuple[np.ndarray, np.ndarray, list[float]]:
-    """NeuroX's recipe (see the module docstring): ``(W, b, mean batch loss per epoch)``."""
+def train_neurox(data: Any, outputs: int, config: ProbeConfig | None = None,
+                 **settings: Any) -> tuple[np.ndarray, np.ndarray, list[float]]:
+    """NeuroX's recipe (see the module docstring): ``(W, b, mean batch loss per epoch)``.
+    Settings: ``config`` or its fields as keywords (``l1``, ``l2``, ``epochs``,
+    ``batch_size``, ``lr``, ``seed``, ``device``; penalties default to 1e-5)."""
     import torch
 
-    dev = resolve_device(device)
-    weight, bias = _init(outputs, data.num_columns, seed, dev)
-    opt = torch.optim.Adam([weight, bias], lr=lr)
+    cfg = ProbeConfig.build(config, **settings)
+    l1, l2 = cfg.penalties()
+    dev = resolve_device(cfg.device)
+    weight, bias = _init(outputs, data.num_columns, cfg.seed, dev)
+    opt = torch.optim.Adam([weight, bias], lr=cfg.lr)
+    batch_size = cfg.batch_size
     losses = []
-    for _ in range(int(epochs)):
+    for _ in range(int(cfg.epochs)):
         total, n = 0.0, 0
         for x, y in data.batches("train", batch_size):
             xt, yt = _tensors(x, y, data.task, dev)
@@ -141,27 +153,83 @@ def train_neurox(data: Any, outputs: int, *, l1: float = 1e-5, l2: float = 1e-5,
 # few dozen iterations instead of max_iter, at NeuroX's test accuracy or better.
 STEP_ITERS = 10
 REL_TOLERANCE = 1e-2
-# The default budget of L-BFGS iterations: 30 reach NeuroX's test accuracy (0.98 on the
-# benchmark's word classes) in about a sixth of its training time; more keep lowering the
-# training loss of near-separable tasks with no test gain.
-DEFAULT_MAX_ITER = 30
+# The default budget of L-BFGS iterations (DEFAULT_MAX_ITER, in neuroheat.probing.config):
+# 30 reach NeuroX's test accuracy (0.98 on the benchmark's word classes) in about a sixth of
+# its training time; more keep lowering the training loss of near-separable tasks with no
+# test gain.
 TOLERANCE_CHANGE = 1e-9
 SCALE_FLOOR = 0.1  # of the median column std: the smallest preconditioning scale
 
 
-def _preconditioner(data: Any, dev: Any) -> tuple[Any, Any]:
-    """Column shift and scale of the training rows (zero and one for standardised data)."""
-    import torch
-
+def _preconditioner(data: Any) -> tuple[np.ndarray, np.ndarray]:
+    """float64 column shift and scale of the training rows (zero and one for standardised
+    data)."""
     if data.mean is not None:  # already standardised: the columns have mean 0, std 1
-        return (torch.zeros(data.num_columns, device=dev),
-                torch.ones(data.num_columns, device=dev))
+        return np.zeros(data.num_columns), np.ones(data.num_columns)
     mean, std = data.moments("train")
     # a near-constant column (std 1e-8 happens in real layers) would make W = w / σ huge
     # and stall the line search: its scale is floored at a tenth of the median column's
     scale = np.maximum(std, SCALE_FLOOR * float(np.median(std)))
-    return (torch.from_numpy(mean.astype(np.float32)).to(dev),
-            torch.from_numpy(scale.astype(np.float32)).to(dev))
+    return np.asarray(mean, dtype=np.float64), scale.astype(np.float64)
+
+
+def _numpy_data_grad(data: Any, weight: np.ndarray, bias: np.ndarray
+                     ) -> tuple[float, np.ndarray, np.ndarray]:
+    """Summed data loss over the training rows and its gradient in W and b (float32
+    products, float64 sums): cross-entropy or squared error. The logits are kept as
+    ``[outputs, rows]`` so the per-row reductions run along contiguous memory."""
+    w32, b32 = weight.astype(np.float32), bias.astype(np.float32)
+    total = 0.0
+    g_w = np.zeros(weight.shape)
+    g_b = np.zeros(bias.shape)
+    for x, y in data.chunks("train"):
+        out = w32 @ x.T
+        out += b32[:, None]
+        if data.task == "classification":
+            rows = np.arange(len(y))
+            out -= out.max(axis=0)
+            true = out[y, rows]  # the true class's logit minus the row's largest
+            np.exp(out, out=out)
+            norm = out.sum(axis=0)
+            total += float(np.sum(np.log(norm), dtype=np.float64)
+                           - np.sum(true, dtype=np.float64))
+            out /= norm  # softmax; the loss's gradient in the logits is softmax - one-hot
+            out[y, rows] -= 1.0
+        else:
+            err = out[0] - y.astype(np.float32)
+            total += float(np.dot(err.astype(np.float64), err))
+            out[0] = 2.0 * err
+        g_w += out @ x
+        g_b += out.sum(axis=1, dtype=np.float64)
+    return total, g_w, g_b
+
+
+def _torch_data_grad(blocks: Any, task: str, dev: Any) -> Any:
+    """The same as :func:`_numpy_data_grad` in torch on ``dev`` (a GPU)."""
+    import torch
+
+    def grad(weight: np.ndarray, bias: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        w = torch.tensor(weight, dtype=torch.float32, device=dev, requires_grad=True)
+        b = torch.tensor(bias, dtype=torch.float32, device=dev, requires_grad=True)
+        total = 0.0
+        for x_cols, yt in blocks():
+            part = _sum_loss(torch.addmm(b[:, None], w, x_cols), yt, task)
+            part.backward()
+            total += float(part.item())
+        return (total, w.grad.double().cpu().numpy(), b.grad.double().cpu().numpy())
+
+    return grad
+
+
+@dataclass
+class LBFGSFit:
+    """What :func:`fit_lbfgs` returns: the probe ``weight`` / ``bias`` (float64), the
+    objective at every evaluation and the L-BFGS iterations run."""
+
+    weight: np.ndarray
+    bias: np.ndarray
+    losses: list[float]
+    iterations: int
 
 
 def train_lbfgs(data: Any, outputs: int, *, l1: float = 1e-5, l2: float = 1e-5,
@@ -169,65 +237,75 @@ def train_lbfgs(data: Any, outputs: int, *, l1: float = 1e-5, l2: float = 1e-5,
                 ) -> tuple[np.ndarray, np.ndarray, list[float]]:
     """The default recipe: full-batch L-BFGS on the mean objective, ``(W, b, losses)``
     (the objective at every evaluation). Deterministic; ``seed`` is unused (zero start)."""
-    import torch
-
     del seed
-    dev = resolve_device(device)
+    fit = fit_lbfgs(data, outputs, l1=l1, l2=l2, max_iter=max_iter, device=device)
+    return fit.weight, fit.bias, fit.losses
+
+
+def fit_lbfgs(data: Any, outputs: int, *, l1: float, l2: float,
+              max_iter: int = DEFAULT_MAX_ITER, device: str | None = None,
+              init: tuple[np.ndarray, np.ndarray] | None = None) -> LBFGSFit:
+    """:func:`train_lbfgs` from zero weights, or warm-started from ``init`` = ``(W, b)``
+    (a probe of the same columns); returns an :class:`LBFGSFit`."""
     n_train = data.num_rows("train")
-    shift, scale = _preconditioner(data, dev)
-    # L-BFGS moves (w, c); the probe is W = w / scale, b = c - W·shift (exact, see above)
-    w_free = torch.zeros(outputs, data.num_columns, device=dev, requires_grad=True)
-    c_free = torch.zeros(outputs, device=dev, requires_grad=True)
-    opt = torch.optim.LBFGS([w_free, c_free], lr=1.0, max_iter=min(STEP_ITERS, int(max_iter)),
-                            history_size=20, line_search_fn="strong_wolfe",
-                            tolerance_grad=1e-7, tolerance_change=TOLERANCE_CHANGE)
+    shift, scale = _preconditioner(data)
+    cols = data.num_columns
+    size = outputs * cols
+    # L-BFGS moves x = (w, c) flat; the probe is W = w / scale, b = c - W·shift (exact)
+    if init is None:
+        x = np.zeros(size + outputs)
+    else:
+        w0 = np.asarray(init[0], dtype=np.float64)
+        x = np.concatenate([(w0 * scale).reshape(-1), np.asarray(init[1]) + w0 @ shift])
+    if device in (None, "cpu"):
+        data_grad = functools.partial(_numpy_data_grad, data)
+    else:  # a GPU: the products in torch there, the (small) L-BFGS state in numpy here
+        dev = resolve_device(device)
+        resident = ([_tensors_by_column(xb, yb, data.task, dev) for xb, yb
+                     in data.chunks("train")] if data.in_memory else None)
+
+        def blocks() -> Any:
+            if resident is not None:
+                yield from resident
+                return
+            for xb, yb in data.chunks("train"):
+                xt, yt = _tensors(xb, yb, data.task, dev)
+                yield xt.T, yt
+
+        data_grad = _torch_data_grad(blocks, data.task, dev)
+    opt = LBFGS(max_iter=min(STEP_ITERS, int(max_iter)), history_size=20,
+                tolerance_grad=1e-7, tolerance_change=TOLERANCE_CHANGE)
     losses: list[float] = []
 
-    def probe() -> tuple[Any, Any]:
-        weight = w_free / scale
-        return weight, c_free - weight @ shift
+    def probe(flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        weight = flat[:size].reshape(outputs, cols) / scale
+        return weight, flat[size:] - weight @ shift
 
-    # in-memory data: columns-major copies ([columns, rows]) made once; W @ X^T is about
-    # twice as fast as X @ W^T for a few outputs. Streamed data: a block at a time.
-    resident = ([_tensors_by_column(x, y, data.task, dev) for x, y in data.chunks("train")]
-                if data.in_memory else None)
-
-    def blocks() -> Any:
-        if resident is not None:
-            yield from resident
-            return
-        for x, y in data.chunks("train"):
-            xt, yt = _tensors(x, y, data.task, dev)
-            yield xt.T, yt
-
-    def closure() -> Any:
-        opt.zero_grad()
-        total = 0.0
-        for x_cols, yt in blocks():
-            weight, bias = probe()
-            part = _sum_loss(torch.addmm(bias[:, None], weight, x_cols), yt,
-                             data.task) / n_train
-            part.backward()
-            total += float(part.item())
-        weight, _ = probe()
-        # ‖W‖_F through vector_norm: its gradient at W = 0 is 0, not NaN
-        penalty = l1 * weight.abs().sum() + l2 * torch.linalg.vector_norm(weight)
-        penalty.backward()
-        total += float(penalty.item())
-        losses.append(total)
-        return torch.tensor(total)
+    def fun(flat: np.ndarray) -> tuple[float, np.ndarray]:
+        weight, bias = probe(flat)
+        total, g_w, g_b = data_grad(weight, bias)
+        norm = float(np.sqrt(np.sum(weight * weight)))
+        penalty = l1 * float(np.abs(weight).sum()) + l2 * norm
+        # W = w / scale and b = c - W·shift: chain rule to (w, c); d‖W‖ = W / ‖W‖ (0 at 0)
+        g_w = g_w / n_train - np.outer(g_b / n_train, shift) + l1 * np.sign(weight)
+        if norm > 0:
+            g_w += l2 * weight / norm
+        loss = total / n_train + penalty
+        losses.append(loss)
+        return loss, np.concatenate([(g_w / scale).reshape(-1), g_b / n_train])
 
     previous = None
     for _ in range(max(1, -(-int(max_iter) // STEP_ITERS))):
-        opt.step(closure)
+        x, _ = opt.step(fun, x)
         current = losses[-1]
+        if previous is None and init is not None:
+            previous = losses[0]  # a warm start may already be near the optimum
         if previous is not None and previous - current < REL_TOLERANCE * abs(previous):
             break
         previous = current
-    with torch.no_grad():
-        weight, bias = probe()
-    w, b = _result(weight, bias)
+    weight, bias = probe(x)
+    w, b = weight.copy(), np.asarray(bias, dtype=np.float64).copy()
     if not (np.isfinite(w).all() and np.isfinite(b).all()):
         raise InputError("the probe did not converge (NaN weights); standardize=True or a "
                          "larger l2 may help")
-    return w, b, losses
+    return LBFGSFit(w, b, losses, opt.n_iter)

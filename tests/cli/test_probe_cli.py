@@ -9,7 +9,7 @@ import pytest
 
 from neuroheat.cli import main
 from neuroheat.probing.methods import available
-from neuroheat.store import write_store
+from tests.helpers.stores import write_planted_store
 
 WIDTH = 6
 PLANTED = (1, 2)
@@ -18,16 +18,8 @@ PLANTED = (1, 2)
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     root = tmp_path_factory.mktemp("cli")
-    rng = np.random.default_rng(0)
-    lengths = rng.integers(4, 11, 120)
-    labs = [rng.integers(0, 2, n) for n in lengths]
-    sents = [[f"w{k}" for k in rng.integers(0, 300, n)] for n in lengths]
-    acts = []
-    for lab in labs:
-        a = rng.standard_normal((len(lab), 2, WIDTH)).astype(np.float32)
-        a[:, PLANTED[0], PLANTED[1]] += 3.0 * lab.astype(np.float32)
-        acts.append(a)
-    store = write_store(root / "acts.h5", sents, acts, dtype="float16")
+    store, labs, _ = write_planted_store(root / "acts.h5", 0, 120, width=WIDTH,
+                                         signal=[PLANTED], lengths=(4, 11), vocab=300)
     labels = root / "labels.txt"
     labels.write_text("".join(" ".join("AB"[k] for k in s) + "\n" for s in labs))
     bad = root / "bad.txt"
@@ -146,3 +138,48 @@ def test_rank_figure(files, capsys):
     err = _error(capsys, ["rank", store, labels, "-o", str(root / "x.json"), "--method",
                           "probeless", "--figure", str(root / "fig.gif")])
     assert ".svg" in err
+
+
+def test_probe_selection_and_options_from_the_configs(files, capsys):
+    import dataclasses
+
+    from neuroheat.probing.config import ProbeConfig, Split
+
+    root, store, labels, _ = files
+    out = root / "selected.json"
+    assert main(["probe", store, labels, "-o", str(out), "--layers", "1", "--test-fraction",
+                 "0.25", "--dev-fraction", "0.3"]) == 0
+    assert "selected" in capsys.readouterr().out
+    doc = json.loads(out.read_text())
+    assert set(doc["selected"]) >= {"l2", "iterations"} and doc["selected"]["dev_fraction"] == 0.3
+    assert doc["settings"]["l2"] == doc["selected"]["l2"]
+    assert doc["split"] == {"test_sentences": None, "test_fraction": 0.25, "seed": 0,
+                            "dev_fraction": 0.3}
+    fixed = root / "fixed.json"
+    assert main(["probe", store, labels, "-o", str(fixed), "--layers", "1", "--l2", "0.01"]) == 0
+    doc = json.loads(fixed.read_text())
+    assert doc["selected"] is None and doc["settings"]["l2"] == 0.01
+    # every CLI field of the configs is an option of both commands
+    for command in ("probe", "rank"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        text = capsys.readouterr().out
+        for cls in (ProbeConfig, Split):
+            for f in dataclasses.fields(cls):
+                if f.metadata.get("cli", True):
+                    assert "--" + f.name.replace("_", "-") in text, (command, f.name)
+    err = _error(capsys, ["probe", store, labels, "-o", str(root / "x.json"),
+                          "--test-sentences", "0:10", "--test-fraction", "0.2"])
+    assert "not both" in err
+
+
+def test_rank_json_loads_as_an_ablation_result(files, capsys):
+    from neuroheat.probing import AblationResult
+
+    root, store, labels, _ = files
+    out = root / "rank-load.json"
+    assert main(["rank", store, labels, "-o", str(out), "--method", "probeless", "--layers",
+                 "1", "--fractions", "0.5,1", "--l2", "0.001"]) == 0
+    result = AblationResult.load(out)
+    assert result.ranking.method == "probeless" and set(result["top"]) == {"0.5", "1"}
+    assert result.split["test_fraction"] == 0.2

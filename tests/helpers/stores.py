@@ -97,3 +97,43 @@ def planted_corpus(seed: int, n_sentences: int, n_classes: int, plant, *, width:
         plant(a, np.asarray(lab))
         acts.append(a)
     return sents, acts, [[f"c{k}" for k in lab] for lab in labels]
+
+
+def planted_signal_corpus(seed: int, n_sentences: int, *, width: int, n_layers: int = 2,
+                          signal=((1, 0),), shift: float = 3.0, n_classes: int = 2,
+                          lengths: tuple[int, int] = (4, 17), vocab: int = 30,
+                          noise: bool = False):
+    """``(sentences, activations, labels, noise)`` of a planted-signal probing store: per
+    sentence ``rng.integers(*lengths)`` words ``w0..w{vocab-1}``, class ids in
+    ``0..n_classes-1``, noise activations ``[words, n_layers, width]`` with ``shift · id``
+    added at every ``(layer, neuron)`` of ``signal``; ``noise`` (when asked) is a second,
+    unrelated label sequence. Drawn in that order from ``default_rng(seed)``."""
+    rng = np.random.default_rng(seed)
+    lens = rng.integers(lengths[0], lengths[1], n_sentences)
+    labs = [rng.integers(0, n_classes, n) for n in lens]
+    noise_labs = [rng.integers(0, n_classes, n) for n in lens] if noise else None
+    sents = [[f"w{k}" for k in rng.integers(0, vocab, n)] for n in lens]
+    acts = []
+    for lab in labs:
+        a = rng.standard_normal((len(lab), n_layers, width)).astype(np.float32)
+        for layer, neuron in signal:
+            a[:, layer, neuron] += shift * lab.astype(np.float32)
+        acts.append(a)
+    return sents, acts, labs, noise_labs
+
+
+def write_planted_store(path: Path, seed: int, n_sentences: int, *, dtype: str = "float16",
+                        **options):
+    """Write a :func:`planted_signal_corpus` store to ``path``; returns ``(path, labels,
+    noise)`` (the class-id sequences, ``noise`` None unless asked)."""
+    from neuroheat.store import write_store
+
+    sents, acts, labs, noise = planted_signal_corpus(seed, n_sentences, **options)
+    return write_store(path, sents, acts, dtype=dtype), labs, noise
+
+
+def class_labels(labs, prefix: str = "c"):
+    """:class:`~neuroheat.probing.Labels` named ``{prefix}{id}`` from per-sentence ids."""
+    from neuroheat.probing import Labels
+
+    return Labels.from_sentences([[f"{prefix}{k}" for k in s] for s in labs])

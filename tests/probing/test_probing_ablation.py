@@ -7,7 +7,6 @@ import pytest
 
 from neuroheat import open_store
 from neuroheat.errors import InputError
-from neuroheat.probing import Labels
 from neuroheat.probing.ablations import (
     ablation,
     complete_order,
@@ -16,7 +15,7 @@ from neuroheat.probing.ablations import (
     subset_sizes,
 )
 from neuroheat.probing.methods import METHODS, available, get_method, rank
-from neuroheat.store import write_store
+from tests.helpers.stores import class_labels, write_planted_store
 
 WIDTH = 16
 SIGNAL = list(range(8))  # layer-1 neurons 0..7 carry the label, weakly each
@@ -26,18 +25,11 @@ FRACTIONS = (0.125, 0.25, 0.5, 1.0)
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    rng = np.random.default_rng(0)
-    lengths = rng.integers(4, 13, 250)
-    labs = [rng.integers(0, 2, n) for n in lengths]
-    sents = [[f"w{k}" for k in rng.integers(0, 30, n)] for n in lengths]
-    acts = []
-    for lab in labs:
-        a = rng.standard_normal((len(lab), 2, WIDTH)).astype(np.float32)
-        a[:, 1, SIGNAL] += 1.0 * lab[:, None].astype(np.float32)
-        acts.append(a)
-    path = write_store(tmp_path_factory.mktemp("abl") / "acts.h5", sents, acts, dtype="float16")
+    path, labs, _ = write_planted_store(
+        tmp_path_factory.mktemp("abl") / "acts.h5", 0, 250, width=WIDTH,
+        signal=[(1, j) for j in SIGNAL], shift=1.0, lengths=(4, 13))
     with open_store(path) as store:
-        yield store, Labels.from_sentences([[f"c{k}" for k in s] for s in labs])
+        yield store, class_labels(labs)
 
 
 def _mean(row: dict, keys: list[str]) -> float:

@@ -9,7 +9,7 @@ from neuroheat import open_store
 from neuroheat.errors import InputError
 from neuroheat.probing import Labels
 from neuroheat.probing.control import control_labels, control_task, selectivity, train_rows
-from neuroheat.store import write_store
+from tests.helpers.stores import class_labels, write_planted_store
 
 WIDTH = 6
 
@@ -17,20 +17,11 @@ WIDTH = 6
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory):
     """Layer 0 neuron 2 carries ``labs``; ``noise`` is unrelated to every activation."""
-    rng = np.random.default_rng(1)
-    lengths = rng.integers(4, 13, 250)
-    labs = [rng.integers(0, 2, n) for n in lengths]
-    noise = [rng.integers(0, 2, n) for n in lengths]
-    sents = [[f"w{k}" for k in rng.integers(0, 500, n)] for n in lengths]
-    acts = []
-    for lab in labs:
-        a = rng.standard_normal((len(lab), 1, WIDTH)).astype(np.float32)
-        a[:, 0, 2] += 3.0 * lab.astype(np.float32)
-        acts.append(a)
-    path = write_store(tmp_path_factory.mktemp("ctl") / "acts.h5", sents, acts, dtype="float16")
+    path, labs, noise = write_planted_store(
+        tmp_path_factory.mktemp("ctl") / "acts.h5", 1, 250, width=WIDTH, n_layers=1,
+        signal=[(0, 2)], lengths=(4, 13), vocab=500, noise=True)
     with open_store(path) as store:
-        yield (store, Labels.from_sentences([[f"c{k}" for k in s] for s in labs]),
-               Labels.from_sentences([[f"n{k}" for k in s] for s in noise]))
+        yield store, class_labels(labs), class_labels(noise, "n")
 
 
 def test_one_label_per_type(planted):

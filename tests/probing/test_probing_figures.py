@@ -13,6 +13,7 @@ from neuroheat.probing import Labels
 from neuroheat.probing.figures import box_stats, class_distribution_figure, layerwise_figure
 from neuroheat.store import write_store
 from tests.helpers.raster import NS, needs_raster, rasterize
+from tests.helpers.stores import planted_signal_corpus
 
 CLASSES = ["<b>&", "NOUN", "VERB"]
 TABLE = {0: {"train": 0.61, "test": 0.58}, 1: {"train": 0.83, "test": 0.77},
@@ -21,22 +22,18 @@ TABLE = {0: {"train": 0.61, "test": 0.58}, 1: {"train": 0.83, "test": 0.77},
 
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory):
-    """500 words, 2 layers x 4 neurons; neuron (1, 2) is shifted by 2 * class; every 7th
-    word is unlabelled (id -1)."""
-    rng = np.random.default_rng(3)
-    lengths = rng.integers(3, 9, 90)
-    n = int(lengths.sum())
-    ids = rng.integers(0, 3, n)
+    """About 500 words, 2 layers x 4 neurons; neuron (1, 2) is shifted by 2 * class; every
+    7th word is unlabelled (id -1)."""
+    sents, acts, labs, _ = planted_signal_corpus(3, 90, width=4, signal=[(1, 2)], shift=2.0,
+                                                 n_classes=3, lengths=(3, 9))
+    path = write_store(tmp_path_factory.mktemp("figs") / "acts.h5", sents, acts)
+    ids = np.concatenate(labs).astype(np.int64)
     ids[::7] = -1
-    acts = rng.standard_normal((n, 2, 4)).astype(np.float32)
-    acts[:, 1, 2] += 2.0 * np.maximum(ids, 0)
-    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-    sents = [[f"w{i}" for i in range(k)] for k in lengths]
-    per_sent = [acts[offsets[i]:offsets[i + 1]] for i in range(len(lengths))]
-    path = write_store(tmp_path_factory.mktemp("figs") / "acts.h5", sents, per_sent)
-    labels = Labels(ids=ids.astype(np.int64), classes=list(CLASSES), offsets=offsets)
+    offsets = np.concatenate([[0], np.cumsum([len(s) for s in sents])]).astype(np.int64)
+    labels = Labels(ids=ids, classes=list(CLASSES), offsets=offsets)
+    values = np.concatenate(acts)[:, 1, 2].astype(np.float64)
     with open_store(path) as store:
-        yield store, labels, acts[:, 1, 2].astype(np.float64), ids
+        yield store, labels, values, ids
 
 
 def _root(fig):
@@ -157,7 +154,7 @@ def test_render_png(planted, tmp_path):
         img = rasterize(fig.tostring())
         assert img.shape[:2] == (int(fig.attribs["height"]), int(fig.attribs["width"]))
         assert (img.min(axis=2) < 0.5).sum() > 200  # something is drawn
-        out = fig.save_as(tmp_path / f"{name}.png")
+        out = fig.save(tmp_path / f"{name}.png")
         assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    svg = layerwise_figure(TABLE).save_as(tmp_path / "layers.svg")
+    svg = layerwise_figure(TABLE).save(tmp_path / "layers.svg")
     ET.parse(svg)

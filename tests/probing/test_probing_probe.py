@@ -14,6 +14,7 @@ from neuroheat.errors import InputError
 from neuroheat.probing import Labels, Probe, ProbeData, top_neurons, training
 from neuroheat.probing.metrics import classification_scores
 from neuroheat.store import write_store
+from tests.helpers.stores import planted_signal_corpus
 
 PLANTED = (1, 3)  # (layer, neuron) carrying the label
 WIDTH = 8
@@ -21,15 +22,8 @@ COLUMN = WIDTH + PLANTED[1]  # its column with layers [0, 1]
 
 
 def _planted(seed: int = 0, n_sentences: int = 300, n_classes: int = 2, shift: float = 3.0):
-    rng = np.random.default_rng(seed)
-    lengths = rng.integers(4, 17, n_sentences)
-    labels = [rng.integers(0, n_classes, n) for n in lengths]
-    sents = [[f"w{k}" for k in rng.integers(0, 30, n)] for n in lengths]
-    acts = []
-    for lab in labels:
-        a = rng.standard_normal((len(lab), 2, WIDTH)).astype(np.float32)
-        a[:, PLANTED[0], PLANTED[1]] += shift * lab.astype(np.float32)
-        acts.append(a)
+    sents, acts, labels, _ = planted_signal_corpus(
+        seed, n_sentences, width=WIDTH, signal=[PLANTED], shift=shift, n_classes=n_classes)
     return sents, acts, labels
 
 
@@ -273,3 +267,34 @@ def test_fit_without_test_split_and_on_prepared_data(planted, tmp_path):
     assert back.accuracy == probe.accuracy and back.per_class == probe.per_class
     with pytest.raises(InputError, match="the data is for classification"):
         Probe(task="regression").fit(data)
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_numpy_and_torch_gradients_agree(planted, task):
+    """The default recipe computes its loss and gradient with numpy on the CPU and with
+    torch on a GPU: both give the same numbers (here torch on the CPU stands in)."""
+    import torch
+
+    store, labels, _ = planted
+    if task == "regression":
+        labels = Labels(ids=labels.ids, classes=["0.5", "2.0"], offsets=labels.offsets)
+    data = ProbeData(store, labels, layers=[0, 1], test_fraction=0.2, task=task, chunk_mb=0.01,
+                     cache_mb=0)
+    outputs = 2 if task == "classification" else 1
+    rng = np.random.default_rng(0)
+    w, b = rng.standard_normal((outputs, 2 * WIDTH)), rng.standard_normal(outputs)
+    dev = torch.device("cpu")
+
+    def blocks():
+        for x, y in data.chunks("train"):
+            xt, yt = training._tensors(x, y, task, dev)
+            yield xt.T, yt
+
+    got = training._numpy_data_grad(data, w, b)
+    ref = training._torch_data_grad(blocks, task, dev)(w, b)
+    assert got[0] == pytest.approx(ref[0], rel=1e-5)
+    np.testing.assert_allclose(got[1], ref[1], rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(got[2], ref[2], rtol=1e-4, atol=1e-3)
+    if not torch.cuda.is_available():  # a GPU asked for and none there: one clear error
+        with pytest.raises(InputError, match="cuda"):
+            training.fit_lbfgs(data, outputs, l1=1e-5, l2=1e-3, device="cuda:0")

@@ -107,7 +107,26 @@ def test_ordering_ties_by_index_and_zero_weights_last():
     w = np.array([[0.0, 2.0, 2.0, 0.0, 1.0]])
     assert neuron_ordering(w).tolist() == [1, 2, 4, 0, 3]
     assert np.isinf(entry_mass(w)[[0, 3]]).all()
-    assert neuron_ordering(w).tolist() == neuron_ordering(w).tolist()
+
+
+def test_ordering_equals_a_hand_computed_neurox_ordering():
+    """NeuroX's ``get_neuron_ordering`` (``neurox/interpretation/linear_probe.py``), worked by
+    hand: at each percentage p = 0, 0.01, ..., 1 every class selects its neurons in
+    descending |w| until their mass reaches p of the row's mass, and the new neurons of each
+    step are appended.
+
+    class 0, |w| = [3.5, 0, 6, 0, 0.5] (mass 10): descending 2, 0, 4 with cumulative mass
+    6, 9.5, 10 -> neuron 2 from p = 0, neuron 0 once p > 0.6, neuron 4 once p > 0.95.
+    class 1, |w| = [0.5, 0, 0, 1, 1.5] (mass 3): descending 4, 3, 0 with cumulative mass
+    1.5, 2.5, 3 -> neuron 4 from p = 0, neuron 3 once p > 0.5, neuron 0 once p > 5/6.
+    Steps: p = 0 adds {2, 4}; p = 0.51 adds {3}; p = 0.61 adds {0}; neuron 1 (zero in both
+    rows) never enters — NeuroX leaves it out, neuroheat puts it last. Within the first
+    block (both entering at p = 0) neuroheat breaks the tie by index."""
+    w = np.array([[3.5, 0.0, -6.0, 0.0, 0.5],
+                  [0.5, 0.0, 0.0, -1.0, 1.5]])
+    assert neuron_ordering(w).tolist() == [2, 4, 3, 0, 1]
+    assert ordering_cutoffs(w, 100) == [2] * 51 + [3] * 10 + [4] * 40
+    np.testing.assert_allclose(entry_mass(w), [0.6, np.inf, 0.0, 0.5, 0.0])
 
 
 def test_ties_go_to_lower_index():
