@@ -14,7 +14,7 @@ extraction, MiniLM / Llama-16      forward only over exactly the batches extract
 ``neuroheat report``'s analysis    the same read (``report.data.collect``: <= 3.0x)
 connectivity saliency, 40 tokens   one batched forward + backward over the masked copies,
                                    the head on the masked position only (>= 0.80 of its speed)
-default probe, one layer           L-BFGS iterations x one pass of X·Wᵀ and its gradient
+default probe, one layer           loss evaluations x one pass of X·Wᵀ and its gradient
                                    (<= 1.5x), when ``neuroheat.probing`` has the rounds rule
 ablation of 64 single neurons      one forward of the replicated batch from the unit's layer
                                    on (>= 0.80), when ``neuroheat.intervene`` exists
@@ -279,26 +279,30 @@ def saliency_row(args) -> dict:
 
 
 # -- probe and ablation: after the probe / interventions branches are merged ---------------------
-def _probe_pass(x_cols, y, outputs: int, n_passes: int) -> None:
-    """``n_passes`` of the default probe's objective on in-memory columns: ``W @ Xᵀ + b``,
-    cross-entropy, the penalties, and the gradient w.r.t. W and b."""
-    import torch
-
-    w = torch.zeros(outputs, x_cols.shape[0], requires_grad=True)
-    b = torch.zeros(outputs, requires_grad=True)
+def _probe_pass(x, y, outputs: int, n_passes: int) -> None:
+    """``n_passes`` of the probe objective's data term on in-memory float32 rows ``x``:
+    logits ``W @ Xᵀ + b``, softmax cross-entropy, and its gradient ``G @ X`` (numpy, as the
+    default probe on the CPU)."""
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal((outputs, x.shape[1])).astype(np.float32) * 1e-3
+    b = np.zeros(outputs, np.float32)
+    rows = np.arange(len(y))
     for _ in range(n_passes):
-        w.grad = b.grad = None
-        out = torch.addmm(b[:, None], w, x_cols)
-        loss = torch.nn.functional.cross_entropy(out.T, y, reduction="sum") / len(y)
-        loss = loss + 1e-5 * w.abs().sum() + 1e-5 * torch.linalg.vector_norm(w)
-        loss.backward()
+        out = w @ x.T
+        out += b[:, None]
+        out -= out.max(axis=0)
+        np.exp(out, out=out)
+        norm = out.sum(axis=0)
+        float(np.log(norm).sum(dtype=np.float64) - out[y, rows].sum(dtype=np.float64))
+        out /= norm
+        out[y, rows] -= 1.0
+        out @ x
+        out.sum(axis=1, dtype=np.float64)
 
 
 def probe_row(args, tmp: Path) -> dict | None:
     """The default probe on layer 3 of MiniLM's pydoc store (``bench_probe.py``'s labels and
     split) against its number of loss evaluations x one pass over the training rows."""
-    import torch
-
     from neuroheat.model.loading import bundled_minilm_path
     from neuroheat.probing import Probe, read_labels, split_sentences
 
@@ -316,10 +320,8 @@ def probe_row(args, tmp: Path) -> dict | None:
         train = np.concatenate([np.arange(offsets[i], offsets[i + 1])
                                 for i in range(store.num_sentences) if not test[i]])
         x = store.rows(layer, 0, store.num_words)[train]
-    y = torch.from_numpy(np.asarray(labels.ids)[train].astype(np.int64))
-    # the probe's own preconditioning is a change of variables: standardised columns
-    x = (x - x.mean(0)) / np.maximum(x.std(0), 1e-6)
-    x_cols = torch.from_numpy(np.ascontiguousarray(x.T, dtype=np.float32))
+    y = np.asarray(labels.ids)[train].astype(np.int64)
+    x = np.ascontiguousarray(x, dtype=np.float32)
     outputs = len(labels.classes)
     fitted: list = []
 
@@ -329,8 +331,8 @@ def probe_row(args, tmp: Path) -> dict | None:
 
     ours()  # warm-up, and the number of evaluations
     n_eval = len(fitted[-1].losses)
-    _probe_pass(x_cols, y, outputs, 2)
-    best = _best({"bound": lambda: _probe_pass(x_cols, y, outputs, n_eval), "ours": ours},
+    _probe_pass(x, y, outputs, 2)
+    best = _best({"bound": lambda: _probe_pass(x, y, outputs, n_eval), "ours": ours},
                  args.rounds)
     r = row(f"default probe, layer {layer} ({len(train):,} train rows x {x.shape[1]})",
             best["ours"], best["bound"], "<= 1.5x")
