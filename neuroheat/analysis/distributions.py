@@ -32,6 +32,8 @@ Example:
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from neuroheat.errors import InputError
@@ -71,7 +73,6 @@ def histogram_counts(x: np.ndarray, lo: np.ndarray, hi: np.ndarray, bins: int,
     width, rows = x.shape
     lo = np.asarray(lo, np.float64)[:, None]
     hi = np.asarray(hi, np.float64)[:, None]
-    edges = np.linspace(lo[:, 0], hi[:, 0], bins + 1, axis=1)  # as np.histogram makes them
     norm = bins / (hi - lo)
     f = x - lo
     f *= norm
@@ -82,6 +83,7 @@ def histogram_counts(x: np.ndarray, lo: np.ndarray, hi: np.ndarray, bins: int,
     f -= idx
     near = np.flatnonzero((f < 1e-6) | (f > 1 - 1e-6))
     if len(near):
+        edges = _edges(lo[:, 0], hi[:, 0], bins)  # as np.histogram makes them
         r, c = np.divmod(near, rows)
         j = idx[r, c]
         v = x[r, c]
@@ -91,9 +93,25 @@ def histogram_counts(x: np.ndarray, lo: np.ndarray, hi: np.ndarray, bins: int,
     if out_index is not None:
         out_index[...] = idx
     idx += bins * np.arange(width)[:, None]
-    ok = (x >= lo) & (x <= hi)
-    flat = idx[ok] if not ok.all() else idx.ravel()
+    # two reductions find the usual case (every value inside, no NaN) without a mask
+    inside = bool((x.min(axis=1, initial=np.inf) >= lo[:, 0]).all()
+                  and (x.max(axis=1, initial=-np.inf) <= hi[:, 0]).all())
+    flat = idx.ravel() if inside else idx[(x >= lo) & (x <= hi)]
     return np.bincount(flat, minlength=width * bins).reshape(width, bins)
+
+
+def _edges(lo: np.ndarray, hi: np.ndarray, bins: int) -> np.ndarray:
+    """``np.linspace(lo, hi, bins + 1, axis=1)``, cached: every block of a layer asks for the
+    same edges."""
+    return _cached_edges(np.ascontiguousarray(lo).tobytes(), np.ascontiguousarray(hi).tobytes(),
+                         bins)
+
+
+@lru_cache(maxsize=8)
+def _cached_edges(lo: bytes, hi: bytes, bins: int) -> np.ndarray:
+    edges = np.linspace(np.frombuffer(lo), np.frombuffer(hi), bins + 1, axis=1)
+    edges.flags.writeable = False
+    return edges
 
 
 def band_edges(mode: str, lo: np.ndarray, hi: np.ndarray, bands: int,
