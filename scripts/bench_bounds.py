@@ -142,8 +142,8 @@ def extraction_rows(args, tmp: Path) -> list[dict]:
     model = dec.llama_model(tok, torch.device("cpu"), torch.float32,
                             **dict(dec.LLAMA_CPU, num_hidden_layers=4 if args.quick else 16))
     sentences = pydoc_sentences(40 if args.quick else 300)
-    rows.append(extraction_row("Llama 16 x 512 (random)", (model, tok), "resid", sentences,
-                               tmp, args.rounds))
+    name = f"Llama {len(model.layers)} x 512 (random)"
+    rows.append(extraction_row(name, (model, tok), "resid", sentences, tmp, args.rounds))
     print(_fmt(rows[-1]), flush=True)
     return rows
 
@@ -217,8 +217,8 @@ def store_rows(args, tmp: Path) -> list[dict]:
            "top_contexts_all": lambda: top_contexts_all(path),
            "report analysis": lambda: collect(path)}
     best = _best(fns, args.rounds)
-    rows = [row("top_words_all (>= 1 GiB store)", best["top_words_all"], best["read"],
-                "<= 2.0x"),
+    rows = [row(f"top_words_all ({size / 2**30:.2f} GiB store)", best["top_words_all"],
+                best["read"], "<= 2.0x"),
             row("top_contexts_all (same store)", best["top_contexts_all"], best["read"],
                 "<= 3.0x"),
             row("report analysis, collect (same store)", best["report analysis"], best["read"],
