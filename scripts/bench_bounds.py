@@ -1,26 +1,16 @@
 """Benchmark: every hot path of neuroheat against the bound the machine cannot beat (issue 25).
 
 Each row times neuroheat and its bound in the same run, interleaved round by round (bound,
-then neuroheat), and keeps the best of ``--rounds``; the ratio is what the goal is about:
-
-=================================  ==========================================================
-path                               bound, measured in the same run
-=================================  ==========================================================
-extraction, MiniLM / Llama-16      forward only over exactly the batches extraction plans
-                                   (all layers; ratio = bound time / neuroheat time, >= 0.90)
-``top_words_all``                  one sequential read of every layer of a >= 1 GiB float32
-                                   store, 40k-row slices, warm page cache (<= 2.0x the read)
-``top_contexts_all``               the same read (<= 3.0x)
-``neuroheat report``'s analysis    the same read (``report.data.collect``: <= 3.0x)
-connectivity saliency, 40 tokens   one batched forward + backward over the masked copies,
-                                   the head on the masked position only (>= 0.80 of its speed)
-default probe, one layer           loss evaluations x one pass of X·Wᵀ and its gradient
-                                   (<= 1.5x), when ``neuroheat.probing`` has the rounds rule
-ablation of 64 single neurons      one forward of the replicated batch from the unit's layer
-                                   on (>= 0.80), when ``neuroheat.intervene`` exists
-=================================  ==========================================================
-
-The 2 CPU cores of the dev machine are shared: the load average is printed with the table.
+then neuroheat), best of ``--rounds``. Ratios: bound time / ours for speed goals (>=), ours /
+bound time for time goals (<=). Rows and bounds (``docs/benchmarks.md``, issue 25):
+extraction of MiniLM and a random 16 x 512 Llama, all layers (forward only over the planned
+batches, >= 0.90); ``top_words_all`` on a >= 1 GiB float32 store (one sequential read of every
+layer, warm cache, <= 2.0x), ``top_contexts_all`` and the report's analysis (the same read,
+<= 3.0x); connectivity saliency of every target of a 40-token sentence (one batched forward +
+backward of the masked copies, >= 0.80); the default probe on one layer (its data passes x one
+numpy pass of W·Xᵀ and its gradient, <= 1.5x); 64 single-neuron ablations (the replicated
+batch run from the unit's layer on, >= 0.80; only when ``neuroheat.intervene`` exists).
+The dev machine's 2 cores are shared: the load average is printed with each row.
 
     python scripts/bench_bounds.py                    # every row
     python scripts/bench_bounds.py --rows store       # only the store rows (top words, ...)
