@@ -26,20 +26,22 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["MIN_GAIN", "PATH_ITERS", "PATIENCE", "PENALTY_PATH", "REFIT_ITERS", "Selection",
+__all__ = ["FIRST_ITERS", "MIN_GAIN", "PATH_ITERS", "PATIENCE", "PENALTY_PATH", "REFIT_ITERS", "Selection",
            "dev_scores", "select_penalty"]
 
 #: the l2 values tried, strongest first (each fit warm-starts the next)
 PENALTY_PATH = (1e-2, 3e-3, 1e-3, 3e-4, 1e-4, 3e-5, 1e-5)
 #: a weaker penalty must raise the development score by more than this fraction of it
 MIN_GAIN = 1e-3
-#: L-BFGS iterations per penalty on the path
-PATH_ITERS = 10
+#: L-BFGS iterations of the path's first (strongest) penalty, from zero weights
+FIRST_ITERS = 10
+#: L-BFGS iterations per later penalty (warm-started, with the curvature history)
+PATH_ITERS = 4
 #: steps past the best development score before the path stops
 PATIENCE = 1
 #: L-BFGS iterations of the final fit on all training rows, warm-started from the chosen
 #: fit (at most ``max_iter``): 10 give the test accuracy of 30 on the benchmark's tasks
-REFIT_ITERS = 10
+REFIT_ITERS = 5
 
 
 @dataclass
@@ -52,6 +54,8 @@ class Selection:
     bias: np.ndarray
     path: list[dict[str, float]] = field(default_factory=list)
     dev_rows: int = 0
+    #: the path's :class:`~neuroheat.probing.training.Fitter` (its curvature history)
+    fitter: Any = None
 
 
 def dev_scores(data: Any, weight: np.ndarray, bias: np.ndarray) -> tuple[float, float]:
@@ -80,18 +84,16 @@ def select_penalty(data: Any, outputs: int, *, l1: float, device: str | None = N
                    path: tuple[float, ...] | None = None) -> Selection:
     """Choose ``l2`` for the default recipe on a development split of ``data``'s training
     sentences (see the module docstring); ``data``'s test rows are never read."""
-    from neuroheat.probing.training import fit_lbfgs
+    from neuroheat.probing.training import Fitter
 
     view = data.holdout()
-    init: tuple[np.ndarray, np.ndarray] | None = None
+    fitter = Fitter(view, outputs, l1=l1, device=device)
     best: Selection | None = None
     best_score = -np.inf
     steps: list[dict[str, float]] = []
     since_best = 0
     for l2 in PENALTY_PATH if path is None else path:
-        fit = fit_lbfgs(view, outputs, l1=l1, l2=float(l2), max_iter=PATH_ITERS,
-                        device=device, init=init)
-        init = (fit.weight, fit.bias)
+        fit = fitter.fit(float(l2), PATH_ITERS if steps else FIRST_ITERS)
         score, loss = dev_scores(view, fit.weight, fit.bias)
         steps.append({"l2": float(l2), "dev": score, "dev_loss": loss,
                       "iterations": fit.iterations})
@@ -103,5 +105,5 @@ def select_penalty(data: Any, outputs: int, *, l1: float, device: str | None = N
             if since_best >= PATIENCE:
                 break
     assert best is not None
-    best.path, best.dev_rows = steps, view.num_rows("test")
+    best.path, best.dev_rows, best.fitter = steps, view.num_rows("test"), fitter
     return best
