@@ -226,7 +226,8 @@ class ProbeData:
     def _gather(self, a: int, b: int, keep: np.ndarray) -> np.ndarray:
         """float32 ``[len(keep), columns]``: rows ``a + keep`` of every selected column."""
         if self._whole:  # one whole layer in store order: the kept rows, no second copy
-            return np.take(self.store.rows(self._groups[0][0], a, b), keep, axis=0)
+            rows = self.store.rows(self._groups[0][0], a, b)
+            return rows if len(keep) == b - a else np.take(rows, keep, axis=0)
         x = np.empty((len(keep), len(self.columns)), dtype=np.float32)
         for lay, cols, idx in self._groups:
             rows = self.store.rows(lay, a, b)  # stored dtype -> float32, one block

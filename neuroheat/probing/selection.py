@@ -35,6 +35,10 @@ PENALTY_PATH = (1e-2, 3e-3, 1e-3, 3e-4, 1e-4, 3e-5, 1e-5)
 MIN_GAIN = 1e-3
 #: L-BFGS iterations of the path's first (strongest) penalty, from zero weights
 FIRST_ITERS = 10
+#: fraction of the non-development training sentences the path fits on
+PATH_FRACTION = 1.0
+#: fraction of the path's training sentences the first penalty is fitted on
+FIRST_FRACTION = 0.25
 #: L-BFGS iterations per later penalty (warm-started, with the curvature history)
 PATH_ITERS = 4
 #: steps past the best development score before the path stops
@@ -87,16 +91,21 @@ def select_penalty(data: Any, outputs: int, *, l1: float, device: str | None = N
     from neuroheat.probing.training import Fitter
 
     view = data.holdout()
-    fitter = Fitter(view, outputs, l1=l1, device=device)
+    rows = view.holdout(1.0 - PATH_FRACTION) if PATH_FRACTION < 1.0 else view
+    # the first (strongest) penalty, from zero weights, on a seeded part of the path's rows
+    warm = rows.holdout(1.0 - FIRST_FRACTION) if FIRST_FRACTION < 1.0 else rows
+    fitter = Fitter(warm, outputs, l1=l1, device=device)
     best: Selection | None = None
     best_score = -np.inf
     steps: list[dict[str, float]] = []
     since_best = 0
     for l2 in PENALTY_PATH if path is None else path:
+        if steps and fitter.n_train != rows.num_rows("train"):
+            fitter = fitter.moved(rows, (fit.weight, fit.bias))
         fit = fitter.fit(float(l2), PATH_ITERS if steps else FIRST_ITERS)
         score, loss = dev_scores(view, fit.weight, fit.bias)
         steps.append({"l2": float(l2), "dev": score, "dev_loss": loss,
-                      "iterations": fit.iterations})
+                      "iterations": fit.iterations, "rows": fitter.n_train})
         if best is None or score > best_score + MIN_GAIN * abs(best_score):
             best_score, since_best = score, 0
             best = Selection(float(l2), fit.weight, fit.bias)

@@ -382,11 +382,20 @@ class Fitter:
         return LBFGSFit(w, b, losses, self.opt.n_iter - start)
 
 
+def _transposed(x: np.ndarray, rows: int = 64) -> np.ndarray:
+    """A contiguous ``[columns, rows]`` copy of ``x``, copied ``rows`` rows at a time (a
+    whole-array ``np.ascontiguousarray(x.T)`` strides through memory: 4-5x slower)."""
+    out = np.empty((x.shape[1], x.shape[0]), dtype=x.dtype)
+    for a in range(0, len(x), rows):
+        out[:, a:a + rows] = x[a:a + rows].T
+    return out
+
+
 def _data_grad(data: Any, device: str | None) -> Any:
     """``(weight, bias) -> (summed data loss, dW, db)`` over ``data``'s training rows: numpy
     on the CPU, torch on a GPU (the products there, the small L-BFGS state here)."""
     if device in (None, "cpu"):
-        by_column = ([(np.ascontiguousarray(x.T), y) for x, y in data.chunks("train")]
+        by_column = ([(_transposed(x), y) for x, y in data.chunks("train")]
                      if data.in_memory else None)
         return functools.partial(_numpy_data_grad, data, by_column=by_column)
     dev = resolve_device(device)
