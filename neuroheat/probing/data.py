@@ -340,6 +340,25 @@ class ProbeData:
             view._cache = {"train": (x[~in_dev], y[~in_dev]), "test": (x[in_dev], y[in_dev])}
         return view
 
+    def head(self, fraction: float) -> ProbeData:
+        """A copy whose ``"train"`` rows are the first ``fraction`` of this one's (corpus
+        order; the test rows unchanged): cached rows are shared as a slice, no copy. The
+        penalty path fits its first penalty on such a part (:mod:`~.selection`)."""
+        idx = np.flatnonzero(self.masks["train"])
+        k = min(len(idx), max(1, round(float(fraction) * len(idx))))
+        view = copy.copy(self)
+        train = np.zeros_like(self.masks["train"])
+        train[idx[:k]] = True
+        view.masks = {**self.masks, "train": train}
+        view._moments = {}
+        if self._cache_ok and not self._cache:
+            self._fill_cache()
+        view._cache = dict(self._cache)
+        if "train" in view._cache:
+            x, y = view._cache["train"]
+            view._cache["train"] = (x[:k], y[:k])
+        return view
+
     def batches(self, split: str, batch_size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Consecutive batches of exactly ``batch_size`` rows of ``split`` in corpus order
         (the last may be shorter), across block boundaries."""

@@ -93,7 +93,7 @@ def select_penalty(data: Any, outputs: int, *, l1: float, device: str | None = N
     view = data.holdout()
     rows = view.holdout(1.0 - PATH_FRACTION) if PATH_FRACTION < 1.0 else view
     # the first (strongest) penalty, from zero weights, on a seeded part of the path's rows
-    warm = rows.holdout(1.0 - FIRST_FRACTION) if FIRST_FRACTION < 1.0 else rows
+    warm = rows.head(FIRST_FRACTION) if FIRST_FRACTION < 1.0 else rows
     fitter = Fitter(warm, outputs, l1=l1, device=device)
     best: Selection | None = None
     best_score = -np.inf
