@@ -132,8 +132,7 @@ class Probe:
 
             choice = select_penalty(data, outputs, l1=l1, device=self.device)
             l2 = choice.l2
-            fit = choice.fitter.moved(data, (choice.weight, choice.bias)).fit(
-                l2, min(self.max_iter, REFIT_ITERS))
+            fit = choice.fitter.fit(l2, min(self.max_iter, REFIT_ITERS))
             w, b, losses = fit.weight, fit.bias, fit.losses
             self.selected = {"l2": l2, "iterations": fit.iterations, "l1": l1,
                              "dev_fraction": data.split.dev_fraction,

@@ -44,7 +44,7 @@ from neuroheat.probing.config import DEFAULT_MAX_ITER, ProbeConfig
 from neuroheat.probing.lbfgs import LBFGS
 
 __all__ = ["DEFAULT_MAX_ITER", "Fitter", "LBFGSFit", "fit_lbfgs", "objective", "resolve_device",
-           "train_lbfgs", "train_neurox"]
+           "train_lbfgs", "train_neurox", "transposed"]
 
 
 def resolve_device(device: str | None) -> Any:
@@ -270,7 +270,7 @@ class Fitter:
     """
 
     def __init__(self, data: Any, outputs: int, *, l1: float, device: str | None = None,
-                 init: tuple[np.ndarray, np.ndarray] | None = None):
+                 init: tuple[np.ndarray, np.ndarray] | None = None, by_column: Any = None):
         self.n_train = data.num_rows("train")
         self.shift, self.scale = _preconditioner(data)
         self.outputs, self.cols = outputs, data.num_columns
@@ -285,19 +285,20 @@ class Fitter:
                                      np.asarray(init[1]) + w0 @ self.shift])
         self.warm = init is not None
         self.device = device
-        self.data_grad = _data_grad(data, device)
+        self.data_grad = _data_grad(data, device, by_column)
         self.opt = LBFGS(max_iter=STEP_ITERS, history_size=20, tolerance_grad=1e-7,
                          tolerance_change=TOLERANCE_CHANGE)
         self.evaluations = 0
         self._last: tuple[np.ndarray, tuple[float, np.ndarray, np.ndarray]] | None = None
 
-    def moved(self, data: Any, init: tuple[np.ndarray, np.ndarray]) -> Fitter:
+    def moved(self, data: Any, init: tuple[np.ndarray, np.ndarray], by_column: Any = None
+              ) -> Fitter:
         """A fitter on other rows of the same columns (the refit on every training row after
         a selection) that starts from ``init`` with this one's preconditioner and curvature
         history: its first iteration is a quasi-Newton step, not a short gradient step."""
         other = copy.copy(self)
         other.n_train = data.num_rows("train")
-        other.data_grad = _data_grad(data, self.device)
+        other.data_grad = _data_grad(data, self.device, by_column)
         other.opt = copy.deepcopy(self.opt)
         other.opt.forget_last_step()
         w0 = np.asarray(init[0], dtype=np.float64)
@@ -382,21 +383,31 @@ class Fitter:
         return LBFGSFit(w, b, losses, self.opt.n_iter - start)
 
 
-def _transposed(x: np.ndarray, rows: int = 64) -> np.ndarray:
-    """A contiguous ``[columns, rows]`` copy of ``x``, copied ``rows`` rows at a time (a
-    whole-array ``np.ascontiguousarray(x.T)`` strides through memory: 4-5x slower)."""
-    out = np.empty((x.shape[1], x.shape[0]), dtype=x.dtype)
-    for a in range(0, len(x), rows):
-        out[:, a:a + rows] = x[a:a + rows].T
+def transposed(x: np.ndarray, order: np.ndarray | None = None, rows: int = 64
+               ) -> np.ndarray:
+    """A contiguous ``[columns, rows]`` copy of ``x`` (its rows taken in ``order`` if
+    given), copied ``rows`` rows at a time: a whole-array ``np.ascontiguousarray(x.T)``
+    strides through memory and is 4-5x slower.
+
+    Example:
+        >>> transposed(np.arange(6.0).reshape(3, 2), order=np.array([2, 0, 1])).tolist()
+        [[4.0, 0.0, 2.0], [5.0, 1.0, 3.0]]
+    """
+    n = len(x) if order is None else len(order)
+    out = np.empty((x.shape[1], n), dtype=x.dtype)
+    for a in range(0, n, rows):
+        out[:, a:a + rows] = (x[a:a + rows] if order is None else x[order[a:a + rows]]).T
     return out
 
 
-def _data_grad(data: Any, device: str | None) -> Any:
+def _data_grad(data: Any, device: str | None, by_column: Any = None) -> Any:
     """``(weight, bias) -> (summed data loss, dW, db)`` over ``data``'s training rows: numpy
-    on the CPU, torch on a GPU (the products there, the small L-BFGS state here)."""
+    on the CPU (``by_column``: those rows as ``[(columns x rows array, targets)]``, made
+    here when they are in memory), torch on a GPU (the products there, the small L-BFGS
+    state here)."""
     if device in (None, "cpu"):
-        by_column = ([(_transposed(x), y) for x, y in data.chunks("train")]
-                     if data.in_memory else None)
+        if by_column is None and data.in_memory:
+            by_column = [(transposed(x), y) for x, y in data.chunks("train")]
         return functools.partial(_numpy_data_grad, data, by_column=by_column)
     dev = resolve_device(device)
     resident = ([_tensors_by_column(xb, yb, data.task, dev) for xb, yb
