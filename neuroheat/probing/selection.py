@@ -136,7 +136,7 @@ def _shared_columns(data: Any, view: Any, warm: Any, device: str | None
     (``by_column`` of their fitters) instead of three copies. ``(None,) * 3`` otherwise."""
     if device not in (None, "cpu") or not data.in_memory:
         return None, None, None
-    from neuroheat.probing.training import transposed
+    from neuroheat.probing.numpy_loss import transposed
 
     x, y = data.arrays("train")
     in_dev = view.masks["test"][np.flatnonzero(data.masks["train"])]

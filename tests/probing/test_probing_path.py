@@ -10,7 +10,8 @@ import pytest
 from neuroheat import open_store
 from neuroheat.probing import Probe, ProbeData, Split
 from neuroheat.probing import selection as selection_module
-from neuroheat.probing.training import Fitter, fit_lbfgs, transposed
+from neuroheat.probing.numpy_loss import transposed
+from neuroheat.probing.training import Fitter, fit_lbfgs
 from tests.helpers.stores import class_labels, write_planted_store
 
 
