@@ -21,7 +21,8 @@
    the store, the penalty selection, training, scoring, writing RESULT.json) and
    ``Probe().fit(store, labels, ...)`` in this process; both with the defaults (the penalty
    selected on a development split of the training sentences). Rounds interleave the three,
-   medians reported. ``--threads`` (default 1) sets torch's threads here and
+   medians reported, and the range of the per-round process ratios. neuroheat's modules are
+   byte-compiled first, as an installed package's are. ``--threads`` (default 1) sets torch's threads here and
    ``OMP_NUM_THREADS=1`` for the subprocess.
 2. Peak memory. A store of at least ``--big-gb`` GB (float16, 7 layers x 384) is written with
    ``StoreWriter`` by repeating the real store's rows (sentences and words repeated too, so
@@ -38,6 +39,7 @@ Usage: python scripts/bench_probe.py [--sentences 3000] [--tasks wordclass,upos,
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import re
@@ -205,6 +207,10 @@ def speed(store_path: Path, sentences: list[list[str]], tmp: Path, args) -> None
     process) and ``Probe().fit`` in this process, same split, rounds interleaved."""
     seed, test_fraction = 0, 0.2
     tasks = parse_tasks(args.tasks)
+    # byte-compile neuroheat as an installed package is (pip compiles on install): with
+    # PYTHONDONTWRITEBYTECODE=1 (set on the benchmark machine) a source checkout would
+    # otherwise compile about 125 modules in every `neuroheat probe` process (0.1-0.4 s)
+    compileall.compile_dir(Path(nh.__file__).parent, quiet=1)
     tagged = spacy_labels(sentences) if any(n != "wordclass" for n, _ in tasks) else {}
     rows = []
     with nh.open_store(store_path) as store:
@@ -268,20 +274,25 @@ def speed(store_path: Path, sentences: list[list[str]], tmp: Path, args) -> None
                    "words": n_tr + n_te, "train": n_tr, "test": n_te, "neurox": acc_nx,
                    "default": doc["accuracy"]["test"], "selected": doc["selected"],
                    "t_neurox": float(np.median(t_nx)), "t_cli": float(np.median(t_cli)),
-                   "t_fit": float(np.median(t_fit))}
+                   "t_fit": float(np.median(t_fit)),
+                   # ratios of the same rounds: their median and range
+                   "r_cli": [a / b for a, b in zip(t_nx, t_cli, strict=True)],
+                   "r_fit": [a / b for a, b in zip(t_nx, t_fit, strict=True)]}
             rows.append(row)
             print(json.dumps(row), flush=True)
     print("\n| task (MiniLM layer, neurons) | classes | words (train / test) | NeuroX test acc | "
           "default test acc | selected l2 (iterations) | NeuroX-style time | `neuroheat probe`"
-          " process | `Probe().fit` | ratio process / fit |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          " process | `Probe().fit` | ratio process / fit (median of rounds) | process ratio"
+          " per round |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         sel = r["selected"]
         print(f"| {r['task']} ({r['layer']}, {r['columns']}) | {r['classes']} | {r['train']:,} / "
               f"{r['test']:,} | {r['neurox']:.4f} | {r['default']:.4f} "
               f"({r['default'] - r['neurox']:+.4f}) | {sel['l2']:g} ({sel['iterations']}) | "
               f"{r['t_neurox']:.2f} s | {r['t_cli']:.2f} s | {r['t_fit']:.2f} s | "
-              f"{r['t_neurox'] / r['t_cli']:.1f}x / {r['t_neurox'] / r['t_fit']:.1f}x |")
+              f"{np.median(r['r_cli']):.1f}x / {np.median(r['r_fit']):.1f}x | "
+              f"{min(r['r_cli']):.1f}–{max(r['r_cli']):.1f}x |")
 
 
 def child_memory(path: str, max_iter: int, chunk_mb: float, threads: int) -> None:

@@ -61,7 +61,7 @@ class ProbeConfig(Config):
     epochs: int = option(10, "epochs of the neurox recipe")
     batch_size: int = option(32, "batch size of the neurox recipe")
     lr: float = option(1e-3, "Adam learning rate of the neurox recipe")
-    max_iter: int = option(DEFAULT_MAX_ITER, "L-BFGS iteration budget (default 30; at most 10 "
+    max_iter: int = option(DEFAULT_MAX_ITER, "L-BFGS iteration budget (default 30; at most 5 "
                            "after a penalty selection, which warm-starts the fit)")
     seed: int = option(0, "seed of the split, balancing, probe and control task")
     device: str | None = option(None, "cpu (default) or cuda", metavar="DEVICE")

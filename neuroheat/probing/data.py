@@ -42,6 +42,7 @@ import numpy as np
 from neuroheat.errors import InputError
 from neuroheat.probing.config import DEFAULT_CACHE_MB, TASKS, ProbeConfig, Split, resolve
 from neuroheat.probing.labels import Labels
+from neuroheat.probing.rows import as_slice, concat_parts, undersample
 
 _MOMENT_BYTES = 4 * 2**20  # float64 temporaries of the moments pass, per block
 SPLITS = ("train", "test")
@@ -162,14 +163,14 @@ class ProbeData:
         if balance:
             if task != "classification":
                 raise InputError("balance=True undersamples classes: classification only")
-            train = _undersample(train, self.targets, seed)
+            train = undersample(train, self.targets, seed)
         self.masks = {"train": train, "test": valid & test_rows}
         if not train.any():
             raise InputError("no training rows: every row is excluded or held out")
         layer_order: dict[int, list[int]] = {}
         for c, (lay, _) in enumerate(self.columns):
             layer_order.setdefault(lay, []).append(c)
-        self._groups = [(lay, _as_slice(cs), _as_slice([self.columns[c][1] for c in cs]))
+        self._groups = [(lay, as_slice(cs), as_slice([self.columns[c][1] for c in cs]))
                         for lay, cs in layer_order.items()]
         full = slice(0, int(store.width))
         self._whole = (len(self._groups) == 1
@@ -226,7 +227,8 @@ class ProbeData:
     def _gather(self, a: int, b: int, keep: np.ndarray) -> np.ndarray:
         """float32 ``[len(keep), columns]``: rows ``a + keep`` of every selected column."""
         if self._whole:  # one whole layer in store order: the kept rows, no second copy
-            return np.take(self.store.rows(self._groups[0][0], a, b), keep, axis=0)
+            rows = self.store.rows(self._groups[0][0], a, b)
+            return rows if len(keep) == b - a else np.take(rows, keep, axis=0)
         x = np.empty((len(keep), len(self.columns)), dtype=np.float32)
         for lay, cols, idx in self._groups:
             rows = self.store.rows(lay, a, b)  # stored dtype -> float32, one block
@@ -283,7 +285,7 @@ class ProbeData:
                     parts[split].append((part, self.targets[rows[sel]]))
             del x
         for split in SPLITS:
-            self._cache[split] = _concat(parts[split], len(self.columns), self.targets.dtype)
+            self._cache[split] = concat_parts(parts[split], len(self.columns), self.targets.dtype)
 
     def transform(self, x: np.ndarray) -> np.ndarray:
         """Standardise raw float32 columns (unchanged when not standardising)."""
@@ -305,7 +307,7 @@ class ProbeData:
 
     def arrays(self, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
         """``(x, y)`` of ``split`` in memory (for small data and tests)."""
-        return _concat(list(self.chunks(split)), len(self.columns), self.targets.dtype)
+        return concat_parts(list(self.chunks(split)), len(self.columns), self.targets.dtype)
 
     def holdout(self, fraction: float | None = None, seed: int | None = None) -> ProbeData:
         """A copy whose ``"train"`` rows are the training rows of a seeded ``fraction`` of
@@ -339,6 +341,25 @@ class ProbeData:
             view._cache = {"train": (x[~in_dev], y[~in_dev]), "test": (x[in_dev], y[in_dev])}
         return view
 
+    def head(self, fraction: float) -> ProbeData:
+        """A copy whose ``"train"`` rows are the first ``fraction`` of this one's (corpus
+        order; the test rows unchanged): cached rows are shared as a slice, no copy. The
+        penalty path fits its first penalty on such a part (:mod:`~.selection`)."""
+        idx = np.flatnonzero(self.masks["train"])
+        k = min(len(idx), max(1, round(float(fraction) * len(idx))))
+        view = copy.copy(self)
+        train = np.zeros_like(self.masks["train"])
+        train[idx[:k]] = True
+        view.masks = {**self.masks, "train": train}
+        view._moments = {}
+        if self._cache_ok and not self._cache:
+            self._fill_cache()
+        view._cache = dict(self._cache)
+        if "train" in view._cache:
+            x, y = view._cache["train"]
+            view._cache["train"] = (x[:k], y[:k])
+        return view
+
     def batches(self, split: str, batch_size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Consecutive batches of exactly ``batch_size`` rows of ``split`` in corpus order
         (the last may be shorter), across block boundaries."""
@@ -356,34 +377,3 @@ class ProbeData:
             left_x, left_y = (x[full:], y[full:]) if full < len(x) else (None, None)
         if left_x is not None and left_y is not None:
             yield left_x, left_y
-
-
-def _as_slice(values: Sequence[int]) -> slice | np.ndarray:
-    """A slice for a run of consecutive indices (a view, no copy), else the index array."""
-    arr = np.asarray(values, dtype=np.int64)
-    if len(arr) and np.array_equal(arr, np.arange(arr[0], arr[0] + len(arr))):
-        return slice(int(arr[0]), int(arr[0]) + len(arr))
-    return arr
-
-
-def _concat(parts: list[tuple[np.ndarray, np.ndarray]], width: int, dtype: Any
-            ) -> tuple[np.ndarray, np.ndarray]:
-    if not parts:
-        return np.zeros((0, width), dtype=np.float32), np.zeros(0, dtype=dtype)
-    if len(parts) == 1:
-        return parts[0]
-    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
-
-
-def _undersample(train: np.ndarray, ids: np.ndarray, seed: int) -> np.ndarray:
-    rows = np.flatnonzero(train)
-    classes, counts = np.unique(ids[rows], return_counts=True)
-    if len(classes) < 2:
-        raise InputError("balance=True needs at least 2 classes in the training rows")
-    rng = np.random.default_rng(seed)
-    keep = np.zeros_like(train)
-    k = int(counts.min())
-    for c in classes:
-        of_c = rows[ids[rows] == c]
-        keep[np.sort(rng.choice(of_c, size=k, replace=False))] = True
-    return keep

@@ -138,6 +138,12 @@ class LBFGS:
         self._ro: list[float] = []
         self._h_diag = 1.0
         self._prev_grad: np.ndarray | None = None
+        self._skip_pair = False
+
+    def forget_last_step(self) -> None:
+        """Keep the curvature history but make no pair of the last step (the objective
+        changed since: another penalty or other rows)."""
+        self._skip_pair = True
 
     def step(self, fun: Fun, x: np.ndarray) -> tuple[np.ndarray, float]:
         """Up to ``max_iter`` iterations from ``x``; returns ``(x, loss at the start)``.
@@ -185,7 +191,7 @@ class LBFGS:
         y = grad - self._prev_grad
         s = self._d * self._t
         ys = float(y @ s)
-        if ys > 1e-10:
+        if ys > 1e-10 and not self._skip_pair:
             if len(self._dirs) == self.history_size:
                 self._dirs.pop(0)
                 self._stps.pop(0)
@@ -194,6 +200,7 @@ class LBFGS:
             self._stps.append(s)
             self._ro.append(1.0 / ys)
             self._h_diag = ys / float(y @ y)
+        self._skip_pair = False
         al = [0.0] * len(self._dirs)
         q = -grad
         for i in range(len(self._dirs) - 1, -1, -1):

@@ -132,9 +132,7 @@ class Probe:
 
             choice = select_penalty(data, outputs, l1=l1, device=self.device)
             l2 = choice.l2
-            fit = training.fit_lbfgs(data, outputs, l1=l1, l2=l2,
-                                     max_iter=min(self.max_iter, REFIT_ITERS),
-                                     device=self.device, init=(choice.weight, choice.bias))
+            fit = choice.fitter.fit(l2, min(self.max_iter, REFIT_ITERS))
             w, b, losses = fit.weight, fit.bias, fit.losses
             self.selected = {"l2": l2, "iterations": fit.iterations, "l1": l1,
                              "dev_fraction": data.split.dev_fraction,

@@ -1,16 +1,23 @@
 """Model selection of the default probe: its ``l2`` penalty, chosen on a development split.
 
 :func:`select_penalty` holds out a seeded ``dev_fraction`` of the *training* sentences
-(:meth:`ProbeData.holdout`; the test rows are never read), fits the default recipe along
-:data:`PENALTY_PATH` from the strongest penalty to the weakest — each fit warm-started from
-the previous one, :data:`PATH_ITERS` L-BFGS iterations each — scores every fit on the
-development rows (accuracy; minus the mean squared error for regression): a weaker penalty
-is kept only when it raises the score by more than :data:`MIN_GAIN` of it (near-ties go to
-the stronger penalty), and the path stops :data:`PATIENCE` steps after the best. The probe is then refitted on
-all training rows with the chosen penalty, warm-started from the chosen fit, for at most
-:data:`REFIT_ITERS` iterations (see
+(:meth:`ProbeData.holdout`; the test rows are never read) and walks :data:`PENALTY_PATH`
+from the strongest penalty to the weakest with **one** L-BFGS state
+(:class:`~neuroheat.probing.training.Fitter`): the first penalty is fitted from zero
+weights for :data:`FIRST_ITERS` iterations on the first :data:`FIRST_FRACTION` of the
+path's rows (a warm-up: cheap rows, and it is never the best), every later one for
+:data:`PATH_ITERS` iterations on all of them, going on from the last weights *and* the
+curvature history (re-created from scratch per penalty, each fit would start with a short
+gradient step). Every fit is scored on the development rows (accuracy; minus the mean
+squared error for regression): a weaker penalty is kept only when it raises the score by
+more than :data:`MIN_GAIN` of it (near-ties go to the stronger penalty), and the path stops
+:data:`PATIENCE` steps after the best. With so few iterations per penalty the path is also
+an early stopping: its later steps both weaken the penalty and train longer. The probe is
+then refitted on all training rows with the chosen penalty from the chosen fit, keeping the
+curvature history, for at most :data:`REFIT_ITERS` iterations (see
 :meth:`neuroheat.probing.probe.Probe.fit`), and reports ``selected = {"l2", "iterations",
-...}``.
+"path", ...}``. On the CPU the in-memory training rows are held once, column-major, path
+rows first (:func:`_shared_columns`).
 
 Example:
     >>> data = ProbeData(store, labels, layers="6", test_fraction=0.2)  # doctest: +SKIP
@@ -26,32 +33,42 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["MIN_GAIN", "PATH_ITERS", "PATIENCE", "PENALTY_PATH", "REFIT_ITERS", "Selection",
-           "dev_scores", "select_penalty"]
+__all__ = ["FIRST_FRACTION", "FIRST_ITERS", "MIN_GAIN", "PATH_ITERS", "PATIENCE", "PENALTY_PATH",
+           "REFIT_ITERS", "Selection", "dev_scores", "select_penalty"]
 
-#: the l2 values tried, strongest first (each fit warm-starts the next)
-PENALTY_PATH = (1e-2, 3e-3, 1e-3, 3e-4, 1e-4, 3e-5, 1e-5)
+#: the l2 values tried, strongest first (each fit goes on from the last); 1e-2 was never
+#: the best on the benchmark's four tasks and cost a full step
+PENALTY_PATH = (3e-3, 1e-3, 3e-4, 1e-4, 3e-5, 1e-5)
 #: a weaker penalty must raise the development score by more than this fraction of it
 MIN_GAIN = 1e-3
-#: L-BFGS iterations per penalty on the path
-PATH_ITERS = 10
+#: L-BFGS iterations of the path's first (strongest) penalty, from zero weights
+FIRST_ITERS = 10
+#: fraction of the path's training rows (the first ones) the first penalty is fitted on
+FIRST_FRACTION = 0.25
+#: L-BFGS iterations per later penalty (warm-started, with the curvature history)
+PATH_ITERS = 4
 #: steps past the best development score before the path stops
 PATIENCE = 1
-#: L-BFGS iterations of the final fit on all training rows, warm-started from the chosen
-#: fit (at most ``max_iter``): 10 give the test accuracy of 30 on the benchmark's tasks
-REFIT_ITERS = 10
+#: L-BFGS iterations of the final fit on all training rows, from the chosen fit with the
+#: path's curvature history (at most ``max_iter``); 3 lose up to 0.4 points of test accuracy
+#: on the benchmark's tasks (docs/benchmarks.md)
+REFIT_ITERS = 5
 
 
 @dataclass
 class Selection:
     """The chosen ``l2``, the warm start it leaves (``weight``, ``bias``) and the ``path``
-    (``[{"l2", "dev", "dev_loss", "iterations"}]``: development score per penalty)."""
+    (``[{"l2", "dev", "dev_loss", "iterations", "rows"}]``: development score per penalty,
+    ``rows`` the training rows of that step)."""
 
     l2: float
     weight: np.ndarray
     bias: np.ndarray
     path: list[dict[str, float]] = field(default_factory=list)
     dev_rows: int = 0
+    #: a :class:`~neuroheat.probing.training.Fitter` on every training row, at the chosen
+    #: fit, with the path's curvature history: the refit
+    fitter: Any = None
 
 
 def dev_scores(data: Any, weight: np.ndarray, bias: np.ndarray) -> tuple[float, float]:
@@ -80,21 +97,24 @@ def select_penalty(data: Any, outputs: int, *, l1: float, device: str | None = N
                    path: tuple[float, ...] | None = None) -> Selection:
     """Choose ``l2`` for the default recipe on a development split of ``data``'s training
     sentences (see the module docstring); ``data``'s test rows are never read."""
-    from neuroheat.probing.training import fit_lbfgs
+    from neuroheat.probing.training import Fitter
 
     view = data.holdout()
-    init: tuple[np.ndarray, np.ndarray] | None = None
+    # the first (strongest) penalty, from zero weights, on the head of the path's rows
+    warm = view.head(FIRST_FRACTION)
+    shared = _shared_columns(data, view, warm, device)
+    fitter = Fitter(warm, outputs, l1=l1, device=device, init=None, by_column=shared[0])
     best: Selection | None = None
     best_score = -np.inf
     steps: list[dict[str, float]] = []
     since_best = 0
     for l2 in PENALTY_PATH if path is None else path:
-        fit = fit_lbfgs(view, outputs, l1=l1, l2=float(l2), max_iter=PATH_ITERS,
-                        device=device, init=init)
-        init = (fit.weight, fit.bias)
+        if len(steps) == 1:  # from the first penalty's rows to all the path's
+            fitter = fitter.moved(view, fitter.probe(fitter.x), by_column=shared[1])
+        fit = fitter.fit(float(l2), PATH_ITERS if steps else FIRST_ITERS)
         score, loss = dev_scores(view, fit.weight, fit.bias)
         steps.append({"l2": float(l2), "dev": score, "dev_loss": loss,
-                      "iterations": fit.iterations})
+                      "iterations": fit.iterations, "rows": fitter.n_train})
         if best is None or score > best_score + MIN_GAIN * abs(best_score):
             best_score, since_best = score, 0
             best = Selection(float(l2), fit.weight, fit.bias)
@@ -104,4 +124,23 @@ def select_penalty(data: Any, outputs: int, *, l1: float, device: str | None = N
                 break
     assert best is not None
     best.path, best.dev_rows = steps, view.num_rows("test")
+    best.fitter = fitter.moved(data, (best.weight, best.bias), by_column=shared[2])
     return best
+
+
+def _shared_columns(data: Any, view: Any, warm: Any, device: str | None
+                    ) -> tuple[Any, Any, Any]:
+    """The training rows (in memory, on the CPU) as one contiguous ``[columns, rows]`` copy,
+    the path's rows first (corpus order, so the first penalty's are its head) and the
+    development rows last: the first penalty, the path and the refit read slices of it
+    (``by_column`` of their fitters) instead of three copies. ``(None,) * 3`` otherwise."""
+    if device not in (None, "cpu") or not data.in_memory:
+        return None, None, None
+    from neuroheat.probing.numpy_loss import transposed
+
+    x, y = data.arrays("train")
+    in_dev = view.masks["test"][np.flatnonzero(data.masks["train"])]
+    order = np.concatenate([np.flatnonzero(~in_dev), np.flatnonzero(in_dev)])
+    xt, yt = transposed(x, order), y[order]
+    n_path, n_warm = view.num_rows("train"), warm.num_rows("train")
+    return ([(xt[:, :n_warm], yt[:n_warm])], [(xt[:, :n_path], yt[:n_path])], [(xt, yt)])

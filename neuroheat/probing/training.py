@@ -32,6 +32,7 @@ Example:
 
 from __future__ import annotations
 
+import copy
 import functools
 from dataclasses import dataclass
 from typing import Any
@@ -41,8 +42,9 @@ import numpy as np
 from neuroheat.errors import InputError
 from neuroheat.probing.config import DEFAULT_MAX_ITER, ProbeConfig
 from neuroheat.probing.lbfgs import LBFGS
+from neuroheat.probing.numpy_loss import numpy_data_grad, transposed
 
-__all__ = ["DEFAULT_MAX_ITER", "LBFGSFit", "fit_lbfgs", "objective", "resolve_device",
+__all__ = ["DEFAULT_MAX_ITER", "Fitter", "LBFGSFit", "fit_lbfgs", "objective", "resolve_device",
            "train_lbfgs", "train_neurox"]
 
 
@@ -173,39 +175,9 @@ def _preconditioner(data: Any) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(mean, dtype=np.float64), scale.astype(np.float64)
 
 
-def _numpy_data_grad(data: Any, weight: np.ndarray, bias: np.ndarray
-                     ) -> tuple[float, np.ndarray, np.ndarray]:
-    """Summed data loss over the training rows and its gradient in W and b (float32
-    products, float64 sums): cross-entropy or squared error. The logits are kept as
-    ``[outputs, rows]`` so the per-row reductions run along contiguous memory."""
-    w32, b32 = weight.astype(np.float32), bias.astype(np.float32)
-    total = 0.0
-    g_w = np.zeros(weight.shape)
-    g_b = np.zeros(bias.shape)
-    for x, y in data.chunks("train"):
-        out = w32 @ x.T
-        out += b32[:, None]
-        if data.task == "classification":
-            rows = np.arange(len(y))
-            out -= out.max(axis=0)
-            true = out[y, rows]  # the true class's logit minus the row's largest
-            np.exp(out, out=out)
-            norm = out.sum(axis=0)
-            total += float(np.sum(np.log(norm), dtype=np.float64)
-                           - np.sum(true, dtype=np.float64))
-            out /= norm  # softmax; the loss's gradient in the logits is softmax - one-hot
-            out[y, rows] -= 1.0
-        else:
-            err = out[0] - y.astype(np.float32)
-            total += float(np.dot(err.astype(np.float64), err))
-            out[0] = 2.0 * err
-        g_w += out @ x
-        g_b += out.sum(axis=1, dtype=np.float64)
-    return total, g_w, g_b
-
-
 def _torch_data_grad(blocks: Any, task: str, dev: Any) -> Any:
-    """The same as :func:`_numpy_data_grad` in torch on ``dev`` (a GPU)."""
+    """The same as :func:`~neuroheat.probing.numpy_loss.numpy_data_grad` in torch on
+    ``dev`` (a GPU)."""
     import torch
 
     def grad(weight: np.ndarray, bias: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
@@ -247,65 +219,154 @@ def fit_lbfgs(data: Any, outputs: int, *, l1: float, l2: float,
               init: tuple[np.ndarray, np.ndarray] | None = None) -> LBFGSFit:
     """:func:`train_lbfgs` from zero weights, or warm-started from ``init`` = ``(W, b)``
     (a probe of the same columns); returns an :class:`LBFGSFit`."""
-    n_train = data.num_rows("train")
-    shift, scale = _preconditioner(data)
-    cols = data.num_columns
-    size = outputs * cols
-    # L-BFGS moves x = (w, c) flat; the probe is W = w / scale, b = c - W·shift (exact)
-    if init is None:
-        x = np.zeros(size + outputs)
-    else:
+    return Fitter(data, outputs, l1=l1, device=device, init=init).fit(l2, max_iter)
+
+
+class Fitter:
+    """The default recipe's objective on ``data`` and an L-BFGS state that carries over
+    between :meth:`fit` calls: a penalty path (:mod:`neuroheat.probing.selection`) changes
+    ``l2`` and goes on from the last weights *and* the curvature history, so every step
+    after the first starts with full quasi-Newton steps instead of a short gradient step.
+
+    Example:
+        >>> fitter = Fitter(data, outputs=3, l1=1e-5)                 # doctest: +SKIP
+        >>> [fitter.fit(l2, max_iter=5).iterations for l2 in (1e-2, 1e-3)]  # doctest: +SKIP
+        [5, 5]
+    """
+
+    def __init__(self, data: Any, outputs: int, *, l1: float, device: str | None = None,
+                 init: tuple[np.ndarray, np.ndarray] | None = None, by_column: Any = None):
+        self.n_train = data.num_rows("train")
+        self.shift, self.scale = _preconditioner(data)
+        self.outputs, self.cols = outputs, data.num_columns
+        self.size = outputs * self.cols
+        self.l1, self.l2 = float(l1), 0.0
+        # L-BFGS moves x = (w, c) flat; the probe is W = w / scale, b = c - W·shift (exact)
+        if init is None:
+            self.x = np.zeros(self.size + outputs)
+        else:
+            w0 = np.asarray(init[0], dtype=np.float64)
+            self.x = np.concatenate([(w0 * self.scale).reshape(-1),
+                                     np.asarray(init[1]) + w0 @ self.shift])
+        self.warm = init is not None
+        self.device = device
+        self.data_grad = _data_grad(data, device, by_column)
+        self.opt = LBFGS(max_iter=STEP_ITERS, history_size=20, tolerance_grad=1e-7,
+                         tolerance_change=TOLERANCE_CHANGE)
+        self.evaluations = 0
+        self._last: tuple[np.ndarray, tuple[float, np.ndarray, np.ndarray]] | None = None
+
+    def moved(self, data: Any, init: tuple[np.ndarray, np.ndarray], by_column: Any = None
+              ) -> Fitter:
+        """A fitter on other rows of the same columns (the refit on every training row after
+        a selection) that starts from ``init`` with this one's preconditioner and curvature
+        history: its first iteration is a quasi-Newton step, not a short gradient step."""
+        other = copy.copy(self)
+        other.n_train = data.num_rows("train")
+        other.data_grad = _data_grad(data, self.device, by_column)
+        other.opt = copy.deepcopy(self.opt)
+        other.opt.forget_last_step()
         w0 = np.asarray(init[0], dtype=np.float64)
-        x = np.concatenate([(w0 * scale).reshape(-1), np.asarray(init[1]) + w0 @ shift])
-    if device in (None, "cpu"):
-        data_grad = functools.partial(_numpy_data_grad, data)
-    else:  # a GPU: the products in torch there, the (small) L-BFGS state in numpy here
-        dev = resolve_device(device)
-        resident = ([_tensors_by_column(xb, yb, data.task, dev) for xb, yb
-                     in data.chunks("train")] if data.in_memory else None)
+        other.x = np.concatenate([(w0 * self.scale).reshape(-1),
+                                  np.asarray(init[1]) + w0 @ self.shift])
+        other.evaluations, other._last = 0, None
+        return other
 
-        def blocks() -> Any:
-            if resident is not None:
-                yield from resident
-                return
-            for xb, yb in data.chunks("train"):
-                xt, yt = _tensors(xb, yb, data.task, dev)
-                yield xt.T, yt
+    def probe(self, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(W, b)`` of the flat L-BFGS variables."""
+        weight = flat[:self.size].reshape(self.outputs, self.cols) / self.scale
+        return weight, flat[self.size:] - weight @ self.shift
 
-        data_grad = _torch_data_grad(blocks, data.task, dev)
-    opt = LBFGS(max_iter=min(STEP_ITERS, int(max_iter)), history_size=20,
-                tolerance_grad=1e-7, tolerance_change=TOLERANCE_CHANGE)
-    losses: list[float] = []
-
-    def probe(flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        weight = flat[:size].reshape(outputs, cols) / scale
-        return weight, flat[size:] - weight @ shift
-
-    def fun(flat: np.ndarray) -> tuple[float, np.ndarray]:
-        weight, bias = probe(flat)
-        total, g_w, g_b = data_grad(weight, bias)
+    def objective(self, flat: np.ndarray) -> tuple[float, np.ndarray]:
+        """The mean objective at ``flat`` and its gradient in the flat variables."""
+        weight, bias = self.probe(flat)
+        if self._last is not None and np.array_equal(self._last[0], flat):
+            total, g_w, g_b = self._last[1]  # a new penalty at the last point: no data pass
+        else:
+            total, g_w, g_b = self.data_grad(weight, bias)
+            self.evaluations += 1
+            self._last = (flat.copy(), (total, g_w, g_b))
+        n, l1, l2 = self.n_train, self.l1, self.l2
         norm = float(np.sqrt(np.sum(weight * weight)))
         penalty = l1 * float(np.abs(weight).sum()) + l2 * norm
         # W = w / scale and b = c - W·shift: chain rule to (w, c); d‖W‖ = W / ‖W‖ (0 at 0)
-        g_w = g_w / n_train - np.outer(g_b / n_train, shift) + l1 * np.sign(weight)
+        g_w = g_w / n - np.outer(g_b / n, self.shift) + l1 * np.sign(weight)
         if norm > 0:
             g_w += l2 * weight / norm
-        loss = total / n_train + penalty
-        losses.append(loss)
-        return loss, np.concatenate([(g_w / scale).reshape(-1), g_b / n_train])
+        return total / n + penalty, np.concatenate([(g_w / self.scale).reshape(-1),
+                                                    g_b / n])
 
-    previous = None
-    for _ in range(max(1, -(-int(max_iter) // STEP_ITERS))):
-        x, _ = opt.step(fun, x)
-        current = losses[-1]
-        if previous is None and init is not None:
-            previous = losses[0]  # a warm start may already be near the optimum
-        if previous is not None and previous - current < REL_TOLERANCE * abs(previous):
-            break
-        previous = current
-    weight, bias = probe(x)
-    w, b = weight.copy(), np.asarray(bias, dtype=np.float64).copy()
-    if not (np.isfinite(w).all() and np.isfinite(b).all()):
-        raise InputError("the probe did not converge (NaN weights); standardize=True or a "
-                         "larger l2 may help")
-    return LBFGSFit(w, b, losses, opt.n_iter)
+    def _norm_grad(self, flat: np.ndarray) -> np.ndarray:
+        """The gradient of ‖W‖ in the flat variables (zero in the bias)."""
+        weight, _ = self.probe(flat)
+        norm = float(np.sqrt(np.sum(weight * weight)))
+        out = np.zeros_like(flat)
+        if norm > 0:
+            out[:self.size] = (weight / (norm * self.scale)).reshape(-1)
+        return out
+
+    def _retarget(self, l2: float) -> None:
+        """Set the penalty; the gradient L-BFGS remembers from the last iteration is moved
+        to the new penalty, so its next curvature pair measures the objective, not the
+        change of ``l2``."""
+        prev = self.opt._prev_grad
+        if l2 != self.l2 and prev is not None and self.opt._d.size:
+            self.opt._prev_grad = prev + (l2 - self.l2) * self._norm_grad(
+                self.x - self.opt._t * self.opt._d)
+        self.l2 = l2
+
+    def fit(self, l2: float, max_iter: int = DEFAULT_MAX_ITER) -> LBFGSFit:
+        """Up to ``max_iter`` more L-BFGS iterations with penalty ``l2`` from where the last
+        call stopped (in rounds of :data:`STEP_ITERS`, stopping when a round lowers the
+        objective by less than :data:`REL_TOLERANCE`); the fit (float64 copies)."""
+        self._retarget(float(l2))
+        losses: list[float] = []
+
+        def fun(flat: np.ndarray) -> tuple[float, np.ndarray]:
+            loss, grad = self.objective(flat)
+            losses.append(loss)
+            return loss, grad
+
+        start = self.opt.n_iter
+        self.opt.max_iter = min(STEP_ITERS, int(max_iter))
+        self.opt.max_eval = self.opt.max_iter * 5 // 4
+        previous = None
+        for _ in range(max(1, -(-int(max_iter) // STEP_ITERS))):
+            self.x, _ = self.opt.step(fun, self.x)
+            current = losses[-1]
+            if previous is None and self.warm:
+                previous = losses[0]  # a warm start may already be near the optimum
+            if previous is not None and previous - current < REL_TOLERANCE * abs(previous):
+                break
+            previous = current
+        self.warm = True
+        weight, bias = self.probe(self.x)
+        w, b = weight.copy(), np.asarray(bias, dtype=np.float64).copy()
+        if not (np.isfinite(w).all() and np.isfinite(b).all()):
+            raise InputError("the probe did not converge (NaN weights); standardize=True or "
+                             "a larger l2 may help")
+        return LBFGSFit(w, b, losses, self.opt.n_iter - start)
+
+
+def _data_grad(data: Any, device: str | None, by_column: Any = None) -> Any:
+    """``(weight, bias) -> (summed data loss, dW, db)`` over ``data``'s training rows: numpy
+    on the CPU (``by_column``: those rows as ``[(columns x rows array, targets)]``, made
+    here when they are in memory), torch on a GPU (the products there, the small L-BFGS
+    state here)."""
+    if device in (None, "cpu"):
+        if by_column is None and data.in_memory:
+            by_column = [(transposed(x), y) for x, y in data.chunks("train")]
+        return functools.partial(numpy_data_grad, data, by_column=by_column)
+    dev = resolve_device(device)
+    resident = ([_tensors_by_column(xb, yb, data.task, dev) for xb, yb
+                 in data.chunks("train")] if data.in_memory else None)
+
+    def blocks() -> Any:
+        if resident is not None:
+            yield from resident
+            return
+        for xb, yb in data.chunks("train"):
+            xt, yt = _tensors(xb, yb, data.task, dev)
+            yield xt.T, yt
+
+    return _torch_data_grad(blocks, data.task, dev)

@@ -11,7 +11,7 @@ import pytest
 
 from neuroheat import open_store
 from neuroheat.errors import InputError
-from neuroheat.probing import Labels, Probe, ProbeData, top_neurons, training
+from neuroheat.probing import Labels, Probe, ProbeData, numpy_loss, top_neurons, training
 from neuroheat.probing.metrics import classification_scores
 from neuroheat.store import write_store
 from tests.helpers.stores import planted_signal_corpus
@@ -290,11 +290,14 @@ def test_numpy_and_torch_gradients_agree(planted, task):
             xt, yt = training._tensors(x, y, task, dev)
             yield xt.T, yt
 
-    got = training._numpy_data_grad(data, w, b)
     ref = training._torch_data_grad(blocks, task, dev)(w, b)
-    assert got[0] == pytest.approx(ref[0], rel=1e-5)
-    np.testing.assert_allclose(got[1], ref[1], rtol=1e-4, atol=1e-3)
-    np.testing.assert_allclose(got[2], ref[2], rtol=1e-4, atol=1e-3)
+    # streamed row blocks, and the column-major copy the in-memory rows are held as
+    by_column = [(numpy_loss.transposed(x), y) for x, y in data.chunks("train")]
+    for got in (numpy_loss.numpy_data_grad(data, w, b),
+                numpy_loss.numpy_data_grad(data, w, b, by_column=by_column)):
+        assert got[0] == pytest.approx(ref[0], rel=1e-5)
+        np.testing.assert_allclose(got[1], ref[1], rtol=1e-4, atol=1e-3)
+        np.testing.assert_allclose(got[2], ref[2], rtol=1e-4, atol=1e-3)
     if not torch.cuda.is_available():  # a GPU asked for and none there: one clear error
         with pytest.raises(InputError, match="cuda"):
             training.fit_lbfgs(data, outputs, l1=1e-5, l2=1e-3, device="cuda:0")
