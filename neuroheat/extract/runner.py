@@ -30,7 +30,7 @@ from neuroheat.errors import InputError, StoreError
 from neuroheat.extract import align
 from neuroheat.extract.config import ExtractConfig
 from neuroheat.extract.corpus import Corpus, corpus_checksum, open_corpus
-from neuroheat.extract.overlap import run_overlapped
+from neuroheat.extract.overlap import run_overlapped, writer_beside
 from neuroheat.extract.plan import plan_digest, plan_units
 from neuroheat.extract.shard import (
     auto_device,
@@ -342,5 +342,5 @@ def _run(runner: Any, units: Sequence[Any], encoded: Sequence[Any], writer: Any,
 
     run_overlapped(units, done, produce=runner.run, consume=consume, save=save,
                    checkpoint_seconds=cfg.checkpoint_seconds, bar=bar, path=writer.path,
-                   name=strategy.thread)
+                   name=strategy.thread, overlap=writer_beside(loaded.device))
     strategy.finalize(writer)
