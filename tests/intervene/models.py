@@ -16,10 +16,20 @@ DOWN = {"gpt2": "mlp.c_proj", "gpt_neox": "mlp.dense_4h_to_h"}  # else mlp.down_
 
 
 def build(family: str, path: Path, seed: int = 0) -> Path:
-    """Save a tiny causal LM of ``family`` (qwen2 too) with the BPE test tokenizer."""
-    if family != "qwen2":
-        return build_causal(family, path, seed)
+    """Save a tiny causal LM of ``family`` (qwen2 too) with the BPE test tokenizer; matrices
+    are scaled by 5 so a single neuron moves the predictions well above float rounding."""
     import torch
+    import transformers as tf
+
+    if family != "qwen2":
+        build_causal(family, path, seed)
+        model = tf.AutoModelForCausalLM.from_pretrained(path)
+        with torch.no_grad():
+            for param in model.parameters():
+                if param.ndim == 2:
+                    param.mul_(5.0)
+        model.save_pretrained(path)
+        return path
     import transformers as tf
 
     from tests.helpers import builders
@@ -34,6 +44,8 @@ def build(family: str, path: Path, seed: int = 0) -> Path:
         for param in model.parameters():
             if param.ndim == 1:
                 param.add_(0.3 * torch.randn_like(param))
+            else:
+                param.mul_(5.0)
     path.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(path)
     tok.save_pretrained(path)
