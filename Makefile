@@ -45,6 +45,7 @@ bench: install
 	HF_HUB_OFFLINE=1 $(PY) scripts/bench_report.py
 	HF_HUB_OFFLINE=1 $(PY) scripts/bench_sae.py
 	HF_HUB_OFFLINE=1 $(PY) scripts/bench_shards.py
+	HF_HUB_OFFLINE=1 $(PY) scripts/bench_interventions.py
 
 lint: install
 	$(VENV)/bin/ruff check neuroheat tests scripts
