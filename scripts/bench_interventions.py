@@ -8,7 +8,7 @@ model's last quarter (goal: neuroheat <= 1/3 of the loop) and the first (goal: <
 Each measured with torch's default threads and with one thread (shared machines give one).
 The metrics of both are checked equal (1e-5).
 
-    python scripts/bench_interventions.py            # 64 neurons, 64 lines
+    python scripts/bench_interventions.py            # 64 neurons, 32 lines
     python scripts/bench_interventions.py --quick    # smoke sizes
 """
 
@@ -104,7 +104,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--neurons", type=int, default=64)
-    ap.add_argument("--lines", type=int, default=64)
+    ap.add_argument("--lines", type=int, default=32)
     args = ap.parse_args()
     n_neurons, n_lines = (8, 8) if args.quick else (args.neurons, args.lines)
     lines = [s for s in (" ".join(w) for w in pydoc_sentences()) if 5 < len(s.split()) < 40]

@@ -25,7 +25,7 @@ from typing import Any
 
 from neuroheat.errors import InputError
 from neuroheat.intervene.config import AblateConfig
-from neuroheat.intervene.metrics import Clean, Effect, log_probs
+from neuroheat.intervene.metrics import Clean, CleanBatch, Effect, log_probs
 from neuroheat.intervene.result import Effects
 from neuroheat.intervene.units import Unit, parse_units
 
@@ -196,8 +196,8 @@ def ablate(model: Any, corpus: str | os.PathLike | Iterable[str],
             layers = sorted({_resume_layer(u.model_site) for u in unit_list} |
                             ({_resume_layer(s) for s in saes} if splicing else set()))
             logits, resid = _clean_pass(lm, ids, mask, layers)
-            clean_lp = log_probs(logits[scored])
-            clean.add(clean_lp, targets)
+            clean_lp = CleanBatch(log_probs(logits[scored]), targets)
+            clean.add(clean_lp.lp, targets)
             draws = _draws(ref, batch, dev)
             copies = max(1, cfg.batch_tokens // batch.padded)
             for first, chunk in _chunks(jobs, copies):

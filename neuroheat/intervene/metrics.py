@@ -47,6 +47,18 @@ class Clean:
         return {"ce": self.ce / n if causal else None, "entropy": self.entropy / n}
 
 
+class CleanBatch:
+    """One batch's clean log-probs with what every effect reuses (computed once, not once
+    per unit): probabilities, entropy sum, per-token column sums and target log-probs."""
+
+    def __init__(self, lp: Any, targets: Any | None) -> None:
+        self.lp = lp
+        self.p = lp.exp()
+        self.neg_entropy = float((self.p * lp).sum())   # sum of -H_clean
+        self.column = lp.sum(0)
+        self.target = lp.gather(1, targets[:, None]).sum() if targets is not None else None
+
+
 class Effect:
     """Running sums of one intervention's effect."""
 
@@ -57,16 +69,16 @@ class Effect:
         self.dlogp: Any = None
         self.tokens = 0
 
-    def add(self, clean: Any, edited: Any, targets: Any | None) -> None:
-        """Add scored tokens: float64 log-probs ``[n, vocab]`` of both runs, targets ``[n]``."""
+    def add(self, clean: CleanBatch, edited: Any, targets: Any | None) -> None:
+        """Add scored tokens: the clean batch, float64 log-probs ``[n, vocab]`` of the edited
+        run, targets ``[n]``. KL(p‖q) = Σ p log p − Σ p log q; ΔH = H_q − H_p."""
         if targets is not None:
-            t = targets[:, None]
-            self.dce += float((clean.gather(1, t) - edited.gather(1, t)).sum())
-        self.kl += float((clean.exp() * (clean - edited)).sum())
-        self.dh += float((entropy(edited) - entropy(clean)).sum())
-        diff = (edited - clean).sum(0)
+            self.dce += float(clean.target - edited.gather(1, targets[:, None]).sum())
+        self.kl += clean.neg_entropy - float((clean.p * edited).sum())
+        self.dh += float(-(edited.exp() * edited).sum()) + clean.neg_entropy
+        diff = edited.sum(0) - clean.column
         self.dlogp = diff if self.dlogp is None else self.dlogp + diff
-        self.tokens += int(clean.shape[0])
+        self.tokens += int(edited.shape[0])
 
     def result(self, decode: Any, causal: bool = True) -> dict[str, Any]:
         """``delta_ce``, ``kl``, ``delta_entropy``, ``top_promoted``, ``top_suppressed``."""

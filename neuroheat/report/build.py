@@ -44,6 +44,34 @@ def probe_weights(probe: Any) -> dict[tuple[int, int], dict[str, float]]:
             for col, (a, b) in enumerate(probe.neurons)}
 
 
+def neuron_effects(effects: Any, component: str) -> dict[tuple[int, int], dict[str, Any]]:
+    """``(layer, neuron) -> {method, delta_ce, kl, delta_entropy, top_promoted,
+    top_suppressed}`` of the single-unit results in ``effects`` (EFFECTS.json paths, a glob,
+    or an :class:`~neuroheat.intervene.result.Effects`) whose site is of ``component``.
+
+    Example:
+        >>> neuron_effects("effects.json", "mlp")[(2, 5)]["kl"]   # doctest: +SKIP
+    """
+    from neuroheat.intervene.result import Effects, load
+    from neuroheat.model.sites.base import Site
+
+    eff = effects if isinstance(effects, Effects) else load(effects)
+    out: dict[tuple[int, int], dict[str, Any]] = {}
+    for unit, r in eff.by_unit().items():
+        site, _, index = unit.rpartition(":")
+        if site.startswith("sae."):
+            continue
+        parsed = Site.parse(site)
+        if parsed.kind == component:
+            out[(parsed.layer, int(index))] = {
+                "method": eff.method, **{k: r[k] for k in ("delta_ce", "kl", "delta_entropy",
+                                                           "top_promoted", "top_suppressed")}}
+    if not out:
+        raise InputError(f"the effects hold no unit of this store's component {component!r} "
+                         f"(units like {component}.L:N); ablate that site's neurons")
+    return out
+
+
 def build_site(
     store: SourceArg,
     outdir: str | os.PathLike,
@@ -58,6 +86,7 @@ def build_site(
     bands: int = 10,
     samples: int = 2,
     output_tokens: int = 10,
+    effects: Any = None,
     title: str | None = None,
     overwrite: bool = False,
     options: RunOptions | None = None,
@@ -71,7 +100,8 @@ def build_site(
     ``count``, see :mod:`~neuroheat.analysis.distributions`); ``probe``: a fitted probe (its
     weights per class are shown); ``model``: the store's model, whose unembedding gives the
     output tokens each neuron promotes and suppresses (see
-    :mod:`neuroheat.model.unembedding`).
+    :mod:`neuroheat.model.unembedding`); ``effects``: EFFECTS.json file(s) or a glob of
+    ``neuroheat ablate``, shown on each ablated neuron's page (``[data-role=effects]``).
 
     Example:
         >>> build_site("acts.h5", "site", k=5)   # doctest: +SKIP
@@ -87,7 +117,9 @@ def build_site(
 
             outputs = tokens_of(model, src.meta.get("component") or "hidden",
                                 src.check_layers(layers), src.width, k=output_tokens)
+        found = neuron_effects(effects, src.meta.get("component") or "hidden") \
+            if effects is not None else {}
         data = collect(src, layers, k=k, window=window, bins=bins, quantiles=quantiles,
                        bands=bands, samples=samples, options=options)
-    data.probe, data.outputs = weights, outputs
+    data.probe, data.outputs, data.effects = weights, outputs, found
     return write_site(data, outdir, title=title, overwrite=overwrite)

@@ -68,6 +68,7 @@ class DashboardData:
     window: int
     probe: dict[tuple[int, int], dict[str, float]] = field(default_factory=dict)
     outputs: dict[int, dict[str, Any]] = field(default_factory=dict)
+    effects: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._row = {(int(a), int(b)): i for i, (a, b) in
@@ -183,6 +184,7 @@ class DashboardData:
             "quantiles": self.contexts.quantiles,
             "probe": self.probe.get((layer, neuron)),
             "out": self.outputs.get(layer, {}).get(neuron),
+            "effects": self.effects.get((layer, neuron)),
         }
 
 
