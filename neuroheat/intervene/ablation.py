@@ -151,6 +151,7 @@ def ablate(model: Any, corpus: str | os.PathLike | Iterable[str],
     """
     import torch
 
+    from neuroheat.extract.runner import default_batch_tokens
     from neuroheat.intervene.inputs import batches, load_lm, read_lines, sequences
     from neuroheat.intervene.reference import reference_values, store_means
     from neuroheat.intervene.splice import bind_saes
@@ -158,6 +159,7 @@ def ablate(model: Any, corpus: str | os.PathLike | Iterable[str],
 
     cfg = AblateConfig.build(config, **overrides)
     loaded = load_lm(model, cfg.device, cfg.model_dtype)
+    budget = cfg.batch_tokens or default_batch_tokens(loaded.device)
     lm, tok = loaded.model, loaded.tokenizer
     saes = bind_saes(lm, cfg.sae)
     if cfg.splice and not saes:
@@ -180,7 +182,7 @@ def ablate(model: Any, corpus: str | os.PathLike | Iterable[str],
             ref_seqs = seqs if not cfg.reference else sequences(
                 tok, read_lines(cfg.reference), model_max_length(lm, tok))
             ref = reference_values(loaded, ref_seqs, unit_list, saes, cfg.method,
-                                   cfg.batch_tokens, corpus_tokens=corpus_tokens, seed=cfg.seed)
+                                   budget, corpus_tokens=corpus_tokens, seed=cfg.seed)
     jobs = [unit_list] if cfg.jointly else [[u] for u in unit_list]
     effects = [Effect() for _ in jobs]
     clean = Clean()
@@ -188,7 +190,7 @@ def ablate(model: Any, corpus: str | os.PathLike | Iterable[str],
     dev = loaded.device
     pad = tok.pad_token_id if tok.pad_token_id is not None else 0
     with torch.inference_mode():
-        for number, batch in enumerate(batches(seqs, cfg.batch_tokens, pad)):
+        for number, batch in enumerate(batches(seqs, budget, pad)):
             ids = torch.from_numpy(batch.ids).to(dev)
             mask = torch.from_numpy(batch.mask).to(dev)
             scored = torch.from_numpy(batch.scored).to(dev)
@@ -199,7 +201,7 @@ def ablate(model: Any, corpus: str | os.PathLike | Iterable[str],
             clean_lp = CleanBatch(log_probs(logits[scored]), targets)
             clean.add(clean_lp.lp, targets)
             draws = _draws(ref, batch, dev)
-            copies = max(1, cfg.batch_tokens // batch.padded)
+            copies = max(1, budget // batch.padded)
             for first, chunk in _chunks(jobs, copies):
                 sites = {u.model_site for job in chunk for u in job}
                 fns = {s: _editor(s, chunk, batch.rows, cfg, ref, draws, saes) for s in sites}

@@ -40,8 +40,9 @@ class AblateConfig(Config):
     splice: bool = option(False, "run with each --sae site replaced by the SAE's "
                           "reconstruction and report SAELens' fidelity metrics")
     seed: int = option(0, "seed of --method resample", type=int, metavar="S")
-    batch_tokens: int = option(4096, "padded tokens per forward pass, replicas included",
-                               type=int, metavar="N")
+    batch_tokens: int | None = option(None, "padded tokens per forward pass, replicas "
+                                      "included (default 1024 on CPU, 16384 on GPU)",
+                                      type=int, metavar="N")
     device: str | None = option("auto", "auto (default: CUDA when available), cpu, cuda, "
                                 "cuda:N")
     model_dtype: str | None = option(None, "float32 (default), bfloat16, float16 or auto",
@@ -55,6 +56,7 @@ class AblateConfig(Config):
         if self.method in ("fixed", "scale") and self.value is None:
             raise InputError(f"--method {self.method} needs --value V "
                              f"({'the value the unit is set to' if self.method == 'fixed' else 'the factor'})")
-        if isinstance(self.batch_tokens, bool) or not isinstance(self.batch_tokens, int) \
-                or self.batch_tokens < 1:
+        if self.batch_tokens is not None and (
+                isinstance(self.batch_tokens, bool) or not isinstance(self.batch_tokens, int)
+                or self.batch_tokens < 1):
             raise InputError(f"batch_tokens must be a positive integer, got {self.batch_tokens!r}")
