@@ -140,3 +140,19 @@ def test_shards_split_the_units_and_load_reads_them_as_one(lms, corpus, tmp_path
 def test_bad_units_are_one_line_input_errors(lms, corpus, units, message):
     with pytest.raises(InputError, match=message):
         nh.intervene.ablate(str(lms["gpt2"]), corpus, units, device="cpu", quiet=True)
+
+
+def test_reference_store_gives_its_stored_mean(lms, corpus, tmp_path):
+    words = [line.split() for line in R.LINES]
+    store = nh.extract_activations(str(lms["gpt2"]), words, tmp_path / "mlp.h5",
+                                   component="mlp", layers=[2], quiet=True)
+    with nh.open_store(store) as s:
+        mean = float(s.stats(2)["mean"][7])
+    got = nh.intervene.ablate(str(lms["gpt2"]), corpus, ["mlp.2:7"], method="mean",
+                              reference=str(store), device="cpu", quiet=True)
+    want = nh.intervene.ablate(str(lms["gpt2"]), corpus, ["mlp.2:7"], method="fixed",
+                               value=mean, device="cpu", quiet=True)
+    assert got.results[0]["kl"] == pytest.approx(want.results[0]["kl"], abs=1e-12)
+    with pytest.raises(InputError, match="not mlp.1"):
+        nh.intervene.ablate(str(lms["gpt2"]), corpus, ["mlp.1:7"], method="mean",
+                            reference=str(store), device="cpu", quiet=True)
