@@ -121,7 +121,7 @@ def _run_edited(lm: Any, ids: Any, mask: Any, resid: dict[int, Any], edits: dict
         if start > 0:
             stack.enter_context(resume_at(lm, start, resid[start].repeat(copies, 1, 1)))
         return lm(input_ids=ids.repeat(copies, 1), attention_mask=mask.repeat(copies, 1),
-                  use_cache=False).logits
+                  **_no_cache(lm)).logits
 
 
 def _draws(ref: Any, batch: Any, device: Any) -> Any:
@@ -155,12 +155,14 @@ def ablate(model: Any, corpus: str | os.PathLike | Iterable[str],
     from neuroheat.intervene.inputs import batches, load_lm, read_lines, sequences
     from neuroheat.intervene.reference import reference_values, store_means
     from neuroheat.intervene.splice import bind_saes
+    from neuroheat.model.architectures import is_causal
     from neuroheat.model.loading import model_max_length
 
     cfg = AblateConfig.build(config, **overrides)
     loaded = load_lm(model, cfg.device, cfg.model_dtype)
     budget = cfg.batch_tokens or default_batch_tokens(loaded.device)
     lm, tok = loaded.model, loaded.tokenizer
+    causal = is_causal(lm)
     saes = bind_saes(lm, cfg.sae)
     if cfg.splice and not saes:
         raise InputError("--splice needs --sae DIR (the SAE whose reconstruction replaces its "
@@ -170,7 +172,7 @@ def ablate(model: Any, corpus: str | os.PathLike | Iterable[str],
                          "DIR --splice")
     unit_list = _shard(parse_units(units, _width_of(lm, saes)), cfg.shard) if units else []
     lines = read_lines(corpus)
-    seqs = sequences(tok, lines, model_max_length(lm, tok))
+    seqs = sequences(tok, lines, model_max_length(lm, tok), causal=causal)
     corpus_tokens = sum(len(s.ids) for s in seqs)
     ref = None
     if cfg.method in ("mean", "resample") and unit_list:
@@ -180,7 +182,7 @@ def ablate(model: Any, corpus: str | os.PathLike | Iterable[str],
             ref = store_means(cfg.reference, unit_list)
         else:
             ref_seqs = seqs if not cfg.reference else sequences(
-                tok, read_lines(cfg.reference), model_max_length(lm, tok))
+                tok, read_lines(cfg.reference), model_max_length(lm, tok), causal=causal)
             ref = reference_values(loaded, ref_seqs, unit_list, saes, cfg.method,
                                    budget, corpus_tokens=corpus_tokens, seed=cfg.seed)
     jobs = [unit_list] if cfg.jointly else [[u] for u in unit_list]
@@ -194,7 +196,7 @@ def ablate(model: Any, corpus: str | os.PathLike | Iterable[str],
             ids = torch.from_numpy(batch.ids).to(dev)
             mask = torch.from_numpy(batch.mask).to(dev)
             scored = torch.from_numpy(batch.scored).to(dev)
-            targets = torch.from_numpy(batch.targets).to(dev)[scored]
+            targets = torch.from_numpy(batch.targets).to(dev)[scored] if causal else None
             layers = sorted({_resume_layer(u.model_site) for u in unit_list} |
                             ({_resume_layer(s) for s in saes} if splicing else set()))
             logits, resid = _clean_pass(lm, ids, mask, layers)
@@ -214,12 +216,12 @@ def ablate(model: Any, corpus: str | os.PathLike | Iterable[str],
             if not cfg.quiet:
                 log.info("ablate: batch %d, %d sequences", number + 1, batch.rows)
     decode = _decoder(tok)
-    results = [dict(units=[str(u) for u in job], **eff.result(decode))
+    results = [dict(units=[str(u) for u in job], **eff.result(decode, causal))
                for job, eff in zip(jobs, effects, strict=True)]
     return Effects(model=loaded.name, corpus=str(corpus) if isinstance(corpus, str | os.PathLike)
                    else "<lines>", method=cfg.method, tokens=clean.tokens,
-                   clean=clean.result(), results=results,
-                   splice=splicing.result(decode) if splicing else None,
+                   clean=clean.result(causal), results=results,
+                   splice=splicing.result(decode, causal) if splicing else None,
                    settings={"value": cfg.value, "jointly": cfg.jointly, "seed": cfg.seed,
                              "reference": cfg.reference, "shard": cfg.shard})
 
@@ -249,11 +251,17 @@ def _clean_pass(lm: Any, ids: Any, mask: Any, layers: Sequence[int]) -> tuple[An
 
     wanted = [lay for lay in layers if lay > 0]
     if not wanted:
-        return lm(input_ids=ids, attention_mask=mask, use_cache=False).logits, {}
+        return lm(input_ids=ids, attention_mask=mask, **_no_cache(lm)).logits, {}
     with get_site_kind("resid").tap(lm, wanted) as tap:
-        out = lm(input_ids=ids, attention_mask=mask, use_cache=False)
+        out = lm(input_ids=ids, attention_mask=mask, **_no_cache(lm))
         values = tap.values(out)
     return out.logits, dict(zip(wanted, values, strict=True))
+
+
+def _no_cache(lm: Any) -> dict[str, Any]:
+    from neuroheat.model.architectures import is_causal
+
+    return {"use_cache": False} if is_causal(lm) else {}
 
 
 def _decoder(tok: Any) -> Any:
@@ -290,13 +298,13 @@ class _Splicing:
             out = _run_edited(self.lm, ids, mask, resid, {site: lambda a, c: a * 0}, 1)
             self.zero_runs[site].add(clean_lp, log_probs(out[scored]), targets)
 
-    def result(self, decode: Any) -> list[dict[str, Any]]:
+    def result(self, decode: Any, causal: bool) -> list[dict[str, Any]]:
         from neuroheat.intervene.splice import scores
 
         out = []
         for site, bound in self.saes.items():
-            s = self.sae_runs[site].result(decode)
-            z = self.zero_runs[site].result(decode)
+            s = self.sae_runs[site].result(decode, causal)
+            z = self.zero_runs[site].result(decode, causal)
             out.append({"site": site, "sae": bound.sae.source, **scores(s, z),
                         **self.stats[site].result()})
         return out

@@ -54,17 +54,30 @@ class Batch:
         return int(self.ids.size)
 
 
+def _has_head(model: Any, marks: tuple[str, ...]) -> bool:
+    """Whether the checkpoint was saved with a head of ``marks`` (its ``architectures``)."""
+    if model.get_output_embeddings() is None:
+        return False
+    archs = getattr(model.config, "architectures", None) or []
+    return not archs or any(m in a for a in archs for m in marks)
+
+
 def load_lm(model: Any, device: str | None, model_dtype: str | None) -> Any:
-    """The :class:`~neuroheat.model.loading.LoadedModel` with a causal-LM head (one-line
-    error for a model that has none)."""
+    """The :class:`~neuroheat.model.loading.LoadedModel` with its language-model head: causal
+    (GPT-2, Llama, ...) or masked (BERT, RoBERTa, ...); one-line error for a model without."""
     from neuroheat.model.architectures import is_causal
     from neuroheat.model.loading import load_model
 
     loaded = load_model(model, "causal", device=device, model_dtype=model_dtype)
-    if not is_causal(loaded.model) or not hasattr(loaded.model, "get_output_embeddings") \
-            or loaded.model.get_output_embeddings() is None:
-        raise UnsupportedModelError(f"{loaded.name}: interventions need a causal language model "
-                                    "with its head (e.g. GPT-2, Llama); this one has none")
+    if is_causal(loaded.model):
+        ok = _has_head(loaded.model, ("CausalLM", "LMHead"))
+    else:
+        loaded = load_model(model, "mlm", device=device, model_dtype=model_dtype)
+        ok = loaded.task == "mlm" and _has_head(loaded.model, ("MaskedLM", "ForPreTraining"))
+    if not ok:
+        raise UnsupportedModelError(f"{loaded.name}: interventions need a language model with "
+                                    "its head (causal, e.g. GPT-2, Llama; or masked, e.g. BERT); "
+                                    "this checkpoint has none")
     loaded.model.eval()
     return loaded
 
@@ -92,20 +105,26 @@ def read_lines(corpus: str | os.PathLike | Iterable[str]) -> list[str]:
 
 def sequences(tokenizer: Any, lines: Sequence[str], max_length: int, *, causal: bool = True
               ) -> list[Sequence_]:
-    """Token sequences of ``lines``, long lines split into windows of ``max_length``."""
+    """Token sequences of ``lines``, long lines split into windows of ``max_length``; scored:
+    positions that predict a next token (causal) or non-special positions (masked LMs)."""
     from neuroheat.extract.align import make_windows
 
+    special = np.asarray(sorted(set(getattr(tokenizer, "all_special_ids", []) or [])),
+                         dtype=np.int64)
     out = []
     for number, line in enumerate(lines):
         ids = np.asarray(tokenizer(line)["input_ids"], dtype=np.int64)
         n = len(ids)
-        for win in make_windows(number, n, max_length, causal=True):
+        for win in make_windows(number, n, max_length, causal=causal):
             scored = np.zeros(win.stop - win.start, dtype=bool)
             owned = win.owned[win.owned + 1 < n] if causal else win.owned
             scored[owned - win.start] = True
+            part = ids[win.start:win.stop]
             if causal:
                 scored[-1] = False
-            out.append(Sequence_(ids[win.start:win.stop], scored))
+            else:
+                scored &= ~np.isin(part, special)
+            out.append(Sequence_(part, scored))
     return out
 
 

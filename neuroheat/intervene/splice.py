@@ -135,9 +135,10 @@ class SpliceStats:
 
 
 def scores(sae_effect: dict[str, Any], zero_effect: dict[str, Any]) -> dict[str, float]:
-    """``ce_loss_score`` and ``kl_div_score`` from the two runs' effects (vs clean)."""
+    """``ce_loss_score`` and ``kl_div_score`` from the two runs' effects (vs clean);
+    ``ce_loss_score`` is None for masked LMs (no delta_ce)."""
     dz, ds = zero_effect["delta_ce"], sae_effect["delta_ce"]
     kz, ks = zero_effect["kl"], sae_effect["kl"]
-    return {"ce_loss_score": (dz - ds) / dz if dz else float("nan"),
+    return {"ce_loss_score": (dz - ds) / dz if dz else None,
             "kl_div_score": (kz - ks) / kz if kz else float("nan"),
             "ce_sae_delta": ds, "ce_zero_delta": dz, "kl_sae": ks, "kl_zero": kz}

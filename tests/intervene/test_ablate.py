@@ -156,3 +156,48 @@ def test_reference_store_gives_its_stored_mean(lms, corpus, tmp_path):
     with pytest.raises(InputError, match="not mlp.1"):
         nh.intervene.ablate(str(lms["gpt2"]), corpus, ["mlp.1:7"], method="mean",
                             reference=str(store), device="cpu", quiet=True)
+
+
+def test_masked_lm_kl_and_entropy_over_non_special_positions(corpus):
+    import transformers as tf
+
+    from tests.helpers import builders
+
+    path = builders.tiny_bert(corpus.parent / "bert-mlm", head="mlm")
+    model = tf.AutoModelForMaskedLM.from_pretrained(path).eval()
+    with torch.no_grad():  # larger weights: one neuron's effect well above float rounding
+        for param in model.parameters():
+            if param.ndim == 2:
+                param.mul_(5.0)
+    model.save_pretrained(path)
+    tok = tf.AutoTokenizer.from_pretrained(path)
+    special = set(tok.all_special_ids)
+    inter = model.bert.encoder.layer[1].intermediate
+
+    def run(hook=None):
+        handle = inter.register_forward_hook(hook) if hook else None
+        out = []
+        with torch.no_grad():
+            for line in R.LINES:
+                ids = tok(line)["input_ids"]
+                logits = model(torch.tensor([ids])).logits[0].double()
+                keep = [i for i, t in enumerate(ids) if t not in special]
+                out.append(torch.log_softmax(logits, -1)[keep])
+        if handle:
+            handle.remove()
+        return torch.cat(out)
+
+    def zero(m, a, out):
+        out = out.clone()
+        out[..., 3] = 0
+        return out
+
+    clean, edited = run(), run(zero)
+    kl = float((clean.exp() * (clean - edited)).sum(-1).mean())
+    dh = float(((-(edited.exp() * edited)).sum(-1) + (clean.exp() * clean).sum(-1)).mean())
+    res = nh.intervene.ablate(str(path), corpus, ["mlp.2:3"], device="cpu", quiet=True)
+    got = res.results[0]
+    assert res.clean["ce"] is None and got["delta_ce"] is None
+    assert res.tokens == clean.shape[0]
+    assert got["kl"] == pytest.approx(kl, abs=TOL) and kl > 1e-8
+    assert got["delta_entropy"] == pytest.approx(dh, abs=TOL)

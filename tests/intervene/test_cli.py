@@ -60,4 +60,4 @@ def test_a_model_without_a_head_is_refused(tiny_bert, corpus, tmp_path, capsys):
     rc = main(["ablate", str(tiny_bert), str(corpus), "-o", str(tmp_path / "e.json"),
                "--units", "mlp.1:0", "--device", "cpu"])
     assert rc == 2
-    assert "causal language model" in capsys.readouterr().err
+    assert "language model with its head" in capsys.readouterr().err
