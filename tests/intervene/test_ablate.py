@@ -4,6 +4,7 @@ independence, resampling and sharding."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -201,3 +202,13 @@ def test_masked_lm_kl_and_entropy_over_non_special_positions(corpus):
     assert res.tokens == clean.shape[0]
     assert got["kl"] == pytest.approx(kl, abs=TOL) and kl > 1e-8
     assert got["delta_entropy"] == pytest.approx(dh, abs=TOL)
+
+
+def test_bfloat16_model_gives_finite_metrics_near_float32(lms, corpus):
+    kw = dict(device="cpu", quiet=True, method="scale", value=4.0)
+    f32 = nh.intervene.ablate(str(lms["llama"]), corpus, ["mlp.3:1"], **kw)
+    b16 = nh.intervene.ablate(str(lms["llama"]), corpus, ["mlp.3:1"], model_dtype="bfloat16",
+                              **kw)
+    got, want = b16.results[0], f32.results[0]
+    assert all(np.isfinite(got[k]) for k in ("delta_ce", "kl", "delta_entropy"))
+    assert got["kl"] == pytest.approx(want["kl"], rel=0.3)
