@@ -5,7 +5,7 @@ The model, the corpus and the units are data (arguments), not settings.
 Example:
     >>> AblateConfig(method="scale", value=0.5).method
     'scale'
-    >>> AblateConfig(method="fixed")
+    >>> AblateConfig.build(None, method="fixed")
     Traceback (most recent call last):
     ...
     neuroheat.errors.InputError: --method fixed needs --value V (the value the unit is set to)
@@ -54,8 +54,8 @@ class AblateConfig(Config):
     def check(self) -> None:
         super().check()
         if self.method in ("fixed", "scale") and self.value is None:
-            raise InputError(f"--method {self.method} needs --value V "
-                             f"({'the value the unit is set to' if self.method == 'fixed' else 'the factor'})")
+            what = "the value the unit is set to" if self.method == "fixed" else "the factor"
+            raise InputError(f"--method {self.method} needs --value V ({what})")
         if self.batch_tokens is not None and (
                 isinstance(self.batch_tokens, bool) or not isinstance(self.batch_tokens, int)
                 or self.batch_tokens < 1):
