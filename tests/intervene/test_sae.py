@@ -47,7 +47,9 @@ def _run(model, tok, hooks):
             h.remove()
 
 
-def test_latent_ablation_moves_the_site_by_minus_f_times_w_dec(lms, corpus, tmp_path):
+@pytest.mark.parametrize("method,value", [("zero", None), ("fixed", 2.0)])
+def test_latent_ablation_moves_the_site_by_minus_f_times_w_dec(lms, corpus, tmp_path, method,
+                                                              value):
     model, tok = loaded(str(lms["llama"]))
     path, ref = _sae(tmp_path, "jumprelu")
     x_rows = []
@@ -61,12 +63,15 @@ def test_latent_ablation_moves_the_site_by_minus_f_times_w_dec(lms, corpus, tmp_
     def moved(m, a, out):
         x = out[0].double().numpy()
         f = S.encode(x, ref)[:, latent]
+        if value is not None:   # fixed: the site moves by (V - f_i(x)) W_dec[i]
+            f = f - value
         return out - torch.from_numpy(f[:, None] * ref["W_dec"][latent].astype(np.float64)
                                       ).float()[None]
 
     want = R.metrics(clean, _run(model, tok, _block_hook(model, moved)))
     res = nh.intervene.ablate(str(lms["llama"]), corpus, [f"sae.resid.2:{latent}"],
-                              sae=(str(path),), device="cpu", quiet=True)
+                              sae=(str(path),), method=method, value=value, device="cpu",
+                              quiet=True)
     got = res.results[0]
     assert got["units"] == [f"sae.resid.2:{latent}"]
     assert want["kl"] > 1e-6
