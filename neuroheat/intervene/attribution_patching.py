@@ -27,7 +27,7 @@ def _run(lm: Any, ids: Any, sites: Sequence[str]) -> tuple[Any, dict[str, Any],
     """Last-position logits with the graph, each site's values and its zero leaf."""
     import torch
 
-    from neuroheat.intervene.patching import last_logits
+    from neuroheat.intervene.forward import last_logits
     from neuroheat.model.edits import edit
 
     values: dict[str, Any] = {}
@@ -52,7 +52,7 @@ def attribute(lm: Any, batch: dict[str, Any], entries: Sequence[tuple[str, Any]]
     entry (position ``p``, every dimension)."""
     import torch
 
-    from neuroheat.intervene.patching import metric_of
+    from neuroheat.intervene.forward import metric_of
 
     sites = list(dict.fromkeys(site for site, _ in entries))
     answer, foil = batch["answer"], batch["foil"]

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from neuroheat.errors import InputError
+from neuroheat.intervene.forward import last_logits, metric_of, record
 from neuroheat.intervene.pairs import Pair
 from neuroheat.intervene.patch_config import PatchConfig
 from neuroheat.intervene.patch_result import PatchResult, entry
@@ -35,31 +36,6 @@ from neuroheat.intervene.patch_result import PatchResult, entry
 __all__ = ["patch"]
 
 log = logging.getLogger(__name__)
-
-
-def metric_of(logits: Any, answer: Any, foil: Any, metric: str) -> Any:
-    """The metric ``[B]`` (float64) of last-position logits ``[B, V]``."""
-    import torch
-
-    x = logits.double()
-    a = x.gather(1, answer[:, None])[:, 0]
-    if metric == "logprob":
-        return a - torch.logsumexp(x, dim=-1)
-    return a - x.gather(1, foil[:, None])[:, 0]
-
-
-def last_logits(lm: Any, ids: Any) -> Any:
-    """Logits ``[B, V]`` at the last position (no padding: the pairs of a batch have one
-    length); the head runs on the last position only."""
-    return _forward(lm, ids).logits[:, -1]
-
-
-def _forward(lm: Any, ids: Any) -> Any:
-    import inspect
-
-    extra = {"logits_to_keep": 1} if "logits_to_keep" in \
-        inspect.signature(lm.forward).parameters else {}
-    return lm(input_ids=ids, attention_mask=ids.new_ones(ids.shape), use_cache=False, **extra)
 
 
 def groups(pairs: Sequence[Pair], budget: int) -> Iterator[list[int]]:
@@ -84,19 +60,6 @@ def tensors(pairs: Sequence[Pair], idx: Sequence[int], device: Any) -> dict[str,
     return {"clean": t([p.clean for p in sel]), "corrupt": t([p.corrupt for p in sel]),
             "answer": t([p.answer for p in sel]),
             "foil": t([p.foil if p.foil is not None else 0 for p in sel])}
-
-
-def record(lm: Any, ids: Any, sites: Mapping[str, Sequence[int]]) -> tuple[Any, dict]:
-    """Last-position logits and ``{"kind.L": [B, T, W]}`` of the ``sites`` (kind -> layers)."""
-    from neuroheat.model.sites import get_site_kind
-
-    with ExitStack() as stack:
-        taps = {kind: stack.enter_context(get_site_kind(kind).tap(lm, list(layers)))
-                for kind, layers in sites.items() if layers}
-        out = _forward(lm, ids)
-        values = {f"{kind}.{layer}": v for kind, tap in taps.items()
-                  for layer, v in zip(sites[kind], tap.values(out), strict=True)}
-    return out.logits[:, -1], values
 
 
 def _layer(site: str) -> int:
