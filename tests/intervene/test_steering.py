@@ -219,3 +219,20 @@ def test_mean_difference(lms, tmp_path):
     res = nh.intervene.steer(str(lms["gpt2"]), PROMPT, site="resid.2",
                              vector=tmp_path / "v.npy", max_new_tokens=3, device="cpu")
     assert len(res.kl) == 3
+
+
+def test_sae_vector_is_the_decoder_row(lms, tmp_path):
+    from safetensors.numpy import load_file
+
+    from neuroheat.intervene.vectors import read_vector
+    from tests.sae import saes as S
+
+    model, tok = loaded(str(lms["llama"]))
+    path, _ = S.saelens(tmp_path / "sae", "blocks.1.hook_resid_post", 32, 64)
+    w_dec = load_file(str(path / "sae_weights.safetensors"))["W_dec"]
+    np.testing.assert_array_equal(read_vector(model, f"sae:{path}:7", 32), w_dec[7])
+    res = nh.intervene.steer((model, tok), PROMPT, site="resid.2", vector=f"sae:{path}:7",
+                             alpha=3.0, max_new_tokens=3, device="cpu")
+    assert len(res.kl) == 3
+    with pytest.raises(nh.errors.InputError, match="outside the SAE"):
+        read_vector(model, f"sae:{path}:64", 32)
