@@ -9,8 +9,10 @@ best of ``--rounds`` interleaved rounds, and the two grids are checked equal (1e
     python scripts/bench_patching.py            # 16 pairs of 16 tokens
     python scripts/bench_patching.py --quick    # smoke sizes
 
-Measured (shared 2-core CPU, one thread, 2026-12-07): 16 pairs x 16 tokens, 9 x 16 = 144
-grid entries: neuroheat 2.35 s, the loop 5.51 s (ratio 0.43); --quick: 0.35 s vs 1.42 s (0.24).
+Measured (shared, loaded 2-core CPU, one thread, 2026-12-07; runs vary): 16 pairs x 16 tokens,
+9 x 16 = 144 grid entries: neuroheat 1.12-1.67 s, the loop 3.32-3.44 s (ratio 0.34-0.49);
+--quick: 0.15 s vs 0.74 s (0.21). The patched runs skip the blocks before the site, so the cost
+is about half the loop's block passes for a full grid, plus the head at the last position only.
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ forward and backward pass per pair (:mod:`~neuroheat.intervene.attribution_patch
 Cost: pairs of one length run together (no padding at all); each batch runs clean once
 (recording the patched sites) and corrupt once (recording the residual stream); the patched
 runs then resume before the patched site (:func:`neuroheat.model.edits.resume_at`: earlier
-blocks never run again) as replicated copies of the batch, as many as ``batch_tokens`` holds,
+blocks never run again; a patched ``resid.L`` is the residual they resume from) as replicated
+copies of the batch, as many as ``batch_tokens`` holds,
 each copy patching a different entry, and compute logits at the last position only.
 
 Example:
@@ -62,18 +63,24 @@ def tensors(pairs: Sequence[Pair], idx: Sequence[int], device: Any) -> dict[str,
             "foil": t([p.foil if p.foil is not None else 0 for p in sel])}
 
 
-def _layer(site: str) -> int:
-    return int(site.rsplit(".", 1)[1])
+def _start(site: str, blocks: int) -> tuple[int, bool]:
+    """Where runs patching ``site`` resume, and whether they patch the residual they resume
+    from directly (``resid.L`` inside the stack: block L need not run again)."""
+    kind, layer = site.rsplit(".", 1)
+    if kind == "resid" and 0 < int(layer) < blocks:
+        return int(layer), True
+    return max(int(layer) - 1, 0), False
 
 
 def _patched_runs(lm: Any, corrupt: Any, resid: dict, site: str, jobs: Sequence[Any],
-                  clean: Any, copies: int, put: Any) -> Iterator[tuple[int, Any]]:
+                  clean: Any, copies: int, put: Any, blocks: int
+                  ) -> Iterator[tuple[int, Any]]:
     """Last-position logits ``[n, B, V]`` of the corrupt batch with ``site`` patched by
     ``put(a_copy, clean, job)``, ``copies`` jobs per run; yields (first job, logits)."""
     from neuroheat.model.edits import edit, resume_at
 
     rows = corrupt.shape[0]
-    start = max(_layer(site) - 1, 0)
+    start, direct = _start(site, blocks)
     for first in range(0, len(jobs), copies):
         chunk = jobs[first:first + copies]
 
@@ -85,9 +92,14 @@ def _patched_runs(lm: Any, corrupt: Any, resid: dict, site: str, jobs: Sequence[
             return act
 
         with ExitStack() as stack:
-            stack.enter_context(edit(lm, {site: fn}))
-            if start > 0:
-                stack.enter_context(resume_at(lm, start, resid[start].repeat(len(chunk), 1, 1)))
+            if direct:
+                base = fn(resid[start].repeat(len(chunk), 1, 1), None)
+                stack.enter_context(resume_at(lm, start, base))
+            else:
+                stack.enter_context(edit(lm, {site: fn}))
+                if start > 0:
+                    stack.enter_context(resume_at(lm, start,
+                                                  resid[start].repeat(len(chunk), 1, 1)))
             logits = last_logits(lm, corrupt.repeat(len(chunk), 1))
         yield first, logits.view(len(chunk), rows, -1)
 
@@ -197,7 +209,10 @@ def _exact(lm: Any, batch: dict[str, Any], entries: list[tuple[str, Any]], cfg: 
     for site in sites:
         kind, layer = site.rsplit(".", 1)
         kinds.setdefault(kind, []).append(int(layer))
-    starts = sorted({max(_layer(s) - 1, 0) for s in sites} - {0})
+    from neuroheat.model.sites import get_site_kind
+
+    blocks = len(get_site_kind("resid").layers(lm)) - 1
+    starts = sorted({_start(s, blocks)[0] for s in sites} - {0})
     answer, foil = batch["answer"], batch["foil"]
     logits, clean = record(lm, batch["clean"], kinds)
     mc = metric_of(logits, answer, foil, cfg.metric)
@@ -212,7 +227,7 @@ def _exact(lm: Any, batch: dict[str, Any], entries: list[tuple[str, Any]], cfg: 
         where = [k for k, (s, _) in enumerate(entries) if s == site]
         jobs = [entries[k][1] for k in where]
         for first, logits in _patched_runs(lm, batch["corrupt"], resid, site, jobs,
-                                           clean[site], copies, put):
+                                           clean[site], copies, put, blocks):
             m = metric_of(logits.reshape(-1, logits.shape[-1]), answer.repeat(len(logits)),
                           foil.repeat(len(logits)), cfg.metric).view(len(logits), rows)
             out[where[first:first + len(logits)]] = m.cpu().numpy()
