@@ -54,23 +54,26 @@ def test_greedy_add_equals_a_full_recompute_each_step(lms, family):
             ids.append(token)
 
 
-def test_steering_positions_prompt_and_generated(lms):
+@pytest.mark.parametrize("positions", ["prompt", "generated"])
+def test_steering_positions_equal_a_full_recompute(lms, positions):
     model, tok = loaded(str(lms["llama"]))
     v = _vec(model.config.hidden_size)
     ids = tok(PROMPT)["input_ids"]
     res = nh.intervene.steer((model, tok), PROMPT, site="resid.1", vector=v, alpha=5.0,
-                             positions="generated", max_new_tokens=6, device="cpu")
-    assert res.steered["token_ids"][0] == res.default["token_ids"][0]  # the prompt is clean
-    assert res.kl[0] < 1e-9
+                             positions=positions, max_new_tokens=6, device="cpu")
+    if positions == "generated":  # the prompt's pass is clean
+        assert res.steered["token_ids"][0] == res.default["token_ids"][0]
+        assert res.kl[0] < 1e-9
     n = len(ids)
     vt = torch.from_numpy(v)
 
-    def later(h):
+    def shifted(h):
         h = h.clone()
-        h[:, n:] += 5.0 * vt
+        part = slice(n, None) if positions == "generated" else slice(0, n)
+        h[:, part] += 5.0 * vt
         return h
 
-    with torch.no_grad(), on_resid(model, 1, later):
+    with torch.no_grad(), on_resid(model, 1, shifted):
         for token in res.steered["token_ids"]:
             assert int(model(torch.tensor([ids])).logits[0, -1].argmax()) == token
             ids.append(token)
