@@ -197,3 +197,17 @@ def test_a_model_without_a_head_is_refused(tiny_bert, tmp_path, capsys):
                "resid", "--device", "cpu"])
     assert rc == 2
     assert "causal language model" in capsys.readouterr().err
+
+
+def test_a_multi_token_answer_warns_and_uses_its_first_token(lms, caplog):
+    model, tok, pairs, _, _, _ = _setup(lms, "gpt2")
+    long = [dict(p, answer=" answer") for p in pairs[:1]]
+    with caplog.at_level(logging.WARNING):
+        res = nh.intervene.patch((model, tok), long, ["mlp.1:0"], device="cpu", quiet=True,
+                                 metric="logprob")
+    assert "answer ' answer' is" in caplog.text and "first token" in caplog.text
+    first = tok(" answer", add_special_tokens=False)["input_ids"][0]
+    with torch.no_grad():
+        logits = model(torch.tensor([tok(pairs[0]["clean"])["input_ids"]])).logits[0, -1]
+    assert res.clean[0] == pytest.approx(float(torch.log_softmax(logits.double(), -1)[first]),
+                                         abs=1e-6)
