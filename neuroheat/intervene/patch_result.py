@@ -120,8 +120,16 @@ class PatchResult:
                 else r["score"]
         return sites, out
 
-    def show(self, top: int = 20) -> str:
-        """A text table of the ``top`` entries by |effect|."""
+    def show(self, kind: str = "text", *, top: int = 20, **options: Any) -> Any:
+        """``kind="text"``: a table of the ``top`` entries by |effect|; ``"svg"``: the grid as
+        a heatmap of sites x positions (a figure with ``save``; ``value="effect"`` colours by
+        the effect, ``tokens=`` labels the positions)."""
+        if kind == "svg":
+            from neuroheat.viz.patching import patch_grid_svg
+
+            return patch_grid_svg(self.to_dict(), **options)
+        if kind != "text":
+            raise InputError(f"kind must be 'text' or 'svg', not {kind!r}")
         rows = sorted(self.results, key=lambda r: abs(r["effect"] or 0.0), reverse=True)[:top]
         lines = [f"patching ({self.metric}) of {len(self.clean)} pair(s); mean clean "
                  f"{np.mean(self.clean):.4g}, corrupt {np.mean(self.corrupt):.4g}",

@@ -164,6 +164,9 @@ def test_patch_json_and_batching(lms, tmp_path):
     back = nh.intervene.PatchResult.load(out)
     assert back.to_pandas().shape == (len(data["results"]), 5)
     assert "mlp_out" in back.show()
+    svg = back.show("svg").tostring()
+    length = len(tok(pairs[0]["clean"])["input_ids"])
+    assert svg.count('class="nh-patch-cell"') == len(data["results"]) == 3 * length
 
 
 @pytest.mark.parametrize("line,extra,message", [
