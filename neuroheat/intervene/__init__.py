@@ -23,6 +23,13 @@ _LAZY = {
     "load": "neuroheat.intervene.result",
     "Unit": "neuroheat.intervene.units",
     "parse_units": "neuroheat.intervene.units",
+    "patch": "neuroheat.intervene.patching",
+    "PatchConfig": "neuroheat.intervene.patch_config",
+    "PatchResult": "neuroheat.intervene.patch_result",
+    "steer": "neuroheat.intervene.steering",
+    "SteerConfig": "neuroheat.intervene.patch_config",
+    "SteerResult": "neuroheat.intervene.steer_result",
+    "mean_difference": "neuroheat.intervene.vectors",
 }
 
 __all__ = sorted(_LAZY)
