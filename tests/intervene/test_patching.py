@@ -199,7 +199,7 @@ def test_a_model_without_a_head_is_refused(tiny_bert, tmp_path, capsys):
     rc = main(["patch", str(tiny_bert), str(path), "-o", str(tmp_path / "p.json"), "--grid",
                "resid", "--device", "cpu"])
     assert rc == 2
-    assert "causal language model" in capsys.readouterr().err
+    assert "language model with its head" in capsys.readouterr().err
 
 
 def test_a_multi_token_answer_warns_and_uses_its_first_token(lms, caplog):

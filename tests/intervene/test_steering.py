@@ -204,7 +204,7 @@ def test_a_model_without_a_head_is_refused(tiny_bert, tmp_path, capsys):
     rc = main(["steer", str(tiny_bert), "--prompt", "a b", "-o", str(tmp_path / "s.json"),
                "--site", "resid.1", "--vector", "mlp.1:0", "--device", "cpu"])
     assert rc == 2
-    assert "causal language model" in capsys.readouterr().err
+    assert "language model with its head" in capsys.readouterr().err
 
 
 def test_mean_difference(lms, tmp_path):
