@@ -49,6 +49,8 @@ bench: install
 	HF_HUB_OFFLINE=1 $(PY) scripts/bench_shards.py
 	HF_HUB_OFFLINE=1 $(PY) scripts/bench_shards.py --format parquet
 	HF_HUB_OFFLINE=1 $(PY) scripts/bench_autointerp.py
+	HF_HUB_OFFLINE=1 $(PY) scripts/bench_interventions.py
+	HF_HUB_OFFLINE=1 $(PY) scripts/bench_patching.py
 
 lint: install
 	$(VENV)/bin/ruff check neuroheat tests scripts

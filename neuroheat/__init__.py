@@ -34,7 +34,7 @@ _LAZY = {
     "Site": ("neuroheat.model.sites.base", "Site"),
 }
 _SUBMODULES = ("analysis", "viz", "store", "extract", "model", "attribution", "compat", "demo",
-               "probing", "errors", "sae", "report", "lens", "autointerp")
+               "probing", "errors", "sae", "report", "lens", "autointerp", "intervene")
 
 __all__ = ["__version__", *_LAZY, *_SUBMODULES]
 

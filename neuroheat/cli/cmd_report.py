@@ -51,6 +51,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "equal-count bands")
     p.add_argument("--samples", type=int, default=2, metavar="S",
                    help="contexts sampled per quantile band (0 = none; default 2)")
+    p.add_argument("--effects", nargs="+", default=None, metavar="EFFECTS.json",
+                   help="effects of `neuroheat ablate` (several files or a quoted glob): "
+                        "each ablated neuron's page shows delta_ce, kl and the tokens it "
+                        "promotes / suppresses")
     add_overwrite_argument(p, help="replace the site in an existing SITE folder")
     add_analysis_run_arguments(p)
     p.set_defaults(func=run)
@@ -74,6 +78,6 @@ def run(args: argparse.Namespace) -> int:
                        k=args.top_contexts, window=args.window, probe=probe, model=args.model,
                        explanations=args.explanations,
                        quantiles=args.quantiles, samples=args.samples,
-                       overwrite=args.overwrite, options=analysis_options(args))
+                       effects=args.effects, overwrite=args.overwrite, options=analysis_options(args))
     log.info("open %s in a browser (works offline, from file://)", index)
     return 0

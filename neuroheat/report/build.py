@@ -66,6 +66,34 @@ def explanation_records(explanations: Any) -> dict[tuple[int, int], dict[str, An
     return out
 
 
+def neuron_effects(effects: Any, component: str) -> dict[tuple[int, int], dict[str, Any]]:
+    """``(layer, neuron) -> {method, delta_ce, kl, delta_entropy, top_promoted,
+    top_suppressed}`` of the single-unit results in ``effects`` (EFFECTS.json paths, a glob,
+    or an :class:`~neuroheat.intervene.result.Effects`) whose site is of ``component``.
+
+    Example:
+        >>> neuron_effects("effects.json", "mlp")[(2, 5)]["kl"]   # doctest: +SKIP
+    """
+    from neuroheat.intervene.result import Effects, load
+    from neuroheat.model.sites.base import Site
+
+    eff = effects if isinstance(effects, Effects) else load(effects)
+    out: dict[tuple[int, int], dict[str, Any]] = {}
+    for unit, r in eff.by_unit().items():
+        site, _, index = unit.rpartition(":")
+        if site.startswith("sae."):
+            continue
+        parsed = Site.parse(site)
+        if parsed.kind == component:
+            out[(parsed.layer, int(index))] = {
+                "method": eff.method, **{k: r[k] for k in ("delta_ce", "kl", "delta_entropy",
+                                                           "top_promoted", "top_suppressed")}}
+    if not out:
+        raise InputError(f"the effects hold no unit of this store's component {component!r} "
+                         f"(units like {component}.L:N); ablate that site's neurons")
+    return out
+
+
 def build_site(
     store: SourceArg,
     outdir: str | os.PathLike,
@@ -81,6 +109,7 @@ def build_site(
     bands: int = 10,
     samples: int = 2,
     output_tokens: int = 10,
+    effects: Any = None,
     title: str | None = None,
     overwrite: bool = False,
     options: RunOptions | None = None,
@@ -96,7 +125,9 @@ def build_site(
     output tokens each neuron promotes and suppresses (see
     :mod:`neuroheat.model.unembedding`); ``explanations``: an EXPLAIN.json of
     ``neuroheat explain`` (each neuron's explanation and scores on its page, searchable from
-    the index).
+    the index);
+    ``effects``: EFFECTS.json file(s) or a glob of
+    ``neuroheat ablate``, shown on each ablated neuron's page (``[data-role=effects]``).
 
     Example:
         >>> build_site("acts.h5", "site", k=5)   # doctest: +SKIP
@@ -113,7 +144,10 @@ def build_site(
 
             outputs = tokens_of(model, src.meta.get("component") or "hidden",
                                 src.check_layers(layers), src.width, k=output_tokens)
+        found = neuron_effects(effects, src.meta.get("component") or "hidden") \
+            if effects is not None else {}
         data = collect(src, layers, k=k, window=window, bins=bins, quantiles=quantiles,
                        bands=bands, samples=samples, options=options)
-    data.probe, data.outputs, data.explanations = weights, outputs, explained
+    data.probe, data.outputs = weights, outputs
+    data.explanations, data.effects = explained, found
     return write_site(data, outdir, title=title, overwrite=overwrite)

@@ -70,6 +70,7 @@ class DashboardData:
     outputs: dict[int, dict[str, Any]] = field(default_factory=dict)
     #: ``{(layer, neuron): {"text", "score", "scores"}}``: automatic explanations
     explanations: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
+    effects: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._row = {(int(a), int(b)): i for i, (a, b) in
@@ -186,6 +187,7 @@ class DashboardData:
             "probe": self.probe.get((layer, neuron)),
             "out": self.outputs.get(layer, {}).get(neuron),
             "explain": self.explanations.get((layer, neuron)),
+            "effects": self.effects.get((layer, neuron)),
         }
 
 

@@ -77,6 +77,14 @@ class SiteKind:
     def site(self, model: Any, layer: int) -> Site:
         return Site(self.name, int(layer), self.width(model))
 
+    def hook_point(self, model: Any, layer: int) -> tuple[Any, str]:
+        """``(module, "input"|"output")`` whose tensor is this kind at ``layer``: where
+        :mod:`neuroheat.model.edits` writes. Kinds that are not one module's tensor refuse."""
+        from neuroheat.errors import UnsupportedModelError
+
+        raise UnsupportedModelError(f"site kind {self.name!r} cannot be edited; edit one of "
+                                    "mlp, resid, attn_out, mlp_out")
+
 
 def read_sites(kind: SiteKind, model: Any, input_ids: Any, attention_mask: Any,
                layers: Sequence[int], select: tuple[Any, Any] | None = None) -> Any:

@@ -59,6 +59,10 @@ class FeedForward(SiteKind):
         mods, where = _modules(model)
         return _width(mods[0], where)
 
+    def hook_point(self, model: Any, layer: int) -> tuple[Any, str]:
+        mods, where = _modules(model)
+        return mods[int(layer) - 1], where
+
     @contextmanager
     def tap(self, model: Any, layers: Sequence[int], *, stop: bool = False) -> Iterator[Tap]:
         mods, where = _modules(model)

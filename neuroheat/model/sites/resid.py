@@ -45,6 +45,10 @@ class Residual(SiteKind):
     def width(self, model: Any) -> int:
         return int(hidden_size(model.config) or 0)
 
+    def hook_point(self, model: Any, layer: int) -> tuple[Any, str]:
+        blocks = blocks_of(model, WHAT)
+        return (blocks[0], "input") if int(layer) == 0 else (blocks[int(layer) - 1], "output")
+
     @contextmanager
     def tap(self, model: Any, layers: Sequence[int], *, stop: bool = False) -> Iterator[Tap]:
         with residual_recording(model, layers, WHAT, stop=stop) as rec:

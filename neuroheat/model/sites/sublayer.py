@@ -42,6 +42,9 @@ class Sublayer(SiteKind):
     def width(self, model: Any) -> int:
         return int(hidden_size(model.config) or 0)
 
+    def hook_point(self, model: Any, layer: int) -> tuple[Any, str]:
+        return self._modules(model)[int(layer) - 1], "output"
+
     @contextmanager
     def tap(self, model: Any, layers: Sequence[int], *, stop: bool = False) -> Iterator[Tap]:
         wanted = {int(lay): k for k, lay in enumerate(layers)}

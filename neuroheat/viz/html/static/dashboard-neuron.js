@@ -192,6 +192,15 @@
       var p = section(root, 'Probe weights per class', 'probe');
       p.appendChild(tokenList(Object.keys(d.probe).map(function (k) { return [k, d.probe[k]]; })));
     }
+    if (d.effects) {
+      var e = section(root, 'Ablation effects (' + d.effects.method + ' ablation)', 'effects');
+      e.appendChild(el('p', null, 'delta_ce ' + fmt(d.effects.delta_ce) + ' nats, kl ' +
+        fmt(d.effects.kl) + ' nats, delta_entropy ' + fmt(d.effects.delta_entropy)));
+      e.appendChild(el('h3', null, 'promoted'));
+      e.appendChild(tokenList(d.effects.top_promoted, 'effects-promoted'));
+      e.appendChild(el('h3', null, 'suppressed'));
+      e.appendChild(tokenList(d.effects.top_suppressed, 'effects-suppressed'));
+    }
     if (d.out) {
       var o = section(root, 'Output tokens (' + d.out.what + ')', 'output-tokens');
       o.appendChild(el('h3', null, 'promotes'));

@@ -1,0 +1,310 @@
+"""Ablation effects over a corpus: what removing a unit does to the model's predictions.
+
+Each unit is ablated on its own (one result per unit, in the order given) unless ``jointly``.
+Methods: ``zero`` (a <- 0), ``fixed`` (a <- V), ``scale`` (a <- V*a), ``mean`` (the unit's mean
+over the whole reference) and ``resample`` (a seeded random reference token's value); see
+:mod:`~neuroheat.intervene.reference`. SAE latents (``sae.SITE:I``) are ablated inside the SAE
+with its error term kept (:mod:`~neuroheat.intervene.splice`).
+
+Cost: each batch runs clean once, recording the residual stream before every edited site;
+edited runs then resume there (:func:`neuroheat.model.edits.resume_at`: the earlier blocks
+never run again), and the single-unit ablations of one site run as replicated copies of the
+batch, as many as ``batch_tokens`` holds, each copy with a different unit ablated.
+
+Example:
+    >>> res = ablate("path/to/gpt2", "corpus.txt", ["mlp.10:0-63"], method="mean")  # doctest: +SKIP
+    >>> res.to_pandas().sort_values("delta_ce").tail(3)                             # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from neuroheat.errors import InputError
+from neuroheat.intervene.config import AblateConfig
+from neuroheat.intervene.metrics import Clean, CleanBatch, Effect, log_probs
+from neuroheat.intervene.result import Effects
+from neuroheat.intervene.units import Unit, parse_units
+
+log = logging.getLogger(__name__)
+
+
+def _width_of(model: Any, saes: dict) -> Any:
+    from neuroheat.model.edits import site_of
+
+    def width(site: str) -> int:
+        if site.startswith("sae."):
+            base = site[4:]
+            if base not in saes:
+                given = ", ".join(f"sae.{s}" for s in saes) or "none (give --sae DIR)"
+                raise InputError(f"unit site {site!r} names no SAE given; SAE sites: {given}")
+            return int(saes[base].sae.d_sae)
+        return int(site_of(model, site).width or 0)
+
+    return width
+
+
+def _resume_layer(site: str) -> int:
+    """The residual layer a run that edits ``site`` resumes from (its block's input)."""
+    from neuroheat.model.sites import Site
+
+    s = Site.parse(site)
+    return max(s.layer - 1, 0)
+
+
+def _shard(units: list[Unit], spec: Any) -> list[Unit]:
+    if spec is None:
+        return units
+    from neuroheat.extract.shard import parse_shard
+
+    index, count = parse_shard(spec)
+    size, extra = divmod(len(units), count)
+    start = index * size + min(index, extra)
+    return units[start:start + size + (1 if index < extra else 0)]
+
+
+def _new_value(unit: Unit, cur: Any, cfg: AblateConfig, ref: Any, draws: Any) -> Any:
+    """The ablated value of ``unit`` given its current values ``cur`` ``[B, T]``."""
+    m = cfg.method
+    if m == "zero":
+        return cur.new_zeros(())
+    if m == "fixed":
+        return cur.new_tensor(float(cfg.value))
+    if m == "scale":
+        return cur * float(cfg.value)
+    if m == "mean":
+        return cur.new_tensor(ref.mean[unit])
+    return ref.values[unit].to(cur.device)[draws]
+
+
+def _editor(site: str, jobs: Sequence[Sequence[Unit]], rows: int, cfg: AblateConfig,
+            ref: Any, draws: Any, saes: dict) -> Any:
+    """An edit fn of ``site`` for replicas ``j`` (``rows`` each) ablating ``jobs[j]``'s units
+    at that site together."""
+    units = [[u for u in job if u.model_site == site] for job in jobs]
+
+    def fn(act: Any, ctx: Any) -> Any:
+        a = act.view(len(units), rows, *act.shape[1:])
+        x0 = a[0].clone() if any(u.is_latent for g in units for u in g) else None
+        enc: dict[str, tuple[Any, Any]] = {}  # every replica's site input is the clean one
+        for j, group in enumerate(units):
+            for u in group:
+                if not u.is_latent:
+                    a[j, :, :, u.index] = _new_value(u, a[j, :, :, u.index], cfg, ref, draws)
+                    continue
+                bound = saes[u.model_site]
+                if u.model_site not in enc:
+                    enc[u.model_site] = (bound.sae.encode(x0), bound.scale(x0))
+                f, scale = enc[u.model_site]
+                fi = f[..., u.index]
+                delta = (_new_value(u, fi, cfg, ref, draws) - fi).unsqueeze(-1) * scale
+                a[j] += delta * bound.decoder(act.device)[u.index]
+        return act
+
+    return fn
+
+
+def _run_edited(lm: Any, ids: Any, mask: Any, resid: dict[int, Any], edits: dict[str, Any],
+                copies: int) -> Any:
+    """Logits ``[copies * B, T, V]`` of the edited, replicated batch, resuming before the
+    shallowest edited site."""
+    from contextlib import ExitStack
+
+    from neuroheat.model.edits import edit, resume_at
+
+    start = min(_resume_layer(s) for s in edits)
+    with ExitStack() as stack:
+        stack.enter_context(edit(lm, edits))
+        if start > 0:
+            stack.enter_context(resume_at(lm, start, resid[start].repeat(copies, 1, 1)))
+        return lm(input_ids=ids.repeat(copies, 1), attention_mask=mask.repeat(copies, 1),
+                  **_no_cache(lm)).logits
+
+
+def _draws(ref: Any, batch: Any, device: Any) -> Any:
+    import torch
+
+    if ref is None or ref.draws is None:
+        return None
+    mask = torch.from_numpy(batch.mask).bool()
+    out = torch.zeros(mask.shape, dtype=torch.int64)
+    out[mask] = ref.draws[batch.first_token:batch.first_token + int(mask.sum())]
+    return out.to(device)
+
+
+def ablate(model: Any, corpus: str | os.PathLike | Iterable[str],
+           units: str | Sequence[str] | None = None, config: AblateConfig | None = None,
+           **overrides: Any) -> Effects:
+    """Ablation effects of ``units`` (``"mlp.3:17"``, ``"mlp.3:0-63"``, ``"sae.resid.3:5"``)
+    on the next-token predictions over ``corpus`` (a text file or lines).
+
+    Settings are :class:`~neuroheat.intervene.config.AblateConfig` fields (``method``,
+    ``value``, ``jointly``, ``reference``, ``sae``, ``splice``, ``seed``, ``batch_tokens``,
+    ``device``, ``model_dtype``, ``shard``).
+
+    Example:
+        >>> res = ablate("path/to/gpt2", "corpus.txt", "mlp.10:5,17")        # doctest: +SKIP
+        >>> [r["delta_ce"] for r in res.results]                              # doctest: +SKIP
+    """
+    import torch
+
+    from neuroheat.extract.runner import default_batch_tokens
+    from neuroheat.intervene.inputs import batches, load_lm, read_lines, sequences
+    from neuroheat.intervene.reference import reference_values, store_means
+    from neuroheat.intervene.splice import bind_saes
+    from neuroheat.model.architectures import is_causal
+    from neuroheat.model.loading import model_max_length
+
+    cfg = AblateConfig.build(config, **overrides)
+    loaded = load_lm(model, cfg.device, cfg.model_dtype)
+    budget = cfg.batch_tokens or default_batch_tokens(loaded.device)
+    lm, tok = loaded.model, loaded.tokenizer
+    causal = is_causal(lm)
+    saes = bind_saes(lm, cfg.sae)
+    if cfg.splice and not saes:
+        raise InputError("--splice needs --sae DIR (the SAE whose reconstruction replaces its "
+                         "site)")
+    if not units and not cfg.splice:
+        raise InputError("no units given: pass --units SITE:INDEX (e.g. mlp.3:17), or --sae "
+                         "DIR --splice")
+    unit_list = _shard(parse_units(units, _width_of(lm, saes)), cfg.shard) if units else []
+    lines = read_lines(corpus)
+    seqs = sequences(tok, lines, model_max_length(lm, tok), causal=causal)
+    corpus_tokens = sum(len(s.ids) for s in seqs)
+    ref = None
+    if cfg.method in ("mean", "resample") and unit_list:
+        if cfg.reference and _is_store(cfg.reference):
+            if cfg.method == "resample":
+                raise InputError("--method resample needs a corpus as --reference, not a store")
+            ref = store_means(cfg.reference, unit_list)
+        else:
+            ref_seqs = seqs if not cfg.reference else sequences(
+                tok, read_lines(cfg.reference), model_max_length(lm, tok), causal=causal)
+            ref = reference_values(loaded, ref_seqs, unit_list, saes, cfg.method,
+                                   budget, corpus_tokens=corpus_tokens, seed=cfg.seed)
+    jobs = [unit_list] if cfg.jointly else [[u] for u in unit_list]
+    effects = [Effect() for _ in jobs]
+    clean = Clean()
+    splicing = _Splicing(saes, lm) if cfg.splice else None
+    dev = loaded.device
+    pad = tok.pad_token_id if tok.pad_token_id is not None else 0
+    with torch.inference_mode():
+        for number, batch in enumerate(batches(seqs, budget, pad)):
+            ids = torch.from_numpy(batch.ids).to(dev)
+            mask = torch.from_numpy(batch.mask).to(dev)
+            scored = torch.from_numpy(batch.scored).to(dev)
+            targets = torch.from_numpy(batch.targets).to(dev)[scored] if causal else None
+            layers = sorted({_resume_layer(u.model_site) for u in unit_list} |
+                            ({_resume_layer(s) for s in saes} if splicing else set()))
+            logits, resid = _clean_pass(lm, ids, mask, layers)
+            clean_lp = CleanBatch(log_probs(logits[scored]), targets)
+            clean.add(clean_lp.lp, targets)
+            draws = _draws(ref, batch, dev)
+            copies = max(1, budget // batch.padded)
+            for first, chunk in _chunks(jobs, copies):
+                sites = {u.model_site for job in chunk for u in job}
+                fns = {s: _editor(s, chunk, batch.rows, cfg, ref, draws, saes) for s in sites}
+                out = _run_edited(lm, ids, mask, resid, fns, len(chunk))
+                out = out.view(len(chunk), batch.rows, *out.shape[1:])
+                for j in range(len(chunk)):
+                    effects[first + j].add(clean_lp, log_probs(out[j][scored]), targets)
+            if splicing is not None:
+                splicing.add(ids, mask, scored, resid, clean_lp, targets)
+            if not cfg.quiet:
+                log.info("ablate: batch %d, %d sequences", number + 1, batch.rows)
+    decode = _decoder(tok)
+    results = [dict(units=[str(u) for u in job], **eff.result(decode, causal))
+               for job, eff in zip(jobs, effects, strict=True)]
+    return Effects(model=loaded.name, corpus=str(corpus) if isinstance(corpus, str | os.PathLike)
+                   else "<lines>", method=cfg.method, tokens=clean.tokens,
+                   clean=clean.result(causal), results=results,
+                   splice=splicing.result(decode, causal) if splicing else None,
+                   settings={"value": cfg.value, "jointly": cfg.jointly, "seed": cfg.seed,
+                             "reference": cfg.reference, "shard": cfg.shard})
+
+
+def _is_store(path: str) -> bool:
+    from pathlib import Path
+
+    p = Path(path)
+    return p.is_dir() or p.suffix.lower() in (".h5", ".hdf5", ".nhs")
+
+
+def _chunks(jobs: list[list[Unit]], copies: int) -> Any:
+    """Consecutive jobs of the same edited sites, at most ``copies`` per run."""
+    i = 0
+    while i < len(jobs):
+        sites = {u.model_site for u in jobs[i]}
+        j = i + 1
+        while j < len(jobs) and j - i < copies and {u.model_site for u in jobs[j]} == sites:
+            j += 1
+        yield i, jobs[i:j]
+        i = j
+
+
+def _clean_pass(lm: Any, ids: Any, mask: Any, layers: Sequence[int]) -> tuple[Any, dict]:
+    """Clean logits and the residual stream at ``layers`` (for :func:`resume_at`)."""
+    from neuroheat.model.sites import get_site_kind
+
+    wanted = [lay for lay in layers if lay > 0]
+    if not wanted:
+        return lm(input_ids=ids, attention_mask=mask, **_no_cache(lm)).logits, {}
+    with get_site_kind("resid").tap(lm, wanted) as tap:
+        out = lm(input_ids=ids, attention_mask=mask, **_no_cache(lm))
+        values = tap.values(out)
+    return out.logits, dict(zip(wanted, values, strict=True))
+
+
+def _no_cache(lm: Any) -> dict[str, Any]:
+    from neuroheat.model.architectures import is_causal
+
+    return {"use_cache": False} if is_causal(lm) else {}
+
+
+def _decoder(tok: Any) -> Any:
+    def decode(i: int) -> str:
+        return tok.decode([i])
+
+    return decode
+
+
+class _Splicing:
+    """The SAE-spliced and site-zeroed runs of every SAE, with their statistics."""
+
+    def __init__(self, saes: dict, lm: Any) -> None:
+        from neuroheat.intervene.splice import SpliceStats
+
+        self.saes, self.lm = saes, lm
+        self.sae_runs = {s: Effect() for s in saes}
+        self.zero_runs = {s: Effect() for s in saes}
+        self.stats = {s: SpliceStats(b.sae.d_in, b.sae.d_sae) for s, b in saes.items()}
+
+    def add(self, ids: Any, mask: Any, scored: Any, resid: dict, clean_lp: Any,
+            targets: Any) -> None:
+        for site, bound in self.saes.items():
+            stats = self.stats[site]
+
+            def spliced(act: Any, ctx: Any, bound: Any = bound, stats: Any = stats) -> Any:
+                f = bound.sae.encode(act)
+                x_hat = bound.reconstruct(act, f)
+                stats.add(act[ctx.mask], x_hat[ctx.mask], f[ctx.mask])
+                return x_hat
+
+            out = _run_edited(self.lm, ids, mask, resid, {site: spliced}, 1)
+            self.sae_runs[site].add(clean_lp, log_probs(out[scored]), targets)
+            out = _run_edited(self.lm, ids, mask, resid, {site: lambda a, c: a * 0}, 1)
+            self.zero_runs[site].add(clean_lp, log_probs(out[scored]), targets)
+
+    def result(self, decode: Any, causal: bool) -> list[dict[str, Any]]:
+        from neuroheat.intervene.splice import scores
+
+        out = []
+        for site, bound in self.saes.items():
+            s = self.sae_runs[site].result(decode, causal)
+            z = self.zero_runs[site].result(decode, causal)
+            out.append({"site": site, "sae": bound.sae.source, **scores(s, z),
+                        **self.stats[site].result()})
+        return out
