@@ -51,6 +51,7 @@ bench: install
 	HF_HUB_OFFLINE=1 $(PY) scripts/bench_autointerp.py
 	HF_HUB_OFFLINE=1 $(PY) scripts/bench_interventions.py
 	HF_HUB_OFFLINE=1 $(PY) scripts/bench_patching.py
+	HF_HUB_OFFLINE=1 $(PY) scripts/bench_bounds.py
 
 lint: install
 	$(VENV)/bin/ruff check neuroheat tests scripts
