@@ -16,6 +16,16 @@ __all__ = ["DECIMALS", "rank_block", "stack_padded"]
 #: decimals kept in scores, so that exact ties are found whatever the summation order
 DECIMALS = 12
 _COLUMNS_PER_RANK = 64  # neurons ranked at once (bounds the temporary copies)
+_TILE = 64  # types per tile of the transposition (a 64 x 64 float64 tile stays in L1)
+
+
+def _transposed(block: np.ndarray) -> np.ndarray:
+    """C-contiguous ``block.T``, copied tile by tile: a plain strided copy of a
+    [types x 64] slice misses the cache on every value (21 ms against 4.5 ms for 6,236 x 384)."""
+    out = np.empty((block.shape[1], block.shape[0]), dtype=block.dtype)
+    for t0 in range(0, block.shape[0], _TILE):
+        out[:, t0:t0 + _TILE] = block[t0:t0 + _TILE].T
+    return out
 
 
 def rank_block(means: np.ndarray, k: int | None,
@@ -31,7 +41,7 @@ def rank_block(means: np.ndarray, k: int | None,
     top = means.max(axis=0) if n_types else np.zeros(width)
     type_parts, score_parts = [], []
     for j0 in range(0, width, _COLUMNS_PER_RANK):
-        sub = np.ascontiguousarray(means[:, j0:j0 + _COLUMNS_PER_RANK].T)  # [neurons x types]
+        sub = _transposed(means[:, j0:j0 + _COLUMNS_PER_RANK])  # [neurons x types]
         mx = top[j0:j0 + _COLUMNS_PER_RANK]
         safe = np.where(mx > 0, mx, 1.0)
         lim = min_threshold * safe

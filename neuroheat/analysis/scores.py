@@ -35,8 +35,11 @@ from neuroheat.store.part import Kernel
 
 log = logging.getLogger(__name__)
 
-#: rows per float64 |a - mu| buffer: about 3 MiB keeps it in cache (fastest when measured)
-_BUFFER_BYTES = 3 * 2**20
+#: rows per segment sum: a 6 MiB float64 |a - mu| buffer (fewer, larger sorts and row pointers)
+_BUFFER_BYTES = 6 * 2**20
+#: rows per elementwise pass (cast, subtract, absolute value): 768 KiB stays in a core's L2
+#: across the three passes (1 thread, one 168 MB layer: 0.091 -> 0.078 s with the above)
+_PASS_BYTES = 768 * 2**10
 
 
 @lru_cache(maxsize=1)
@@ -67,7 +70,9 @@ def _add_segments(S: np.ndarray, ids: np.ndarray, d: np.ndarray, method: str) ->
     ones = np.ones(rows)
     _csr_matvecs = _matvecs() if method == "inplace" else None
     if _csr_matvecs is not None:
-        order = np.argsort(ids, kind="stable")  # each type's rows in corpus order
+        # each type's rows in corpus order; 16-bit keys take numpy's radix sort (same order)
+        key = ids.astype(np.uint16) if n_types <= 2**16 else ids
+        order = np.argsort(key, kind="stable")
         if n_types <= rows * width // 8:  # CSR indicator [types x rows] @ d, straight into S
             indptr = np.zeros(n_types + 1, dtype=np.int64)
             np.cumsum(np.bincount(ids, minlength=n_types), out=indptr[1:])
@@ -119,9 +124,9 @@ def dense_dev_sums(
     method: str = "inplace",
 ) -> np.ndarray:
     """:func:`dev_sums` of a dense part. One pass over ``layer``'s rows, in
-    the stored dtype (``iter_stored_rows``): converting float16 to float64 inside the
-    subtraction, one cache-sized block at a time, is about 2x faster than a whole-chunk
-    float32 copy (numpy's float16 cast is scalar), and a contiguous layer is mapped chunk by
+    the stored dtype (``iter_stored_rows``): converting to float64 one cache-sized block at a
+    time (cast, subtract, absolute value on 768 KiB in L2) is about 2x faster than a
+    whole-chunk float32 copy (numpy's float16 cast is scalar), and a contiguous layer is mapped chunk by
     chunk, so resident memory stays one chunk. ``method`` is ``"inplace"`` (default),
     ``"sparse"`` or ``"bincount"``: same result.
     """
@@ -131,14 +136,18 @@ def dense_dev_sums(
     mu = np.asarray(mu, dtype=np.float64)
     S = np.zeros((n_types, width))
     step = max(64, _BUFFER_BYTES // (8 * max(width, 1)))
+    sub = max(16, _PASS_BYTES // (8 * max(width, 1)))
     buf = np.empty((step, width))
     for start, chunk in part.iter_stored_rows(layer, chunk_mb=chunk_mb):
         block = chunk[:, c0:c1]
         for a in range(0, len(block), step):
             rows = block[a:a + step]
             d = buf[:len(rows)]
-            np.subtract(rows, mu, out=d)
-            np.abs(d, out=d)
+            for b in range(0, len(rows), sub):
+                e = d[b:b + sub]
+                e[...] = rows[b:b + sub]  # the cast alone, then float64 - float64: numpy's
+                np.subtract(e, mu, out=e)  # mixed-dtype subtraction is slower
+                np.abs(e, out=e)
             _add_segments(S, ids_all[start + a:start + a + len(rows)], d, method)
         del chunk, block, rows  # free this chunk before the next one is read
     return S
