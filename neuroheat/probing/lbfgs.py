@@ -184,10 +184,9 @@ class LBFGS:
 
     def _direction(self, grad: np.ndarray) -> np.ndarray:
         """The L-BFGS direction (two-loop recursion), updating the curvature history."""
-        if self.n_iter == 1:
+        if self.n_iter == 1 or self._prev_grad is None:  # no previous step: steepest descent
             self._dirs, self._stps, self._ro, self._h_diag = [], [], [], 1.0
             return -grad
-        assert self._prev_grad is not None
         y = grad - self._prev_grad
         s = self._d * self._t
         ys = float(y @ s)

@@ -99,6 +99,8 @@ def select_penalty(data: Any, outputs: int, *, l1: float, device: str | None = N
     sentences (see the module docstring); ``data``'s test rows are never read."""
     from neuroheat.probing.training import Fitter
 
+    if path is not None and len(path) == 0:
+        raise InputError("the penalty path is empty: give at least one l2 value")
     view = data.holdout()
     # the first (strongest) penalty, from zero weights, on the head of the path's rows
     warm = view.head(FIRST_FRACTION)
@@ -122,7 +124,8 @@ def select_penalty(data: Any, outputs: int, *, l1: float, device: str | None = N
             since_best += 1
             if since_best >= PATIENCE:
                 break
-    assert best is not None
+    if best is None:  # an empty path: nothing was fitted
+        raise InputError("the penalty path is empty: give at least one l2 value")
     best.path, best.dev_rows = steps, view.num_rows("test")
     best.fitter = fitter.moved(data, (best.weight, best.bias), by_column=shared[2])
     return best

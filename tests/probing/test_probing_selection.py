@@ -150,3 +150,10 @@ def test_resolve_and_bad_settings():
         ProbeConfig.build(None, l2=-1.0)
     with pytest.raises(InputError, match="ProbeConfig"):
         resolve(Split(), None, {})
+
+
+def test_an_empty_penalty_path_is_a_clear_error(weak):
+    store, labels = weak
+    data = ProbeData(store, labels, layers=[0, 1])
+    with pytest.raises(InputError, match="penalty path is empty"):
+        selection_module.select_penalty(data, outputs=4, l1=1e-5, path=())
