@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from neuroheat.errors import InputError
+
 __all__ = ["FIRST_FRACTION", "FIRST_ITERS", "MIN_GAIN", "PATH_ITERS", "PATIENCE", "PENALTY_PATH",
            "REFIT_ITERS", "Selection", "dev_scores", "select_penalty"]
 
