@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from neuroheat.errors import InputError
+from neuroheat.jsonfiles import write_json
 
 __all__ = ["RECORD_KEYS", "ExplainResult", "Explanation", "load_explanations"]
 
@@ -31,22 +31,6 @@ RECORD_KEYS = ("layer", "neuron", "explanation", "explain_examples", "score_exam
 #: the metric shown as "the" score of a scorer (summary line and dashboard)
 HEADLINE = {"detection": "balanced_accuracy", "fuzzing": "balanced_accuracy",
             "simulation": "correlation"}
-
-
-def write_json_atomic(path: str | os.PathLike, data: Any) -> None:
-    """Write ``data`` as JSON to ``path`` through a temporary file and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, ensure_ascii=False, indent=1)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class ExplainResult:
@@ -63,7 +47,7 @@ class ExplainResult:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write EXPLAIN.json atomically; returns the path."""
-        write_json_atomic(path, self.to_dict())
+        write_json(path, self.to_dict(), allow_nan=True)
         return Path(path)
 
     @classmethod

@@ -19,7 +19,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from neuroheat.errors import InputError
+from neuroheat.jsonfiles import read_json, write_json
 
 __all__ = ["PatchResult", "entry"]
 
@@ -72,25 +72,14 @@ class PatchResult:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write PATCH.json."""
-        path = Path(path)
-        if path.suffix.lower() != ".json":
-            raise InputError(f"{path.name}: patching results save as .json")
-        path.write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=1,
-                                   allow_nan=False) + "\n", encoding="utf-8")
-        return path
+        if Path(path).suffix.lower() != ".json":
+            raise InputError(f"{Path(path).name}: patching results save as .json")
+        return write_json(path, self.to_dict())
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> PatchResult:
         """Read a file written by :meth:`save`."""
-        try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise InputError(f"cannot read patching result {path}: {exc}") from None
-        missing = [k for k in KEYS if not isinstance(data, dict) or k not in data]
-        if missing:
-            raise InputError(f"{path} is not a PATCH.json file: keys {', '.join(missing)} "
-                             "are missing")
-        return cls.from_dict(data)
+        return cls.from_dict(read_json(path, KEYS, "PATCH.json"))
 
     def to_pandas(self) -> Any:
         """One row per entry: ``site``, ``position``, ``units`` (joined by ``+``), ``score``,

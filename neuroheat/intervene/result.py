@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from neuroheat.errors import InputError
+from neuroheat.jsonfiles import write_json
 
 __all__ = ["Effects", "load"]
 
@@ -68,12 +69,9 @@ class Effects:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write EFFECTS.json."""
-        path = Path(path)
-        if path.suffix.lower() != ".json":
-            raise InputError(f"{path.name}: effects save as .json")
-        path.write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=1,
-                                   allow_nan=False) + "\n", encoding="utf-8")
-        return path
+        if Path(path).suffix.lower() != ".json":
+            raise InputError(f"{Path(path).name}: effects save as .json")
+        return write_json(path, self.to_dict())
 
     @classmethod
     def load(cls, path: str | os.PathLike | Sequence[str | os.PathLike]) -> Effects:

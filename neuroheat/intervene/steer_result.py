@@ -15,13 +15,13 @@ Example:
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from neuroheat.errors import InputError
+from neuroheat.jsonfiles import read_json, write_json
 
 __all__ = ["SteerResult"]
 
@@ -58,22 +58,12 @@ class SteerResult:
             return self.show(suffix[1:]).save(path)
         if suffix != ".json":
             raise InputError(f"{path.name}: steering results save as .json, .html or .svg")
-        path.write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=1,
-                                   allow_nan=False) + "\n", encoding="utf-8")
-        return path
+        return write_json(path, self.to_dict())
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> SteerResult:
         """Read a STEER.json file."""
-        try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise InputError(f"cannot read steering result {path}: {exc}") from None
-        missing = [k for k in KEYS if not isinstance(data, dict) or k not in data]
-        if missing:
-            raise InputError(f"{path} is not a STEER.json file: keys {', '.join(missing)} "
-                             "are missing")
-        return cls.from_dict(data)
+        return cls.from_dict(read_json(path, KEYS, "STEER.json"))
 
     def to_pandas(self) -> Any:
         """One row per generated step: ``step``, ``default_id``, ``steered_id``, ``kl``."""

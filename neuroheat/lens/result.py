@@ -11,35 +11,21 @@ Example:
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from neuroheat.errors import InputError
+from neuroheat.jsonfiles import read_json, write_json
 
 __all__ = ["DLAResult", "LensResult"]
 
 
 def _write(data: dict[str, Any], path: str | Path) -> Path:
-    path = Path(path)
-    if path.suffix.lower() != ".json":
-        raise InputError(f"{path.name}: results save as .json; draw figures with show()")
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=1, allow_nan=False) + "\n",
-                    encoding="utf-8")
-    return path
-
-
-def _read(path: str | Path, keys: tuple[str, ...], what: str) -> dict[str, Any]:
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read {what} {path}: {exc}") from None
-    missing = [k for k in keys if not isinstance(data, dict) or k not in data]
-    if missing:
-        raise InputError(f"{path} is not a {what} file: keys {', '.join(missing)} are missing")
-    return data
+    if Path(path).suffix.lower() != ".json":
+        raise InputError(f"{Path(path).name}: results save as .json; draw figures with show()")
+    return write_json(path, data)
 
 
 @dataclass
@@ -80,7 +66,7 @@ class LensResult:
     @classmethod
     def load(cls, path: str | Path) -> LensResult:
         """Read a file written by :meth:`save`."""
-        return cls.from_dict(_read(path, cls.KEYS, "lens result"))
+        return cls.from_dict(read_json(path, cls.KEYS, "lens result"))
 
     def to_pandas(self) -> Any:
         """One row per (layer, position): top token and probability, entropy, KL to the final
@@ -146,7 +132,7 @@ class DLAResult:
     @classmethod
     def load(cls, path: str | Path) -> DLAResult:
         """Read a file written by :meth:`save`."""
-        return cls.from_dict(_read(path, cls.KEYS, "DLA result"))
+        return cls.from_dict(read_json(path, cls.KEYS, "DLA result"))
 
     def to_pandas(self) -> Any:
         """One row per component, then per neuron: ``kind``, ``name``, ``value``."""
