@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from neuroheat.cli.config_args import add_config_arguments, config_from_args
-from neuroheat.cli.options import add_overwrite_argument
-from neuroheat.errors import InputError, OutputExistsError
+from neuroheat.cli.options import add_overwrite_argument, check_output_file
 
 SUFFIXES = (".json", ".svg")
 
@@ -43,12 +42,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    suffix = args.output.suffix.lower()
-    if suffix not in SUFFIXES:
-        raise InputError(f"cannot write {args.output.name!r}: supported output suffixes are "
-                         f"{', '.join(SUFFIXES)}")
-    if args.output.exists() and not args.overwrite:
-        raise OutputExistsError(f"{args.output} exists; pass --overwrite to replace it")
+    suffix = check_output_file(args.output, SUFFIXES, args.overwrite)
     from neuroheat.lens import DlaConfig, dla
 
     res = dla(args.model, args.text, args.answer, config_from_args(DlaConfig, args))

@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from neuroheat.cli.config_args import add_config_arguments, config_from_args
-from neuroheat.cli.options import add_overwrite_argument
-from neuroheat.errors import InputError, OutputExistsError
+from neuroheat.cli.options import add_overwrite_argument, check_output_file
 
 SUFFIXES = (".json", ".svg", ".html")
 
@@ -41,19 +40,8 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=run)
 
 
-def check_output(path: Path, overwrite: bool) -> str:
-    """The suffix of ``path``, checked (one-line errors)."""
-    suffix = path.suffix.lower()
-    if suffix not in SUFFIXES:
-        raise InputError(f"cannot write {path.name!r}: supported output suffixes are "
-                         f"{', '.join(SUFFIXES)}")
-    if path.exists() and not overwrite:
-        raise OutputExistsError(f"{path} exists; pass --overwrite to replace it")
-    return suffix
-
-
 def run(args: argparse.Namespace) -> int:
-    suffix = check_output(args.output, args.overwrite)
+    suffix = check_output_file(args.output, SUFFIXES, args.overwrite)
     from neuroheat.lens import LensConfig, logit_lens
 
     cfg = config_from_args(LensConfig, args)

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from neuroheat.cli.config_args import add_config_arguments, config_from_args
-from neuroheat.cli.options import add_overwrite_argument
-from neuroheat.errors import InputError, OutputExistsError
+from neuroheat.cli.options import add_overwrite_argument, check_output_file
+from neuroheat.errors import InputError
 from neuroheat.viz.saliency.registry import SUFFIXES, VIEWS
 
 
@@ -91,12 +91,7 @@ def parse_target(text: str) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    suffix = args.output.suffix.lower()
-    if suffix not in WRITERS:
-        raise InputError(f"cannot write {args.output.name!r}: supported output suffixes are "
-                         f"{', '.join(sorted(WRITERS))}")
-    if args.output.exists() and not args.overwrite:
-        raise OutputExistsError(f"{args.output} exists; pass --overwrite to replace it")
+    suffix = check_output_file(args.output, WRITERS, args.overwrite)
     target = parse_target(args.target)
     from neuroheat.attribution import saliency
     from neuroheat.attribution.config import SaliencyConfig

@@ -69,6 +69,23 @@ def add_overwrite_argument(parser: Any, *, help: str = "replace an existing outp
                         new="--overwrite", help=argparse.SUPPRESS)
 
 
+def check_output_file(path: Any, suffixes: Any, overwrite: bool) -> str:
+    """The lower-case suffix of the output file ``path``: a one-line error when it is not one
+    of ``suffixes`` or when the file exists without ``--overwrite``."""
+    from pathlib import Path
+
+    from neuroheat.errors import InputError, OutputExistsError
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in suffixes:
+        raise InputError(f"cannot write {path.name!r}: supported output suffixes are "
+                         f"{', '.join(sorted(suffixes))}")
+    if path.exists() and not overwrite:
+        raise OutputExistsError(f"{path} exists; pass --overwrite to replace it")
+    return suffix
+
+
 def add_device_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="auto",
                         help="auto (default: CUDA when available), cpu, cuda, cuda:N")
