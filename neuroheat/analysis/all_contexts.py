@@ -31,6 +31,7 @@ import numpy as np
 
 from neuroheat.analysis import distributions as D
 from neuroheat.analysis.contexts import Context, Contexts
+from neuroheat.analysis.dense_scan import key_values, merge_best, scan_dense_part
 from neuroheat.analysis.options import RunOptions
 from neuroheat.analysis.parallel import map_parts
 from neuroheat.analysis.source import SourceArg, open_source
@@ -41,95 +42,6 @@ from neuroheat.store.part import Kernel
 
 __all__ = ["CONTEXT_SCAN", "LayerContexts", "NeuronContexts", "scan_dense_part", "scan_part",
            "top_contexts_all"]
-
-_EMPTY = np.uint64(2**32)  # key of "no row": above every 32-bit value key
-_NAN = np.uint64(0xFFFFFFFF)  # NaN's value key: no finite or infinite value maps there
-_BLOCK_BYTES = 2**20  # transposed block of a chunk: about 1 MiB of uint64 (stays in cache)
-
-
-def _value_order(x: np.ndarray, finite: bool) -> np.ndarray:
-    """uint32 ``[neurons, rows]`` whose unsigned order is the order of the float32 values
-    ``x`` (ascending; -0.0 and +0.0 tie; NaN -> :data:`_NAN`, unless ``finite``)."""
-    bits = (x + np.float32(0.0)).view(np.uint32)  # -0.0 + 0.0 = +0.0: zeros tie
-    flip = np.right_shift(bits, np.uint32(31))
-    np.negative(flip, out=flip)  # 0 or 0xFFFFFFFF
-    flip |= np.uint32(0x80000000)
-    order = np.bitwise_xor(bits, flip, out=flip)
-    if not finite:
-        order[np.isnan(x)] = _NAN  # (NaN's own order would sort it past +inf: make it last)
-    return order
-
-
-def _value_keys(order: np.ndarray, lowest: bool) -> np.ndarray:
-    """uint64 keys (high 32 bits: order of the value, best first; low: column) of an
-    :func:`_value_order` array; NaN keeps :data:`_NAN` in the high part."""
-    if lowest:
-        keys = order.astype(np.uint64)
-    else:
-        nan = order == _NAN
-        keys = (~order).astype(np.uint64)
-        keys[nan] = _NAN
-    keys <<= np.uint64(32)
-    keys |= np.arange(order.shape[1], dtype=np.uint64)[None, :]
-    return keys
-
-
-def _key_values(keys: np.ndarray, lowest: bool) -> np.ndarray:
-    """float64 values of 32-bit value keys (NaN for :data:`_EMPTY`)."""
-    k32 = (keys & np.uint64(0xFFFFFFFF)).astype(np.uint32)
-    if not lowest:
-        k32 = ~k32
-    pos = (k32 >> np.uint32(31)).astype(bool)
-    bits = np.where(pos, k32 & np.uint32(0x7FFFFFFF), ~k32)
-    out = bits.view(np.float32).astype(np.float64)
-    out[keys >= _EMPTY] = np.nan
-    return out
-
-
-def _chunk_best(order: np.ndarray, row0: int, k: int, lowest: bool
-                ) -> tuple[np.ndarray, ...]:
-    """``(value key, global row)``, each ``[neurons, min(k, rows)]``, of a block."""
-    keys = _value_keys(order, lowest)
-    kk = min(k, keys.shape[1])
-    if kk < keys.shape[1]:
-        keys = np.partition(keys, kk - 1, axis=1)[:, :kk]
-    vkey = keys >> np.uint64(32)
-    rows = (keys & np.uint64(0xFFFFFFFF)).astype(np.int64) + row0
-    missing = vkey == _NAN
-    vkey[missing], rows[missing] = _EMPTY, -1
-    return vkey, rows
-
-
-def _merge_best(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray],
-                k: int) -> tuple[np.ndarray, np.ndarray]:
-    keys, rows = np.concatenate([a[0], b[0]], axis=1), np.concatenate([a[1], b[1]], axis=1)
-    order = np.lexsort((rows, keys), axis=1)[:, :k]
-    return np.take_along_axis(keys, order, axis=1), np.take_along_axis(rows, order, axis=1)
-
-
-def _update_best(best: tuple[np.ndarray, np.ndarray], x: np.ndarray, row0: int, k: int,
-                 lowest: bool, finite: bool) -> tuple[np.ndarray, np.ndarray]:
-    """``best`` merged with the block ``x`` (float32 ``[neurons, rows]``, first row ``row0``).
-
-    Once every neuron holds k rows, only the neurons with a value strictly better than their
-    k-th (a later row never wins a tie, NaN never enters) can change: the block is compared
-    with those k-th values, and only those neurons' rows are keyed and merged. Same result as
-    merging the whole block; most blocks then cost one comparison per value.
-    """
-    vkey, rows = best
-    if vkey.shape[1] < k or bool((vkey[:, k - 1] >= _EMPTY).any()):
-        return _merge_best(best, _chunk_best(_value_order(x, finite), row0, k, lowest), k)
-    kth = _key_values(vkey[:, k - 1], lowest).astype(np.float32)[:, None]
-    hit = np.flatnonzero((x < kth if lowest else x > kth).any(axis=1))
-    if len(hit):
-        sub = _chunk_best(_value_order(x[hit], finite), row0, k, lowest)
-        vkey[hit], rows[hit] = _merge_best((vkey[hit], rows[hit]), sub, k)
-    return vkey, rows
-
-
-def _no_best(width: int) -> tuple[np.ndarray, np.ndarray]:
-    return np.zeros((width, 0), np.uint64), np.zeros((width, 0), np.int64)
-
 
 def scan_part(part: StoreBase, layer: int, plan: dict[str, Any]) -> dict[str, Any]:
     """One part's share of :func:`top_contexts_all` for one layer (a map_parts task): a
@@ -142,48 +54,6 @@ def scan_part(part: StoreBase, layer: int, plan: dict[str, Any]) -> dict[str, An
     (the layer's global min / max), ``chunk_mb``, ``finite`` (no NaN in the layer).
     """
     return part.apply(CONTEXT_SCAN, layer, plan)
-
-
-def scan_dense_part(part: StoreBase, layer: int, plan: dict[str, Any]) -> dict[str, Any]:
-    """:func:`scan_part` over the rows of ``part`` (one chunk at a time)."""
-    width = part.width
-    k, row0 = plan["k"], plan["row0"]
-    top, low = _no_best(width), _no_best(width)
-    hlo, hhi = D.histogram_range(plan["lo"], plan["hi"])
-    hist = np.zeros((width, plan["bins"]), np.int64) if plan["bins"] else None
-    fine = np.zeros((width, D.FINE_BINS), np.int64) if plan["fine"] else None
-    edges = plan["edges"]
-    samples = None
-    step = max(256, _BLOCK_BYTES // (8 * max(width, 1)))
-    for start, chunk in part.iter_stored_rows(layer, chunk_mb=plan["chunk_mb"]):
-        for a in range(0, len(chunk), step):
-            x = np.ascontiguousarray(chunk[a:a + step].T, dtype=np.float32)
-            g0 = row0 + start + a
-            if k:
-                top = _update_best(top, x, g0, k, False, plan["finite"])
-                if plan["bottom"]:
-                    low = _update_best(low, x, g0, k, True, plan["finite"])
-            step_bins = plan["bins"] // (edges.shape[1] - 1) if edges is not None else 0
-            by_bins = plan["mode"] == "value" and hist is not None and step_bins \
-                and plan["bins"] % (edges.shape[1] - 1) == 0
-            bin_of = np.empty(x.shape, np.int64) if by_bins else None
-            if hist is not None:
-                hist += D.histogram_counts(x, hlo, hhi, plan["bins"], bin_of)
-            if fine is not None:
-                fine += D.histogram_counts(x, hlo, hhi, D.FINE_BINS)
-            if edges is not None and plan["samples"]:
-                if bin_of is not None:  # value bands made of whole histogram bins
-                    band = (bin_of // step_bins).astype(np.int16)
-                    if not plan["finite"]:
-                        band[np.isnan(x)] = -1
-                else:
-                    band = D.band_index(x, edges, plan["mode"])
-                samples = D.update_samples(samples, x, band, np.arange(g0, g0 + x.shape[1]),
-                                           edges.shape[1] - 1, plan["samples"],
-                                           plan["seed"])
-            del x
-        del chunk
-    return {"top": top, "low": low, "hist": hist, "fine": fine, "samples": samples}
 
 
 def _scan_latents(part: StoreBase, layer: int, plan: dict[str, Any]) -> dict[str, Any]:
@@ -357,9 +227,9 @@ def top_contexts_all(
             hlo, hhi = D.histogram_range(st.min, st.max)
             smp = r["samples"]
             out[layer] = LayerContexts(
-                layer, r["top"][1], _key_values(r["top"][0], False),
+                layer, r["top"][1], key_values(r["top"][0], False),
                 r["low"][1] if bottom else None,
-                _key_values(r["low"][0], True) if bottom else None,
+                key_values(r["low"][0], True) if bottom else None,
                 r["hist"], hlo, hhi, edges[layer] if samples else None,
                 None if smp is None else smp[1], None if smp is None else smp[2])
         return NeuronContexts(out, np.asarray(src.offsets, np.int64),
@@ -372,8 +242,8 @@ def _merge_parts(acc: dict | None, new: dict, k: int) -> dict:
         return new
     out = dict(acc)
     if k:
-        out["top"] = _merge_best(acc["top"], new["top"], k)
-        out["low"] = _merge_best(acc["low"], new["low"], k)
+        out["top"] = merge_best(acc["top"], new["top"], k)
+        out["low"] = merge_best(acc["low"], new["low"], k)
     for key in ("hist", "fine"):
         if acc[key] is not None:
             out[key] = acc[key] + new[key]

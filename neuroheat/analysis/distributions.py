@@ -38,7 +38,7 @@ import numpy as np
 
 from neuroheat.errors import InputError
 
-__all__ = ["FINE_BINS", "QUANTILE_MODES", "RANK_BANDS", "band_edges", "band_index",
+__all__ = ["FINE_BINS", "QUANTILE_MODES", "RANK_BANDS", "band_edges", "band_index", "bin_edges",
            "histogram_counts", "histogram_range", "merge_samples", "row_hash",
            "sample_bands", "update_samples"]
 
@@ -83,7 +83,7 @@ def histogram_counts(x: np.ndarray, lo: np.ndarray, hi: np.ndarray, bins: int,
     f -= idx
     near = np.flatnonzero((f < 1e-6) | (f > 1 - 1e-6))
     if len(near):
-        edges = _edges(lo[:, 0], hi[:, 0], bins)  # as np.histogram makes them
+        edges = bin_edges(lo[:, 0], hi[:, 0], bins)  # as np.histogram makes them
         r, c = np.divmod(near, rows)
         j = idx[r, c]
         v = x[r, c]
@@ -100,9 +100,14 @@ def histogram_counts(x: np.ndarray, lo: np.ndarray, hi: np.ndarray, bins: int,
     return np.bincount(flat, minlength=width * bins).reshape(width, bins)
 
 
-def _edges(lo: np.ndarray, hi: np.ndarray, bins: int) -> np.ndarray:
-    """``np.linspace(lo, hi, bins + 1, axis=1)``, cached: every block of a layer asks for the
-    same edges."""
+def bin_edges(lo: np.ndarray, hi: np.ndarray, bins: int) -> np.ndarray:
+    """``np.linspace(lo, hi, bins + 1, axis=1)`` (read-only), cached: every block of a layer
+    asks for the same edges.
+
+    Example:
+        >>> bin_edges(np.array([0.0]), np.array([1.0]), 2).tolist()
+        [[0.0, 0.5, 1.0]]
+    """
     return _cached_edges(np.ascontiguousarray(lo).tobytes(), np.ascontiguousarray(hi).tobytes(),
                          bins)
 
