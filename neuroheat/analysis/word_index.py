@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from neuroheat import kernels
 from neuroheat.analysis.options import DEFAULT_BLOCK_MB, RunOptions
 from neuroheat.analysis.ranking import DECIMALS, rank_block, stack_padded
 from neuroheat.analysis.scores import scan_blocks
@@ -67,6 +68,14 @@ def _keep_best(t: np.ndarray, s: np.ndarray, lay: np.ndarray, neu: np.ndarray,
     return t[keep], s[keep], lay[keep], neu[keep]
 
 
+def _as_candidates(state: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+    """A compiled best-neurons state as :func:`_keep_best`'s ``(type, score, layer, neuron)``
+    (sorted by type, then rank)."""
+    score, lay, neu, _ = state
+    t, r = np.nonzero(lay >= 0)
+    return t, score[t, r], lay[t, r], neu[t, r]
+
+
 def word_index(
     store: SourceArg,
     k_words: int | None = 10,
@@ -96,6 +105,12 @@ def word_index(
         parts: dict[str, list[np.ndarray]] = {"layer": [], "neuron": [], "types": [],
                                               "scores": []}
         best = tuple(np.zeros(0, dt) for dt in (np.int64, np.float64, np.int64, np.int64))
+        # each type's best neurons, kept block by block by a compiled pass when enabled
+        compiled = None
+        if kernels.enabled():
+            from neuroheat.kernels.ranking import best_neurons, new_best
+
+            compiled = new_best(len(vocab), k_neurons)
         for block in scan_blocks(src, layers, block_mb=block_mb, options=options):
             types, scores = rank_block(block.means, k_words, min_threshold)
             parts["layer"].append(np.full(block.c1 - block.c0, block.layer, dtype=np.int64))
@@ -104,6 +119,12 @@ def word_index(
             parts["scores"].append(scores)
             # word_neurons' score of every type for every neuron of the block
             top = block.means.max(axis=0)
+            if compiled is not None and np.isfinite(top).all():
+                best_neurons(compiled, block.means, top, block.layer, block.c0)
+                del block
+                continue
+            if compiled is not None:  # a non-finite column: numpy from here on
+                best, compiled = _as_candidates(compiled), None
             S = np.round(block.means / np.where(top > 0, top, 1.0), DECIMALS)
             width = S.shape[1]
             if width > k_neurons:
@@ -117,6 +138,8 @@ def word_index(
                                                                         strict=True)),
                               k_neurons)
             del block, S
+        if compiled is not None:
+            best = _as_candidates(compiled)
         t, s, lay, neu = best
         rank = np.arange(len(t)) - np.searchsorted(t, t, side="left")
         shape = (len(vocab), k_neurons)

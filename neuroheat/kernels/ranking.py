@@ -1,0 +1,138 @@
+"""The last step of top words, compiled: candidates of each neuron's ranking, and each word
+type's best neurons.
+
+:func:`candidates` finds, for every column (neuron) of a ``[types x neurons]`` table of mean
+deviations, its k-th largest value (a min-heap per column, one row-major pass: numpy's
+``np.partition`` along a transposed copy costs a transposition and a partition of every
+value) and returns the entries at or above each column's limit, which
+:func:`~neuroheat.analysis.ranking.rank_block` then scores and sorts exactly as before.
+
+:func:`best_neurons` keeps, for every word type, the ``k`` neurons with the highest
+``round(mean / column max, 12)`` (score descending, then layer, then neuron: the order of
+:func:`~neuroheat.analysis.top_words.word_neurons`), block after block, in one pass over each
+block instead of a rounding pass, a partition and a lexsort of the candidates.
+``np.round(x, 12)`` is ``rint(x * 1e12) / 1e12`` in numpy, computed the same way here.
+
+Example:
+    >>> import numpy as np
+    >>> kth, nan = column_kth(np.array([[1.0, 5.0], [3.0, 4.0], [2.0, 6.0]]), 2)
+    >>> kth.tolist(), nan
+    ([2.0, 5.0], False)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+__all__ = ["best_neurons", "candidates", "column_kth", "new_best"]
+
+
+@njit(nogil=True, cache=True)
+def _column_kth(means, k, heap):
+    """k-th largest of each column into ``heap[:, 0]`` (a min-heap of the k largest per
+    column); True if a NaN was seen (the caller then uses numpy's ordering)."""
+    n, width = means.shape
+    for t in range(n):
+        row = means[t]
+        for j in range(width):
+            v = row[j]
+            if v != v:
+                return True
+            if t < k:  # the first k rows fill the heap
+                p = t
+                heap[j, p] = v
+                while p > 0:
+                    q = (p - 1) // 2
+                    if heap[j, q] <= heap[j, p]:
+                        break
+                    heap[j, q], heap[j, p] = heap[j, p], heap[j, q]
+                    p = q
+            elif v > heap[j, 0]:
+                heap[j, 0] = v
+                p = 0
+                while True:
+                    c = 2 * p + 1
+                    if c >= k:
+                        break
+                    if c + 1 < k and heap[j, c + 1] < heap[j, c]:
+                        c += 1
+                    if heap[j, p] <= heap[j, c]:
+                        break
+                    heap[j, p], heap[j, c] = heap[j, c], heap[j, p]
+                    p = c
+    return False
+
+
+def column_kth(means: np.ndarray, k: int) -> tuple[np.ndarray, bool]:
+    """``(kth, nan)``: each column's k-th largest value (``k <= rows``), and whether a NaN
+    was met (then ``kth`` is meaningless)."""
+    heap = np.empty((means.shape[1], k), np.float64)
+    nan = _column_kth(np.ascontiguousarray(means, np.float64), int(k), heap)
+    return heap[:, 0].copy(), bool(nan)
+
+
+@njit(nogil=True, cache=True)
+def _candidates(means, lim, count_only, rows, cols, vals):
+    n, width = means.shape
+    c = 0
+    for t in range(n):
+        row = means[t]
+        for j in range(width):
+            if row[j] >= lim[j]:
+                if not count_only:
+                    rows[c], cols[c], vals[c] = j, t, row[j]
+                c += 1
+    return c
+
+
+def candidates(means: np.ndarray, lim: np.ndarray) -> tuple[np.ndarray, ...]:
+    """``(neuron, type, value)`` of every entry ``means[type, neuron] >= lim[neuron]``
+    (row-major order)."""
+    means = np.ascontiguousarray(means, np.float64)
+    lim = np.ascontiguousarray(lim, np.float64)
+    empty = np.zeros(0, np.int64)
+    n = _candidates(means, lim, True, empty, empty, np.zeros(0))
+    rows, cols, vals = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n)
+    _candidates(means, lim, False, rows, cols, vals)
+    return rows, cols, vals
+
+
+@njit(nogil=True, cache=True)
+def _best_neurons(means, safe, layer, c0, score, lay, neu, count):
+    n, width = means.shape
+    k = score.shape[1]
+    for t in range(n):
+        row = means[t]
+        for j in range(width):
+            s = np.rint(row[j] / safe[j] * 1e12) / 1e12
+            if not s > 0:
+                continue
+            m = count[t]
+            if m == k and not s > score[t, k - 1]:
+                continue  # an equal score of a later neuron ranks after: out
+            p = m if m < k else k - 1
+            while p > 0 and score[t, p - 1] < s:
+                score[t, p] = score[t, p - 1]
+                lay[t, p] = lay[t, p - 1]
+                neu[t, p] = neu[t, p - 1]
+                p -= 1
+            score[t, p], lay[t, p], neu[t, p] = s, layer, c0 + j
+            if m < k:
+                count[t] = m + 1
+
+
+def new_best(n_types: int, k: int) -> tuple[np.ndarray, ...]:
+    """An empty :func:`best_neurons` state: ``(score, layer, neuron, count)``, ``[types, k]``
+    padded with NaN / -1."""
+    return (np.full((n_types, k), np.nan), np.full((n_types, k), -1, np.int64),
+            np.full((n_types, k), -1, np.int64), np.zeros(n_types, np.int64))
+
+
+def best_neurons(state: tuple[np.ndarray, ...], means: np.ndarray, top: np.ndarray,
+                 layer: int, c0: int) -> None:
+    """Merge the neurons ``c0..`` of ``layer`` (``means``: ``[types, neurons]``; ``top``:
+    each column's maximum) into ``state`` (:func:`new_best`), blocks in (layer, neuron)
+    order."""
+    safe = np.where(top > 0, top, 1.0)
+    _best_neurons(np.ascontiguousarray(means, np.float64), safe, int(layer), int(c0), *state)
