@@ -29,12 +29,19 @@ __all__ = ["best_neurons", "candidates", "column_kth", "new_best"]
 
 
 @njit(nogil=True, cache=True)
-def _column_kth(means, k, heap):
-    """k-th largest of each column into ``heap[:, 0]`` (a min-heap of the k largest per
-    column); True if a NaN was seen (the caller then uses numpy's ordering)."""
+def _column_kth(means, k, heap, root):
+    """k-th largest of each column into ``root`` (``heap[j]``: a min-heap of column j's k
+    largest, its root copied to ``root[j]`` so that a row is tested by one vectorised
+    comparison); True if a NaN was seen (the caller then uses numpy's ordering)."""
     n, width = means.shape
     for t in range(n):
         row = means[t]
+        if t >= k:
+            hits = 0
+            for j in range(width):
+                hits += row[j] > root[j]
+            if hits == 0:
+                continue
         for j in range(width):
             v = row[j]
             if v != v:
@@ -48,7 +55,7 @@ def _column_kth(means, k, heap):
                         break
                     heap[j, q], heap[j, p] = heap[j, p], heap[j, q]
                     p = q
-            elif v > heap[j, 0]:
+            elif v > root[j]:
                 heap[j, 0] = v
                 p = 0
                 while True:
@@ -61,40 +68,56 @@ def _column_kth(means, k, heap):
                         break
                     heap[j, p], heap[j, c] = heap[j, c], heap[j, p]
                     p = c
+            root[j] = heap[j, 0]
     return False
 
 
 def column_kth(means: np.ndarray, k: int) -> tuple[np.ndarray, bool]:
     """``(kth, nan)``: each column's k-th largest value (``k <= rows``), and whether a NaN
     was met (then ``kth`` is meaningless)."""
+    means = np.ascontiguousarray(means, np.float64)
     heap = np.empty((means.shape[1], k), np.float64)
-    nan = _column_kth(np.ascontiguousarray(means, np.float64), int(k), heap)
-    return heap[:, 0].copy(), bool(nan)
+    root = np.full(means.shape[1], np.inf)
+    nan = _column_kth(means, int(k), heap, root)
+    return root, bool(nan)
 
 
 @njit(nogil=True, cache=True)
-def _candidates(means, lim, count_only, rows, cols, vals):
+def _hits_per_row(means, lim, hits):
     n, width = means.shape
-    c = 0
+    total = 0
     for t in range(n):
         row = means[t]
+        c = 0
         for j in range(width):
+            c += row[j] >= lim[j]
+        hits[t] = c
+        total += c
+    return total
+
+
+@njit(nogil=True, cache=True)
+def _gather_hits(means, lim, hits, rows, cols, vals):
+    c = 0
+    for t in range(means.shape[0]):
+        if hits[t] == 0:
+            continue
+        row = means[t]
+        for j in range(means.shape[1]):
             if row[j] >= lim[j]:
-                if not count_only:
-                    rows[c], cols[c], vals[c] = j, t, row[j]
+                rows[c], cols[c], vals[c] = j, t, row[j]
                 c += 1
-    return c
 
 
 def candidates(means: np.ndarray, lim: np.ndarray) -> tuple[np.ndarray, ...]:
     """``(neuron, type, value)`` of every entry ``means[type, neuron] >= lim[neuron]``
-    (row-major order)."""
+    (row-major order): a vectorised count per row, then only the rows with hits."""
     means = np.ascontiguousarray(means, np.float64)
     lim = np.ascontiguousarray(lim, np.float64)
-    empty = np.zeros(0, np.int64)
-    n = _candidates(means, lim, True, empty, empty, np.zeros(0))
+    hits = np.empty(means.shape[0], np.int64)
+    n = _hits_per_row(means, lim, hits)
     rows, cols, vals = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n)
-    _candidates(means, lim, False, rows, cols, vals)
+    _gather_hits(means, lim, hits, rows, cols, vals)
     return rows, cols, vals
 
 
@@ -102,9 +125,16 @@ def candidates(means: np.ndarray, lim: np.ndarray) -> tuple[np.ndarray, ...]:
 def _best_neurons(means, safe, layer, c0, score, lay, neu, count):
     n, width = means.shape
     k = score.shape[1]
+    inv = 1.0 / safe
     for t in range(n):
         row = means[t]
+        # a type holding k neurons takes only a score above its k-th: values whose quotient
+        # (by a reciprocal, within 1e-9 of the rounded score) lies clearly below are skipped
+        # without the exact division and rounding
+        bar = score[t, k - 1] - 1e-9 if count[t] == k else -1.0
         for j in range(width):
+            if row[j] * inv[j] < bar:
+                continue
             s = np.rint(row[j] / safe[j] * 1e12) / 1e12
             if not s > 0:
                 continue
@@ -120,6 +150,8 @@ def _best_neurons(means, safe, layer, c0, score, lay, neu, count):
             score[t, p], lay[t, p], neu[t, p] = s, layer, c0 + j
             if m < k:
                 count[t] = m + 1
+            if count[t] == k:
+                bar = score[t, k - 1] - 1e-9
 
 
 def new_best(n_types: int, k: int) -> tuple[np.ndarray, ...]:
