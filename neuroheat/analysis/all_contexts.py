@@ -193,15 +193,19 @@ def top_contexts_all(
                     # NaN would make min / max NaN: finite statistics mean no NaN to skip
                     "finite": bool(np.isfinite(st.min).all() and np.isfinite(st.max).all())}
 
+        pieces = _pieces(src, len(layers), options.local_tasks)
+
         def run_pass(first: bool, edges: dict[int, np.ndarray | None]) -> dict[int, dict]:
             calls = [(i, layer, {**plans(layer, first, edges[layer]),
-                                 "row0": int(src.row_starts[i])})
-                     for layer in layers for i in range(len(src.parts))]
+                                 "row0": int(src.row_starts[i]), "rows": rows})
+                     for layer in layers for i in range(len(src.parts))
+                     for rows in pieces[i]]
             results = map_parts(scan_part, src, calls, options, threads=options.local_tasks)
             merged: dict[int, dict] = {}
             for layer in layers:
-                for _ in src.parts:
-                    merged[layer] = _merge_parts(merged.get(layer), next(results), int(k))
+                for i in range(len(src.parts)):
+                    for _ in pieces[i]:
+                        merged[layer] = _merge_parts(merged.get(layer), next(results), int(k))
             return merged
 
         def value_edges_of(layer: int) -> np.ndarray | None:
@@ -234,6 +238,24 @@ def top_contexts_all(
                 None if smp is None else smp[1], None if smp is None else smp[2])
         return NeuronContexts(out, np.asarray(src.offsets, np.int64),
                               np.asarray(src.word_ids), list(src.vocab), quantiles)
+
+
+def _pieces(src: StoreBase, n_layers: int, threads: int) -> list[list[tuple[int, int] | None]]:
+    """Row ranges each part's layer is scanned in: whole parts, unless there are too few
+    (layer, part) tasks to keep ``threads`` busy to the end (7 layers on 2 threads leave one
+    idle for the last layer): then each dense part in pieces, about 4 tasks per thread.
+    Pieces merge exactly like parts."""
+    tasks = n_layers * len(src.parts)
+    split = 1 if threads <= 1 or tasks >= 4 * threads else -(-4 * threads // tasks)
+    out: list[list[tuple[int, int] | None]] = []
+    for part in src.parts:
+        n = int(part.num_words)
+        if split == 1 or part.sparse or n < 2 * split:
+            out.append([None])
+            continue
+        cuts = [n * q // split for q in range(split + 1)]
+        out.append([(cuts[q], cuts[q + 1]) for q in range(split)])
+    return out
 
 
 def _merge_parts(acc: dict | None, new: dict, k: int) -> dict:

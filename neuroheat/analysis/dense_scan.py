@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -28,8 +29,8 @@ from neuroheat import kernels
 from neuroheat.analysis import distributions as D
 from neuroheat.store import StoreBase
 
-__all__ = ["key_values", "merge_best", "no_best", "scan_compiled", "scan_dense_part",
-           "scan_numpy"]
+__all__ = ["key_values", "merge_best", "no_best", "row_chunks", "scan_compiled",
+           "scan_dense_part", "scan_numpy"]
 
 _EMPTY = np.uint64(2**32)  # key of "no row": above every 32-bit value key
 _NAN = np.uint64(0xFFFFFFFF)  # NaN's value key: no finite or infinite value maps there
@@ -120,6 +121,18 @@ def no_best(width: int) -> tuple[np.ndarray, np.ndarray]:
     return np.zeros((width, 0), np.uint64), np.zeros((width, 0), np.int64)
 
 
+def row_chunks(part: StoreBase, layer: int, plan: dict[str, Any]
+               ) -> Iterator[tuple[int, np.ndarray]]:
+    """``(start, rows)`` of the part's stored rows, chunk by chunk, limited to the part-local
+    range ``plan["rows"]`` when given (a layer scanned in pieces by several threads)."""
+    a, b = plan.get("rows") or (0, part.num_words)
+    for start, chunk in part.iter_stored_rows(layer, chunk_mb=plan["chunk_mb"]):
+        lo, hi = max(a - start, 0), min(b - start, len(chunk))
+        if lo < hi:
+            yield start + lo, chunk[lo:hi]
+        del chunk
+
+
 def scan_dense_part(part: StoreBase, layer: int, plan: dict[str, Any]) -> dict[str, Any]:
     """:func:`~neuroheat.analysis.all_contexts.scan_part` over the rows of ``part`` (one chunk
     at a time): in one compiled pass (:func:`scan_compiled`) when kernels are enabled and the
@@ -140,7 +153,7 @@ def scan_numpy(part: StoreBase, layer: int, plan: dict[str, Any]) -> dict[str, A
     edges = plan["edges"]
     samples = None
     step = max(256, _BLOCK_BYTES // (8 * max(width, 1)))
-    for start, chunk in part.iter_stored_rows(layer, chunk_mb=plan["chunk_mb"]):
+    for start, chunk in row_chunks(part, layer, plan):
         for a in range(0, len(chunk), step):
             x = np.ascontiguousarray(chunk[a:a + step].T, dtype=np.float32)
             g0 = row0 + start + a
@@ -204,7 +217,7 @@ def scan_compiled(part: StoreBase, layer: int, plan: dict[str, Any]) -> dict[str
     scan = K.ContextScan(width, k, plan["bottom"], histogram(bins) if bins else None,
                          histogram(D.FINE_BINS) if plan["fine"] else None, mode, step_bins,
                          edges, plan["samples"])
-    for start, chunk in part.iter_stored_rows(layer, chunk_mb=plan["chunk_mb"]):
+    for start, chunk in row_chunks(part, layer, plan):
         g0 = plan["row0"] + start
         scan.add(chunk, g0, D.row_hash(np.arange(g0, g0 + len(chunk)), plan["seed"]))
         del chunk

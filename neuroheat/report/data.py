@@ -36,6 +36,7 @@ import numpy as np
 
 from neuroheat.analysis.all_contexts import NeuronContexts, top_contexts_all
 from neuroheat.analysis.options import RunOptions
+from neuroheat.analysis.parallel import ordered_map
 from neuroheat.analysis.selectivity import selectivity
 from neuroheat.analysis.source import SourceArg, open_source
 from neuroheat.analysis.tables import TopWordsTable
@@ -274,7 +275,11 @@ def collect(
             rs = src.running_stats(layer)
             stats[layer] = {"count": rs.count, "mean": rs.mean, "std": rs.std, "min": rs.min,
                             "max": rs.max}
-        wins = {layer: _windows(src, ctx, layer, window, options.chunk_mb) for layer in layers}
+        # the layers' windows in the analysis threads (numpy's gathers release the GIL)
+        calls = [(src, ctx, layer, window, options.chunk_mb / options.local_tasks)
+                 for layer in layers]
+        wins = dict(zip(layers, ordered_map(_windows, calls, threads=options.local_tasks),
+                        strict=True))
         meta = {key: src.meta.get(key) for key in ("model", "component", "aggregation",
                                                    "dtype", "units")}
         meta.update(num_sentences=int(src.num_sentences), num_words=int(src.num_words))
