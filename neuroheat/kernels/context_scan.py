@@ -55,6 +55,9 @@ class Histogram:
 
 
 _NEAR = 1e-6  # a bin estimate this close to an edge is checked against the edges
+#: rows hashed below this (1/4 of them) are tested against every band's samples; the others
+#: only where a value lies outside its neuron's central bins (bands whose limits are below it)
+_LOW_HASH = np.uint64(2**62)
 
 
 @njit(inline="always")
@@ -135,13 +138,29 @@ def _sample(sh, sr, sv, limit, j, b, h, r, w, samples):
 
 
 @njit
-def _take(sh, sr, sv, limit, bin_limit, band_of_bin, step_bins, j, idx, h, r, w, samples):
-    """:func:`_sample` for bands of whole bins (bin ``idx``), and the band's new limit
-    copied to its bins."""
+def _take(sh, sr, sv, limit, bin_limit, band_of_bin, step_bins, j, idx, h, r, w, samples,
+          clo, chi):
+    """:func:`_sample` for bands of whole bins (bin ``idx``), the band's new limit copied to
+    its bins, and neuron j's central bins updated."""
     b = band_of_bin[idx + 1]
     _sample(sh, sr, sv, limit, j, b, h, r, w, samples)
     for q in range(b * step_bins, (b + 1) * step_bins):
         bin_limit[j, q + 1] = limit[j, b]
+    _central(j, limit, step_bins, clo, chi)
+
+
+@njit
+def _central(j, limit, step_bins, clo, chi):
+    """Neuron j's central bins ``clo..chi - 1``: those of the first run of bands whose limits
+    are all below :data:`_LOW_HASH` (a row hashed at or above it enters none of them)."""
+    n_bands = limit.shape[1]
+    lo = 0
+    while lo < n_bands and limit[j, lo] >= _LOW_HASH:
+        lo += 1
+    hi = lo
+    while hi < n_bands and limit[j, hi] < _LOW_HASH:
+        hi += 1
+    clo[j], chi[j] = lo * step_bins, hi * step_bins
 
 
 @njit(nogil=True, cache=True)
@@ -161,10 +180,13 @@ def _scan(x, row0, hashes, k, tv, tr, tn, tthr, bottom, bv, br, bn, bthr,
     for q in range(bins):
         band_of_bin[q + 1] = q // step_bins
     bin_limit = np.zeros((width, max(bins, 0) + 1), np.uint64)
+    clo = np.zeros(width, np.int32)  # central bins: none yet
+    chi = np.zeros(width, np.int32)
     if band_mode == 1:
         for j in range(width):
             for q in range(bins):
                 bin_limit[j, q + 1] = limit[j, band_of_bin[q + 1]]
+            _central(j, limit, step_bins, clo, chi)
     for a in range(0, n, block):
         m = min(block, n - a)
         # decode the block; flag the neurons a value of which beats their k-th (or that
@@ -193,16 +215,18 @@ def _scan(x, row0, hashes, k, tv, tr, tn, tthr, bottom, bv, br, bn, bthr,
                 # within rounding distance of an edge (checked below against the edges) and
                 # how many values may enter their band's samples
                 near = 0
+                out = 0  # values outside their neuron's central bins
                 for j in range(width):
                     f = (np.float64(brow[j]) - hlo[j]) * hnorm[j]
                     e = np.int32(min(max(f, 0.0), top))
                     fr = f - e
                     est[j] = e
                     near += (fr < _NEAR) | (fr > 1.0 - _NEAR)
+                    out += (e < clo[j]) | (e >= chi[j])
                 if near == 0:  # every estimate is its bin, inside [lo, hi]
                     for j in range(width):
                         hist[j, est[j]] += 1
-                    if not by_bins:
+                    if not by_bins or (out == 0 and h >= _LOW_HASH):
                         continue
                     nc = 0
                     for j in range(width):
@@ -212,7 +236,7 @@ def _scan(x, row0, hashes, k, tv, tr, tn, tthr, bottom, bv, br, bn, bthr,
                     for c in range(nc):
                         j = cands[c]
                         _take(sh, sr, sv, limit, bin_limit, band_of_bin, step_bins,
-                              j, est[j], h, r, np.float64(brow[j]), samples)
+                              j, est[j], h, r, np.float64(brow[j]), samples, clo, chi)
                     continue
                 for j in range(width):
                     idx = est[j]
@@ -226,7 +250,7 @@ def _scan(x, row0, hashes, k, tv, tr, tn, tthr, bottom, bv, br, bn, bthr,
                         hist[j, idx] += 1
                     if by_bins and h < bin_limit[j, idx + 1]:
                         _take(sh, sr, sv, limit, bin_limit, band_of_bin, step_bins, j, idx,
-                              h, r, w, samples)
+                              h, r, w, samples, clo, chi)
         if fbins > 0:
             for i in range(m):
                 brow = buf[i]
