@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from neuroheat import kernels
 from neuroheat.analysis.options import DEFAULT_CHUNK_MB
 from neuroheat.store import StoreBase
 
@@ -39,6 +40,14 @@ def gather_values(store: StoreBase, layer: int, rows: np.ndarray, neurons: np.nd
     rows = np.asarray(rows, dtype=np.int64).ravel()
     neurons = np.asarray(neurons, dtype=np.int64).ravel()
     out = np.full(len(rows), np.nan)
+    if kernels.enabled():  # every pair tested per chunk in one compiled loop, no sort
+        from neuroheat.kernels.gather import gather_into
+
+        for base, part in zip(store.row_starts, store.parts, strict=False):
+            for start, chunk in part.iter_stored_rows(layer, chunk_mb=chunk_mb):
+                gather_into(out, chunk, int(base) + start, rows, neurons)
+                del chunk
+        return out
     order = np.argsort(rows, kind="stable")
     sorted_rows = rows[order]
     first = int(np.searchsorted(sorted_rows, 0))
