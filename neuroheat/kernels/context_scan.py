@@ -122,6 +122,24 @@ def _merge_columns(buf, m, a0, k, tv, tr, tn, tthr, highest, hit):
 
 
 @njit
+def _margins(lo, norm, bins):
+    """float32 ``lo``, ``norm`` and, per neuron, the margin within which a float32 estimate
+    ``(v - lo) * norm`` may differ from the float64 one, plus the float64 rounding distance:
+    a float32 estimate farther than that from every integer is the bin (elsewhere the float64
+    estimate and the edges decide). A neuron whose margin is not small (values far from 0
+    compared with their range) is always checked."""
+    width = lo.shape[0]
+    lo32 = np.empty(width, np.float32)
+    norm32 = np.empty(width, np.float32)
+    margin = np.empty(width, np.float32)
+    for j in range(width):
+        lo32[j], norm32[j] = lo[j], norm[j]
+        err = norm[j] * (abs(lo[j]) + 1.0) * 2.0**-21 + (bins + 1) * 2.0**-20 + _NEAR
+        margin[j] = err if err < 0.01 else 1.0
+    return lo32, norm32, margin
+
+
+@njit
 def _sample(sh, sr, sv, limit, j, b, h, r, w, samples):
     """Insert row ``r`` (hash ``h``, value ``w``) into band ``b`` of neuron ``j``'s samples
     (sorted by hash; ``h`` beats the band's limit, ``r`` is later than every kept row)."""
@@ -175,6 +193,8 @@ def _scan(x, row0, hashes, k, tv, tr, tn, tthr, bottom, bv, br, bn, bthr,
     est = np.zeros(width, np.int32)
     cands = np.zeros(width, np.int64)
     top, ftop = np.float64(bins - 1), np.float64(fbins - 1)
+    top32 = np.float32(max(bins - 1, 0))
+    lo32, norm32, margin = _margins(hlo, hnorm, bins)
     # band of each bin (index bin + 1: bin -1, below the range, is in no band)
     band_of_bin = np.full(max(bins, 0) + 1, -1, np.int64)
     for q in range(bins):
@@ -216,12 +236,12 @@ def _scan(x, row0, hashes, k, tv, tr, tn, tthr, bottom, bv, br, bn, bthr,
                 # how many values may enter their band's samples
                 near = 0
                 out = 0  # values outside their neuron's central bins
-                for j in range(width):
-                    f = (np.float64(brow[j]) - hlo[j]) * hnorm[j]
-                    e = np.int32(min(max(f, 0.0), top))
-                    fr = f - e
+                for j in range(width):  # in float32, 8 values at a time (see _margins)
+                    f = (brow[j] - lo32[j]) * norm32[j]
+                    e = np.int32(min(max(f, np.float32(0.0)), top32))
+                    fr = f - np.float32(e)
                     est[j] = e
-                    near += (fr < _NEAR) | (fr > 1.0 - _NEAR)
+                    near += (fr < margin[j]) | (fr > np.float32(1.0) - margin[j])
                     out += (e < clo[j]) | (e >= chi[j])
                 if near == 0:  # every estimate is its bin, inside [lo, hi]
                     for j in range(width):
