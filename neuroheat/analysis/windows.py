@@ -41,7 +41,7 @@ def gather_values(store: StoreBase, layer: int, rows: np.ndarray, neurons: np.nd
     neurons = np.asarray(neurons, dtype=np.int64).ravel()
     out = np.full(len(rows), np.nan)
     if kernels.enabled():  # every pair tested per chunk in one compiled loop, no sort
-        from neuroheat.kernels.gather import gather_into
+        from neuroheat.kernels.pairs import gather_into
 
         for base, part in zip(store.row_starts, store.parts, strict=False):
             for start, chunk in part.iter_stored_rows(layer, chunk_mb=chunk_mb):
