@@ -11,8 +11,9 @@ import neuroheat as nh
 
 
 def test_import_is_cheap_and_side_effect_free():
-    code = ("import sys, neuroheat, neuroheat.analysis, neuroheat.viz, neuroheat.store; "
-            "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))")
+    code = ("import sys, neuroheat, neuroheat.analysis, neuroheat.viz, neuroheat.store, "
+            "neuroheat.kernels; "
+            "print(sorted(m for m in ('torch', 'transformers', 'numba') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
