@@ -1,27 +1,32 @@
 """The context scan of a dense part in one pass: top-k, bottom-k, histograms and samples.
 
-:func:`~neuroheat.analysis.all_contexts.scan_dense_part` in numpy passes over every value
-about fifteen times (value keys, top and bottom tests, two histogram passes, band and hash
-tests). :class:`ContextScan` reads each stored value once, row by row, and for each neuron
-of the row:
+:func:`~neuroheat.analysis.dense_scan.scan_numpy` passes over every value about fifteen
+times (value keys, top and bottom tests, two histogram passes, band and hash tests).
+:class:`ContextScan` reads each stored value once: a block of rows (~256 KiB) is decoded to
+float32, then worked on while it sits in the core's cache. For each neuron it
 
-- keeps its k highest and k lowest values with their rows (a later row never displaces an
-  equal value: ties go to the earlier row; -0.0 and +0.0 tie), as sorted arrays;
-- counts it in the ``bins``-bin histogram (and the fine one) with ``np.histogram``'s rule:
-  the bin estimated from ``(v - lo) * bins / (hi - lo)``, then moved down when ``v`` lies
-  below the bin's left edge and up when it reaches the next edge (the last bin holds the
-  maximum), the edges being ``np.linspace(lo, hi, bins + 1)``;
-- finds its quantile band (whole histogram bins, the value formula or the band edges, as
-  :func:`~neuroheat.analysis.distributions.band_index`) and keeps the ``samples`` rows of
-  the smallest (hash, row) per band.
+- keeps the k highest and k lowest values with their rows, sorted (a later row never
+  displaces an equal value: ties go to the earlier row; -0.0 and +0.0 tie). One vectorised
+  comparison per value against the neuron's k-th finds the few neurons whose column in the
+  block needs merging;
+- counts each value in the ``bins``-bin histogram (and the fine one) by ``np.histogram``'s
+  rule: the bin estimated from ``(v - lo) * bins / (hi - lo)`` (in float32, within a margin
+  of the float64 estimate), and where an estimate lies within that margin of an edge, the
+  float64 estimate moved down when ``v`` lies below its left edge and up when it reaches the
+  next (the last bin holds the maximum), the edges being ``np.linspace(lo, hi, bins + 1)``;
+- finds the value's quantile band (whole histogram bins, the value formula or the band edges,
+  as :func:`~neuroheat.analysis.distributions.band_index`) and keeps the ``samples`` rows of
+  the smallest (hash, row) per band; a row whose hash is above every limit of a neuron's
+  central bands is tested only where that neuron's value lies outside them.
 
-The results are the numpy scan's, array for array (tested on random stores with ties and
--0.0). Only layers whose statistics are finite (no NaN or infinity stored) are scanned here;
-the numpy code handles the others.
+The results are the numpy scan's, array for array (``tests/kernels/test_context_scan.py``:
+ties, -0.0, float16 and float32, shards, every band mode). Only layers whose statistics are
+finite (no NaN or infinity stored) are scanned here; the numpy code handles the others.
 
 Example:
-    >>> scan = ContextScan(width=2, k=1, bottom=False, hist=None, fine=None,  # doctest: +SKIP
-    ...                    bands=None, samples=0)
+    >>> scan = ContextScan(384, k=10, bottom=True, hist=hist, fine=None,  # doctest: +SKIP
+    ...                    band_mode=BAND_BY_BINS, step_bins=4, band_edges=edges, samples=4)
+    >>> scan.add(chunk, row0=0, hashes=row_hash(np.arange(len(chunk))))   # doctest: +SKIP
 """
 
 from __future__ import annotations
