@@ -30,19 +30,21 @@ def _transposed(block: np.ndarray) -> np.ndarray:
     return out
 
 
-def rank_block(means: np.ndarray, k: int | None,
-               min_threshold: float) -> tuple[np.ndarray, np.ndarray]:
+def rank_block(means: np.ndarray, k: int | None, min_threshold: float,
+               top: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Top types of every column of ``means`` [types x neurons] (mean |a - mu| per type).
 
     Returns ``(types, scores)``, both ``[neurons, kmax]``, padded with -1 / NaN. Score =
     column / column max, rounded to :data:`DECIMALS`; order: score descending, then type id
-    ascending (first occurrence); scores must be > ``min_threshold``. Only candidates at or
+    ascending (first occurrence); scores must be > ``min_threshold``; ``top``: the column
+    maxima when known (``means.max(axis=0)``). Only candidates at or
     above the k-th largest value (less a rounding slack) are divided, rounded and sorted:
     found by a compiled pass (:func:`neuroheat.kernels.ranking.candidates`) when kernels are
     enabled and every column is finite, else in numpy, 64 columns at a time.
     """
     n_types, width = means.shape
-    top = means.max(axis=0) if n_types else np.zeros(width)
+    if top is None:
+        top = means.max(axis=0) if n_types else np.zeros(width)
     if n_types and kernels.enabled() and bool(np.isfinite(top).all()):
         from neuroheat.kernels.ranking import candidates, column_kth
 

@@ -174,7 +174,8 @@ class Block:
 
     ``means[t, j]`` is the mean over the occurrences of type t of |a - mu| for neuron c0 + j
     (0 for types that do not occur); ``constant[j]`` is True where the neuron does not vary
-    (min == max, sigma = 0) or its statistics are not finite: it has no top words.
+    (min == max, sigma = 0) or its statistics are not finite: it has no top words. ``top``:
+    each column's maximum (``means.max(axis=0)``; None: not computed).
     """
 
     layer: int
@@ -182,6 +183,7 @@ class Block:
     c1: int
     means: np.ndarray
     constant: np.ndarray
+    top: np.ndarray | None = None
 
 
 def block_width(num_types: int, hidden: int, block_mb: float) -> int:
@@ -237,13 +239,19 @@ def scan_blocks(
             total = np.zeros((n_types, c1 - c0))
             for i in range(len(parts)):
                 total[store.type_map(i)] += next(results)
-        np.divide(total, np.maximum(counts, 1)[:, None], out=total)
         st = stats[layer]
         lo_, hi_ = st.min[c0:c1], st.max[c0:c1]
         constant = ~(np.isfinite(lo_) & np.isfinite(hi_) & np.isfinite(st.mean[c0:c1])) \
             | (lo_ == hi_)
-        total[:, constant] = 0.0
+        if kernels.enabled() and n_types:  # the three passes below in one
+            from neuroheat.kernels.ranking import finish_means
+
+            top = finish_means(total, counts, constant)
+        else:
+            np.divide(total, np.maximum(counts, 1)[:, None], out=total)
+            total[:, constant] = 0.0
+            top = total.max(axis=0) if n_types else np.zeros(c1 - c0)
         bar.update(1)
-        yield Block(layer, c0, c1, total, constant)
+        yield Block(layer, c0, c1, total, constant, top)
         del total  # one accumulator alive at a time
     bar.close()

@@ -70,7 +70,7 @@ def _table_from_blocks(blocks: Iterator[Block], vocab: list[str], k: int | None,
                        min_threshold: float) -> TopWordsTable:
     layers, neurons, type_parts, score_parts = [], [], [], []
     for block in blocks:
-        types, scores = rank_block(block.means, k, min_threshold)
+        types, scores = rank_block(block.means, k, min_threshold, block.top)
         layers.append(np.full(block.c1 - block.c0, block.layer, dtype=np.int64))
         neurons.append(np.arange(block.c0, block.c1, dtype=np.int64))
         type_parts.append(types)
@@ -197,7 +197,7 @@ def word_neurons(
         t = src.type_id(word)
         found: list[tuple[int, int, float]] = []
         for block in scan_blocks(src, layers, block_mb=block_mb, options=options):
-            top = block.means.max(axis=0)
+            top = block.means.max(axis=0) if block.top is None else block.top
             row = np.round(block.means[t] / np.where(top > 0, top, 1.0), DECIMALS)
             found.extend((block.layer, block.c0 + j, float(s)) for j, s in enumerate(row)
                          if s > 0)

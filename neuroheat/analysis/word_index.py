@@ -112,13 +112,13 @@ def word_index(
 
             compiled = new_best(len(vocab), k_neurons)
         for block in scan_blocks(src, layers, block_mb=block_mb, options=options):
-            types, scores = rank_block(block.means, k_words, min_threshold)
+            types, scores = rank_block(block.means, k_words, min_threshold, block.top)
             parts["layer"].append(np.full(block.c1 - block.c0, block.layer, dtype=np.int64))
             parts["neuron"].append(np.arange(block.c0, block.c1, dtype=np.int64))
             parts["types"].append(types)
             parts["scores"].append(scores)
             # word_neurons' score of every type for every neuron of the block
-            top = block.means.max(axis=0)
+            top = block.means.max(axis=0) if block.top is None else block.top
             if compiled is not None and np.isfinite(top).all():
                 best_neurons(compiled, block.means, top, block.layer, block.c0)
                 del block

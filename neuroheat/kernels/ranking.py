@@ -25,7 +25,30 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["best_neurons", "candidates", "column_kth", "new_best"]
+__all__ = ["best_neurons", "candidates", "column_kth", "finish_means", "new_best"]
+
+
+@njit(nogil=True, cache=True)
+def _finish(total, counts, constant, top):
+    n, width = total.shape
+    for j in range(width):
+        top[j] = 0.0 if constant[j] else -np.inf
+    for t in range(n):
+        row = total[t]
+        c = max(counts[t], 1.0)
+        for j in range(width):
+            v = 0.0 if constant[j] else row[j] / c
+            row[j] = v
+            top[j] = max(top[j], v) if v == v and top[j] == top[j] else np.nan
+
+
+def finish_means(total: np.ndarray, counts: np.ndarray, constant: np.ndarray) -> np.ndarray:
+    """In place, ``total / max(counts, 1)`` per row with the ``constant`` columns zeroed (the
+    mean deviations of a block), in one pass; returns each column's maximum (NaN where the
+    column holds one, as ``np.max``; 0 for an empty table's constant columns)."""
+    top = np.empty(total.shape[1])
+    _finish(total, np.asarray(counts, np.float64), np.asarray(constant, np.bool_), top)
+    return top
 
 
 @njit(nogil=True, cache=True)

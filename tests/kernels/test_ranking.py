@@ -59,3 +59,22 @@ def test_word_index_with_and_without_kernels(tmp_path, monkeypatch, k_neurons, b
     assert np.array_equal(fast[0].types, slow[0].types)
     for name in ("layer", "neuron", "score"):
         assert np.array_equal(getattr(fast[1], name), getattr(slow[1], name), equal_nan=True)
+
+
+def test_finish_means_is_the_numpy_division_zeroing_and_maximum():
+    from neuroheat.kernels.ranking import finish_means
+
+    rng = np.random.default_rng(4)
+    total = rng.gamma(2.0, 3.0, (200, 30))
+    total[5, 7] = np.nan  # in a constant column: zeroed
+    total[9, 4] = np.nan  # a NaN column: its maximum is NaN, as np.max
+    counts = rng.integers(0, 9, 200).astype(np.float64)
+    constant = np.zeros(30, bool)
+    constant[[2, 7, 11]] = True
+    ref = total.copy()
+    np.divide(ref, np.maximum(counts, 1)[:, None], out=ref)
+    ref[:, constant] = 0.0
+    top = finish_means(total, counts, constant)
+    assert np.array_equal(total, ref, equal_nan=True)
+    assert np.array_equal(top, ref.max(axis=0), equal_nan=True)
+    assert top[7] == 0.0 and np.isnan(top[4])
