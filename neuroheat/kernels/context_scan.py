@@ -188,7 +188,7 @@ def _central(j, limit, step_bins, clo, chi):
 
 @njit(nogil=True, cache=True)
 def _scan(x, row0, hashes, k, tv, tr, tn, tthr, bottom, bv, br, bn, bthr,
-          bins, hlo, hhi, hnorm, hedges, hist, fbins, fnorm, fedges, fine,
+          bins, hlo, hhi, hnorm, hedges, hist, fbins, flo, fhi, fnorm, fedges, fine,
           band_mode, step_bins, bedges, n_bands, samples, sh, sr, sv, limit):
     n, width = x.shape
     block = max(16, 65536 // max(width, 1))
@@ -281,8 +281,8 @@ def _scan(x, row0, hashes, k, tv, tr, tn, tthr, bottom, bv, br, bn, bthr,
                 brow = buf[i]
                 for j in range(width):
                     w = np.float64(brow[j])
-                    if w >= hlo[j] and w <= hhi[j]:
-                        idx, near = _estimate(w, hlo[j], fnorm[j], ftop)
+                    if w >= flo[j] and w <= fhi[j]:
+                        idx, near = _estimate(w, flo[j], fnorm[j], ftop)
                         if near:
                             idx = _exact(w, fedges[j, idx], fedges[j, idx + 1], idx, ftop)
                         fine[j, idx] += 1
@@ -354,8 +354,9 @@ class ContextScan:
               self.k, self.tv, self.tr, self.tn, self.tthr, self.bottom, self.bv, self.br,
               self.bn, self.bthr, 0 if self.hist is None else h.counts.shape[1], h.lo, h.hi,
               h.norm, h.edges, h.counts, 0 if self.fine is None else f.counts.shape[1],
-              f.norm, f.edges, f.counts, self.band_mode, self.step_bins, self.band_edges,
-              self.n_bands, self.samples, self.sh, self.sr, self.sv, self.limit)
+              f.lo, f.hi, f.norm, f.edges, f.counts, self.band_mode, self.step_bins,
+              self.band_edges, self.n_bands, self.samples, self.sh, self.sr, self.sv,
+              self.limit)
         self.rows_seen += len(chunk)
 
     def best(self, lowest: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

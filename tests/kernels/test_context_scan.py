@@ -58,6 +58,8 @@ def same(a, b):
     {"k": 2, "bins": 15, "bands": 4, "samples": 2},  # bands not made of whole bins
     {"k": 4, "quantiles": "rank", "samples": 3},
     {"k": 4, "quantiles": "count", "bands": 5, "samples": 2, "seed": 3},
+    {"k": 2, "quantiles": "count", "bands": 4, "samples": 6, "bins": 0},  # fine bins alone
+    {"k": 3, "quantiles": "rank", "samples": 2, "bins": 7},
     {"k": 1, "bins": 0, "samples": 0},
 ])
 @pytest.mark.parametrize("which", [0, 1])
