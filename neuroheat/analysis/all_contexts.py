@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from neuroheat import kernels
 from neuroheat.analysis import distributions as D
 from neuroheat.analysis.contexts import Context, Contexts
 from neuroheat.analysis.dense_scan import key_values, merge_best, scan_dense_part
@@ -194,6 +195,7 @@ def top_contexts_all(
                     "finite": bool(np.isfinite(st.min).all() and np.isfinite(st.max).all())}
 
         pieces = _pieces(src, len(layers), options.local_tasks)
+        kernels.prepare(src.num_words * src.width * len(layers) * (1 + two_pass))
 
         def run_pass(first: bool, edges: dict[int, np.ndarray | None]) -> dict[int, dict]:
             calls = [(i, layer, {**plans(layer, first, edges[layer]),

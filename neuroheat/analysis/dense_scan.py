@@ -137,7 +137,8 @@ def scan_dense_part(part: StoreBase, layer: int, plan: dict[str, Any]) -> dict[s
     """:func:`~neuroheat.analysis.all_contexts.scan_part` over the rows of ``part`` (one chunk
     at a time): in one compiled pass (:func:`scan_compiled`) when kernels are enabled and the
     layer is finite, else in numpy (:func:`scan_numpy`). The same arrays either way."""
-    if plan["finite"] and kernels.enabled():
+    a, b = plan.get("rows") or (0, part.num_words)
+    if plan["finite"] and kernels.enabled((b - a) * part.width):
         return scan_compiled(part, layer, plan)
     return scan_numpy(part, layer, plan)
 

@@ -45,7 +45,7 @@ def rank_block(means: np.ndarray, k: int | None, min_threshold: float,
     n_types, width = means.shape
     if top is None:
         top = means.max(axis=0) if n_types else np.zeros(width)
-    if n_types and kernels.enabled() and bool(np.isfinite(top).all()):
+    if n_types and kernels.enabled(means.size) and bool(np.isfinite(top).all()):
         from neuroheat.kernels.ranking import candidates, column_kth
 
         safe = np.where(top > 0, top, 1.0)

@@ -139,7 +139,7 @@ def dense_dev_sums(
     width = c1 - c0
     mu = np.asarray(mu, dtype=np.float64)
     S = np.zeros((n_types, width))
-    if method == "inplace" and kernels.enabled():  # the same sums in one compiled pass
+    if method == "inplace" and kernels.enabled(part.num_words * width):  # one compiled pass
         from neuroheat.kernels.deviation import add_deviations
 
         for start, chunk in part.iter_stored_rows(layer, chunk_mb=chunk_mb):
@@ -217,6 +217,7 @@ def scan_blocks(
     chunk_mb = options.chunk_mb / n_tasks
     width = block_width(n_types, hi - lo, block_mb / (n_tasks + (len(parts) > 1)))
     groups = [(layer, c0, min(hi, c0 + width)) for layer in layers for c0 in range(lo, hi, width)]
+    kernels.prepare(store.num_words * (hi - lo) * len(layers))
     stats = {layer: store.running_stats(layer) for layer in layers}
     calls = []
     for layer, c0, c1 in groups:
@@ -243,7 +244,7 @@ def scan_blocks(
         lo_, hi_ = st.min[c0:c1], st.max[c0:c1]
         constant = ~(np.isfinite(lo_) & np.isfinite(hi_) & np.isfinite(st.mean[c0:c1])) \
             | (lo_ == hi_)
-        if kernels.enabled() and n_types:  # the three passes below in one
+        if n_types and kernels.enabled(total.size):  # the three passes below in one
             from neuroheat.kernels.ranking import finish_means
 
             top = finish_means(total, counts, constant)

@@ -40,7 +40,7 @@ def gather_values(store: StoreBase, layer: int, rows: np.ndarray, neurons: np.nd
     rows = np.asarray(rows, dtype=np.int64).ravel()
     neurons = np.asarray(neurons, dtype=np.int64).ravel()
     out = np.full(len(rows), np.nan)
-    if kernels.enabled():  # every pair tested per chunk in one compiled loop, no sort
+    if kernels.enabled(len(rows)):  # every pair tested per chunk in one compiled loop, no sort
         from neuroheat.kernels.pairs import gather_into
 
         for base, part in zip(store.row_starts, store.parts, strict=False):

@@ -107,7 +107,7 @@ def word_index(
         best = tuple(np.zeros(0, dt) for dt in (np.int64, np.float64, np.int64, np.int64))
         # each type's best neurons, kept block by block by a compiled pass when enabled
         compiled = None
-        if kernels.enabled():
+        if kernels.enabled(src.num_words * src.width * len(layers)):
             from neuroheat.kernels.ranking import best_neurons, new_best
 
             compiled = new_best(len(vocab), k_neurons)

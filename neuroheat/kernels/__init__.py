@@ -9,9 +9,12 @@ the numpy code on random data with ties, -0.0, NaN and infinities).
 :func:`jit` compiles a function with ``numba.njit(nogil=True, cache=True)`` on its first call
 (not at import: ``import neuroheat`` loads no numba), so analysis threads run kernels in
 parallel and a compiled kernel is reused across processes from numba's on-disk cache.
-:func:`enabled` says whether kernels are used: numba is importable and the environment
-variable ``NEUROHEAT_KERNELS`` is not ``numpy`` (set it to run, or compare with, the numpy
-code).
+
+:func:`enabled` says whether a kernel runs. Importing numba and loading the compiled kernels
+costs a fresh process about 0.5-1 s, more than a kernel saves on a small store, so by default
+kernels run on work of at least :data:`MIN_VALUES` values, or once numba is imported anyway.
+The environment variable ``NEUROHEAT_KERNELS`` overrides: ``numpy`` never (the numpy code
+runs; it is also what the kernels are tested against), ``numba`` always.
 
 Example:
     >>> from neuroheat import kernels
@@ -28,17 +31,26 @@ Example:
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
 import threading
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["ENV", "enabled", "jit"]
+__all__ = ["ENV", "MIN_VALUES", "enabled", "jit", "prepare"]
 
-#: environment variable: ``numpy`` turns the compiled kernels off
+#: environment variable: ``numpy`` turns the compiled kernels off, ``numba`` always on
 ENV = "NEUROHEAT_KERNELS"
+#: work (values read) from which a kernel pays for importing numba in a fresh process
+MIN_VALUES = 2**26
 _LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _installed() -> bool:
+    return importlib.util.find_spec("numba") is not None
 
 
 @lru_cache(maxsize=1)
@@ -50,9 +62,10 @@ def _numba() -> Any:
     return numba
 
 
-def enabled() -> bool:
-    """True when the compiled kernels run: numba imports and ``NEUROHEAT_KERNELS`` is not
-    ``numpy``.
+def enabled(values: int | None = None, min_values: int = MIN_VALUES) -> bool:
+    """True when a compiled kernel runs for work of ``values`` values (None: unknown, large):
+    numba is installed, ``NEUROHEAT_KERNELS`` is not ``numpy``, and the work is at least
+    ``min_values`` values or numba is imported already (``NEUROHEAT_KERNELS=numba``: always).
 
     Example:
         >>> import os
@@ -60,9 +73,27 @@ def enabled() -> bool:
         False
         >>> del os.environ["NEUROHEAT_KERNELS"]
     """
-    if os.environ.get(ENV, "").strip().lower() == "numpy":
+    mode = os.environ.get(ENV, "").strip().lower()
+    if mode == "numpy" or not _installed():
         return False
-    return _numba() is not None
+    if mode == "numba" or values is None or values >= min_values:
+        return True
+    return "numba" in sys.modules
+
+
+def prepare(values: int) -> bool:
+    """Before a job of ``values`` values split into smaller tasks: import numba now if the
+    whole job makes the kernels pay, so that every task runs them (each asks
+    :func:`enabled` with its own, smaller size). Returns ``enabled(values)``.
+
+    Example:
+        >>> prepare(0) == enabled(0)
+        True
+    """
+    on = enabled(values)
+    if on:
+        _numba()
+    return on
 
 
 class _Lazy:

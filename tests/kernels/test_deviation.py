@@ -60,3 +60,16 @@ def test_top_words_all_is_the_same_with_and_without_kernels(tmp_path, monkeypatc
     slow = top_words_all(path, k=None, min_threshold=0.0, chunk_mb=0.01)
     assert np.array_equal(fast.types, slow.types)
     assert np.array_equal(fast.scores, slow.scores, equal_nan=True)
+
+
+def test_small_work_runs_numpy_until_numba_is_imported(monkeypatch):
+    """Kernels pay for numba's import only on large work (or once it is imported)."""
+    import sys
+
+    monkeypatch.delenv(kernels.ENV)
+    assert kernels.enabled(kernels.MIN_VALUES) and kernels.enabled(None)
+    assert kernels.enabled(10) == ("numba" in sys.modules)
+    monkeypatch.setenv(kernels.ENV, "numba")
+    assert kernels.enabled(10)
+    monkeypatch.setenv(kernels.ENV, "numpy")
+    assert not kernels.enabled(None) and not kernels.prepare(2**40)
