@@ -42,7 +42,7 @@ import numpy as np
 from neuroheat.errors import InputError
 from neuroheat.probing.config import DEFAULT_CACHE_MB, TASKS, ProbeConfig, Split, resolve
 from neuroheat.probing.labels import Labels
-from neuroheat.probing.rows import as_slice, concat_parts, undersample
+from neuroheat.probing.rows import as_slice, concat_parts, read_splits, undersample
 
 _MOMENT_BYTES = 4 * 2**20  # float64 temporaries of the moments pass, per block
 SPLITS = ("train", "test")
@@ -273,6 +273,13 @@ class ProbeData:
 
     def _fill_cache(self) -> None:
         """Read every split in one pass over the store into the cache (when it fits)."""
+        if self.mean is None:  # raw rows: converted and copied into place, one pass
+            rows = {s: np.flatnonzero(self.masks[s]) for s in SPLITS}
+            xs = read_splits(self.store, self._groups, rows, len(self.columns),
+                             self.chunk_mb)
+            if xs is not None:
+                self._cache = {s: (xs[s], self.targets[rows[s]]) for s in SPLITS}
+                return
         both = self.masks["train"] | self.masks["test"]
         parts: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {s: [] for s in SPLITS}
         for a, b, keep in self._block_rows(both):

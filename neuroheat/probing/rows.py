@@ -46,3 +46,31 @@ def undersample(train: np.ndarray, ids: np.ndarray, seed: int) -> np.ndarray:
         of_c = rows[ids[rows] == c]
         keep[np.sort(rng.choice(of_c, size=k, replace=False))] = True
     return keep
+
+
+def read_splits(store: Any, groups: list[tuple[int, Any, Any]], rows: dict[str, np.ndarray],
+                width: int, chunk_mb: float) -> dict[str, np.ndarray] | None:
+    """float32 ``[len(rows[split]), width]`` of every split, read in one pass over the
+    stored blocks of each layer (``groups``: ``(layer, destination columns, source
+    columns)``; ``rows``: sorted store rows per split): each block's kept rows are converted
+    and copied straight into place (:func:`neuroheat.kernels.probe_rows.gather_rows`), the
+    same values as ``store.rows(...)[keep]``. None when the store has no stored-dtype
+    blocks (the caller reads it the general way).
+
+    Example:
+        >>> x = read_splits(store, [(3, slice(0, 384), slice(0, 384))],     # doctest: +SKIP
+        ...                 {"train": np.arange(10)}, 384, 16.0)["train"]
+    """
+    if not hasattr(store, "iter_stored_rows"):
+        return None
+    from neuroheat.kernels.probe_rows import gather_rows
+
+    out = {s: np.empty((len(r), width), dtype=np.float32) for s, r in rows.items()}
+    for layer, dst, src in groups:
+        for start, block in store.iter_stored_rows(layer, chunk_mb=chunk_mb):
+            stop = start + len(block)
+            for split, r in rows.items():
+                a, b = np.searchsorted(r, [start, stop])
+                if b > a:
+                    gather_rows(block, r[a:b] - start, out[split], int(a), src=src, dst=dst)
+    return out

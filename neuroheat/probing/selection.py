@@ -141,11 +141,13 @@ def _shared_columns(data: Any, view: Any, warm: Any, device: str | None
     (``by_column`` of their fitters) instead of three copies. ``(None,) * 3`` otherwise."""
     if device not in (None, "cpu") or not data.in_memory:
         return None, None, None
-    from neuroheat.probing.numpy_loss import transposed
+    from neuroheat.kernels.probe_rows import gather_columns
 
     x, y = data.arrays("train")
     in_dev = view.masks["test"][np.flatnonzero(data.masks["train"])]
     order = np.concatenate([np.flatnonzero(~in_dev), np.flatnonzero(in_dev)])
-    xt, yt = transposed(x, order), y[order]
+    xt = np.empty((x.shape[1], len(order)), dtype=np.float32)
+    gather_columns(x, order, xt, 0)  # the transposed copy in one pass
+    yt = y[order]
     n_path, n_warm = view.num_rows("train"), warm.num_rows("train")
     return ([(xt[:, :n_warm], yt[:n_warm])], [(xt[:, :n_path], yt[:n_path])], [(xt, yt)])

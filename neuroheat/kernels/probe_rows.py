@@ -1,0 +1,169 @@
+"""Gathering a probe's rows from stored blocks in one pass: convert, pick and (optionally)
+transpose.
+
+The probe reads a layer's rows in the stored dtype (float16 by default), keeps its split's
+rows and columns, and holds them as float32 — row-major for the scores, column-major
+(``[columns, rows]``) for the training passes. numpy needs a pass per step (a float16 →
+float32 cast of the whole block, which numpy does without SIMD, at about 2 ns a value; a
+``take``; a copy per split; a transposition); :func:`gather_rows` and
+:func:`gather_columns` do it in one. float16 values are converted by a 65,536-entry table
+that holds numpy's own conversion of every bit pattern, so the results are numpy's bit for
+bit (NaN payloads, -0.0 and subnormals included). With ``NEUROHEAT_KERNELS=numpy`` (or
+without numba) the same functions run the numpy code.
+
+Example:
+    >>> import numpy as np
+    >>> block = np.arange(6, dtype=np.float16).reshape(3, 2)
+    >>> out = np.zeros((2, 2), np.float32)
+    >>> gather_rows(block, np.array([2, 0]), out, 0)
+    >>> out.tolist()
+    [[4.0, 5.0], [0.0, 1.0]]
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from neuroheat import kernels
+
+__all__ = ["gather_columns", "gather_rows", "half_table"]
+
+_TILE = 16  # rows per tile of the column-major copy: 16 float32 fill one 64-byte line
+
+
+@lru_cache(maxsize=1)
+def half_table() -> np.ndarray:
+    """float32 ``[65536]``: numpy's conversion of every float16 bit pattern.
+
+    Example:
+        >>> float(half_table()[np.float16(1.5).view(np.uint16)])
+        1.5
+    """
+    table = np.arange(65536, dtype=np.uint32).astype(np.uint16).view(np.float16)
+    return table.astype(np.float32)
+
+
+@kernels.jit
+def _rows_half(block, keep, src, table, out, row0, dst):  # pragma: no cover - compiled
+    for i in range(keep.shape[0]):
+        r = keep[i]
+        for c in range(src.shape[0]):
+            out[row0 + i, dst[c]] = table[block[r, src[c]]]
+
+
+@kernels.jit
+def _rows_float(block, keep, src, out, row0, dst):  # pragma: no cover - compiled
+    for i in range(keep.shape[0]):
+        r = keep[i]
+        for c in range(src.shape[0]):
+            out[row0 + i, dst[c]] = np.float32(block[r, src[c]])
+
+
+@kernels.jit
+def _cols_half(block, keep, src, table, out, col0, dst, tile):  # pragma: no cover
+    n = keep.shape[0]
+    for i0 in range(0, n, tile):
+        i1 = min(n, i0 + tile)
+        for c in range(src.shape[0]):
+            s, d = src[c], dst[c]
+            for i in range(i0, i1):
+                out[d, col0 + i] = table[block[keep[i], s]]
+
+
+@kernels.jit
+def _cols_float(block, keep, src, out, col0, dst, tile):  # pragma: no cover - compiled
+    n = keep.shape[0]
+    for i0 in range(0, n, tile):
+        i1 = min(n, i0 + tile)
+        for c in range(src.shape[0]):
+            s, d = src[c], dst[c]
+            for i in range(i0, i1):
+                out[d, col0 + i] = np.float32(block[keep[i], s])
+
+
+def _index(cols: np.ndarray | slice | None, width: int) -> np.ndarray:
+    if cols is None:
+        return np.arange(width, dtype=np.int64)
+    if isinstance(cols, slice):
+        return np.arange(*cols.indices(width), dtype=np.int64)
+    return np.asarray(cols, dtype=np.int64)
+
+
+def _numpy_index(index: np.ndarray, width: int) -> np.ndarray | slice:
+    """``index`` as a slice when it is every column in order (numpy copies faster)."""
+    full = len(index) == width and np.array_equal(index, np.arange(width))
+    return slice(None) if full else index
+
+
+def _check(block: np.ndarray, keep: np.ndarray, out: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray]:
+    if block.ndim != 2 or out.ndim != 2 or out.dtype != np.float32:
+        raise ValueError("gather: block must be 2-D and out a 2-D float32 array")
+    keep = np.asarray(keep, dtype=np.int64)
+    if len(keep) and (keep.min() < 0 or keep.max() >= len(block)):
+        raise ValueError(f"gather: row indices must lie in 0..{len(block) - 1}")
+    return block, keep
+
+
+def _compiled_source(block: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """The block as the kernels read it: float16 as its bits (and the table), float32 /
+    float64 as they are, anything else cast to float32 first."""
+    if block.dtype == np.float16:
+        return block.view(np.uint16), half_table()
+    if block.dtype in (np.float32, np.float64):
+        return block, None
+    return block.astype(np.float32), None
+
+
+def gather_rows(block: np.ndarray, keep: np.ndarray, out: np.ndarray, row0: int, *,
+                src: np.ndarray | slice | None = None, dst: np.ndarray | slice | None = None
+                ) -> None:
+    """``out[row0 + i, dst] = float32(block[keep[i], src])`` for every ``i`` (``src`` /
+    ``dst``: column indices, every column by default).
+
+    Example:
+        >>> out = np.zeros((1, 3), np.float32)
+        >>> gather_rows(np.ones((2, 2)), np.array([1]), out, 0, dst=np.array([2, 0]))
+        >>> out.tolist()
+        [[1.0, 0.0, 1.0]]
+    """
+    block, keep = _check(block, keep, out)
+    s, d = _index(src, block.shape[1]), _index(dst, out.shape[1])
+    if not kernels.enabled():
+        rows = np.take(block, keep, axis=0)[:, _numpy_index(s, block.shape[1])]
+        out[row0:row0 + len(keep), _numpy_index(d, out.shape[1])] = rows
+        return
+    data, table = _compiled_source(block)
+    if table is None:
+        _rows_float(data, keep, s, out, int(row0), d)
+    else:
+        _rows_half(data, keep, s, table, out, int(row0), d)
+
+
+def gather_columns(block: np.ndarray, keep: np.ndarray, out: np.ndarray, col0: int, *,
+                   src: np.ndarray | slice | None = None, dst: np.ndarray | slice | None = None
+                   ) -> None:
+    """The column-major copy: ``out[dst, col0 + i] = float32(block[keep[i], src])`` (``out``
+    is ``[columns, rows]``), in tiles of 16 rows so every write fills whole cache lines.
+
+    Example:
+        >>> out = np.zeros((2, 2), np.float32)
+        >>> gather_columns(np.arange(4.0).reshape(2, 2), np.array([1, 0]), out, 0)
+        >>> out.tolist()
+        [[2.0, 0.0], [3.0, 1.0]]
+    """
+    block, keep = _check(block, keep, out)
+    s, d = _index(src, block.shape[1]), _index(dst, out.shape[0])
+    if not kernels.enabled():
+        s_np, d_np = _numpy_index(s, block.shape[1]), _numpy_index(d, out.shape[0])
+        for a in range(0, len(keep), 64):  # 64 rows at a time: a whole .T strides badly
+            part = np.take(block, keep[a:a + 64], axis=0)[:, s_np]
+            out[d_np, col0 + a:col0 + a + len(part)] = part.T
+        return
+    data, table = _compiled_source(block)
+    if table is None:
+        _cols_float(data, keep, s, out, int(col0), d, _TILE)
+    else:
+        _cols_half(data, keep, s, table, out, int(col0), d, _TILE)

@@ -1,0 +1,118 @@
+"""The probe's compiled row gathering (neuroheat.kernels.probe_rows) against its numpy code:
+the same bits for every float16 pattern, float32 / float64 blocks, any row and column
+order; and a whole default probe is bit for bit the same with NEUROHEAT_KERNELS=numpy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from neuroheat import kernels, open_store
+from neuroheat.kernels import probe_rows
+from neuroheat.probing import Probe, ProbeData
+from tests.helpers.stores import class_labels, write_planted_store
+
+needs_numba = pytest.mark.skipif(not kernels.enabled(), reason="numba kernels are off")
+
+
+def _tricky_half(rng: np.random.Generator, rows: int, cols: int) -> np.ndarray:
+    """Every float16 bit pattern (NaNs, infinities, -0.0, subnormals) among random values."""
+    every = np.arange(65536, dtype=np.uint32).astype(np.uint16).view(np.float16)
+    flat = np.concatenate([every, rng.standard_normal(rows * cols).astype(np.float16)])
+    return rng.permutation(flat)[:rows * cols].reshape(rows, cols)
+
+
+def _both(monkeypatch, fn):
+    """``fn()`` with the kernels, then with the numpy code."""
+    monkeypatch.delenv(kernels.ENV, raising=False)
+    got = fn()
+    monkeypatch.setenv(kernels.ENV, "numpy")
+    ref = fn()
+    monkeypatch.delenv(kernels.ENV)
+    return got, ref
+
+
+def _bits(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(a).view(np.uint32)
+
+
+def test_the_half_table_is_numpys_conversion():
+    every = np.arange(65536, dtype=np.uint32).astype(np.uint16)
+    ref = every.view(np.float16).astype(np.float32)
+    np.testing.assert_array_equal(_bits(probe_rows.half_table()), _bits(ref))
+
+
+@needs_numba
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # float64 -> float32 overflow, on purpose
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_gathers_agree_bit_for_bit(monkeypatch, dtype):
+    rng = np.random.default_rng(5)
+    block = _tricky_half(rng, 1100, 70).astype(dtype)
+    if dtype is not np.float16:
+        block[rng.random(block.shape) < 0.01] = 1e300 if dtype is np.float64 else np.inf
+    keep = np.sort(rng.choice(len(block), 700, replace=False))
+    keep[:50] = rng.permutation(keep[:50])  # not only sorted rows
+    for src, dst in ((None, None), (rng.permutation(70)[:33], rng.permutation(40)[:33])):
+        width = 70 if dst is None else 40
+
+        def rows(src=src, dst=dst, width=width):
+            out = np.full((710, width), -1.0, np.float32)
+            probe_rows.gather_rows(block, keep, out, 10, src=src, dst=dst)
+            return out
+
+        def cols(src=src, dst=dst, width=width):
+            out = np.full((width, 703), -1.0, np.float32)
+            probe_rows.gather_columns(block, keep, out, 3, src=src, dst=dst)
+            return out
+
+        for fn in (rows, cols):
+            got, ref = _both(monkeypatch, fn)
+            np.testing.assert_array_equal(_bits(got), _bits(ref))
+    want = block[keep].astype(np.float32)
+    got = np.zeros((len(keep), 70), np.float32)
+    probe_rows.gather_rows(block, keep, got, 0)
+    np.testing.assert_array_equal(_bits(got), _bits(want))
+
+
+def test_bad_rows_are_refused():
+    out = np.zeros((2, 2), np.float32)
+    with pytest.raises(ValueError, match="row indices"):
+        probe_rows.gather_rows(np.zeros((3, 2)), np.array([0, 3]), out, 0)
+    with pytest.raises(ValueError, match="float32"):
+        probe_rows.gather_columns(np.zeros((3, 2)), np.array([0]), out.astype(np.float64), 0)
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory):
+    path, labs, _ = write_planted_store(tmp_path_factory.mktemp("k") / "acts.h5", 5, 120,
+                                        width=8, signal=[(1, 0), (2, 3)], shift=0.7,
+                                        n_classes=3, lengths=(3, 11), n_layers=3)
+    with open_store(path) as store:
+        yield store, class_labels(labs)
+
+
+@needs_numba
+def test_probe_data_and_the_default_probe_are_the_same(monkeypatch, planted):
+    store, labels = planted
+    fit = {"test_fraction": 0.2}
+
+    def data():
+        d = ProbeData(store, labels, layers="1,2", neurons=None, **fit)
+        view = d.holdout()
+        return [d.arrays(s) for s in ("train", "test")] + [view.arrays("test")]
+
+    got, ref = _both(monkeypatch, data)
+    for (xg, yg), (xr, yr) in zip(got, ref, strict=True):
+        np.testing.assert_array_equal(_bits(xg), _bits(xr))
+        np.testing.assert_array_equal(yg, yr)
+    # and the same as the rows read the general way (streamed blocks, no cache)
+    streamed = ProbeData(store, labels, layers="1,2", cache_mb=0, **fit)
+    np.testing.assert_array_equal(got[0][0], streamed.arrays("train")[0])
+
+    def probe():
+        return Probe(seed=0).fit(store, labels, layers=[0, 2], **fit)
+
+    a, b = _both(monkeypatch, probe)
+    np.testing.assert_array_equal(a.weights, b.weights)
+    np.testing.assert_array_equal(a.bias, b.bias)
+    assert a.selected == b.selected and a.accuracy == b.accuracy and a.losses == b.losses
