@@ -42,7 +42,14 @@ import numpy as np
 from neuroheat.errors import InputError
 from neuroheat.probing.config import DEFAULT_CACHE_MB, TASKS, ProbeConfig, Split, resolve
 from neuroheat.probing.labels import Labels
-from neuroheat.probing.rows import as_slice, concat_parts, read_splits, undersample
+from neuroheat.probing.rows import (
+    Picked,
+    as_slice,
+    cached_rows,
+    concat_parts,
+    read_splits,
+    undersample,
+)
 
 _MOMENT_BYTES = 4 * 2**20  # float64 temporaries of the moments pass, per block
 SPLITS = ("train", "test")
@@ -179,7 +186,7 @@ class ProbeData:
         self._step = max(1, int(self.chunk_mb * 2**20) // (4 * max(width, 1)))
         size = int(train.sum() + self.masks["test"].sum()) * len(self.columns) * 4
         self._cache_ok = size <= float(config.cache_mb) * 2**20
-        self._cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._cache: dict[str, Any] = {}  # split -> (x, y), or rows.Picked
         self._moments: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.mean: np.ndarray | None = None
         self.std: np.ndarray | None = None
@@ -264,7 +271,7 @@ class ProbeData:
         if not self._standardize and self._cache_ok and not self._cache:
             self._fill_cache()  # the pass that fills the cache serves the moments too
         if self.mean is None and split in self._cache:
-            yield self._cache[split]
+            yield cached_rows(self._cache[split])
             return
         yield from self._raw_blocks(self._mask(split))
 
@@ -307,7 +314,7 @@ class ProbeData:
         if self._cache_ok and not self._cache:
             self._fill_cache()
         if split in self._cache:
-            yield self._cache[split]
+            yield cached_rows(self._cache[split])
             return
         for x, y in self._raw_blocks(mask):
             yield self.transform(x), y
@@ -343,9 +350,10 @@ class ProbeData:
         if self._cache_ok:
             if not self._cache:
                 self._fill_cache()
-            x, y = self._cache["train"]
-            in_dev = dev[np.flatnonzero(train)]
-            view._cache = {"train": (x[~in_dev], y[~in_dev]), "test": (x[in_dev], y[in_dev])}
+            x, y = cached_rows(self._cache["train"])
+            in_dev = dev[np.flatnonzero(train)]  # the rows are copied when first read
+            view._cache = {"train": Picked(x, y, np.flatnonzero(~in_dev)),
+                           "test": Picked(x, y, np.flatnonzero(in_dev))}
         return view
 
     def head(self, fraction: float) -> ProbeData:
@@ -363,8 +371,9 @@ class ProbeData:
             self._fill_cache()
         view._cache = dict(self._cache)
         if "train" in view._cache:
-            x, y = view._cache["train"]
-            view._cache["train"] = (x[:k], y[:k])
+            entry = view._cache["train"]
+            view._cache["train"] = (entry.head(k) if isinstance(entry, Picked)
+                                    else (entry[0][:k], entry[1][:k]))
         return view
 
     def batches(self, split: str, batch_size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:

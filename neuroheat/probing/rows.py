@@ -74,3 +74,33 @@ def read_splits(store: Any, groups: list[tuple[int, Any, Any]], rows: dict[str, 
                 if b > a:
                     gather_rows(block, r[a:b] - start, out[split], int(a), src=src, dst=dst)
     return out
+
+
+class Picked:
+    """Rows ``index`` of an in-memory split ``(x, y)``, copied on first use (:meth:`rows`):
+    a development split's views hold these instead of copies that may never be read.
+
+    Example:
+        >>> p = Picked(np.arange(6.0).reshape(3, 2), np.arange(3), np.array([2, 0]))
+        >>> p.head(1).rows()[0].tolist()
+        [[4.0, 5.0]]
+    """
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, index: np.ndarray):
+        self.x, self.y, self.index = x, y, index
+        self._rows: tuple[np.ndarray, np.ndarray] | None = None
+
+    def rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(x[index], y[index])``, copied once."""
+        if self._rows is None:
+            self._rows = (np.take(self.x, self.index, axis=0), self.y[self.index])
+        return self._rows
+
+    def head(self, k: int) -> Picked:
+        """The first ``k`` of these rows (not copied yet)."""
+        return Picked(self.x, self.y, self.index[:k])
+
+
+def cached_rows(entry: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, y)`` of a cache entry: a pair, or a :class:`Picked`."""
+    return entry.rows() if isinstance(entry, Picked) else entry
