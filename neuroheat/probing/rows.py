@@ -86,19 +86,26 @@ class Picked:
         [[4.0, 5.0]]
     """
 
-    def __init__(self, x: np.ndarray, y: np.ndarray, index: np.ndarray):
-        self.x, self.y, self.index = x, y, index
+    def __init__(self, x: np.ndarray, y: np.ndarray, index: np.ndarray,
+                 parent: Picked | None = None):
+        self.x, self.y, self.index, self.parent = x, y, index, parent
         self._rows: tuple[np.ndarray, np.ndarray] | None = None
 
     def rows(self) -> tuple[np.ndarray, np.ndarray]:
-        """``(x[index], y[index])``, copied once."""
+        """``(x[index], y[index])``, copied once (a slice of the parent's rows when those
+        are copied already)."""
         if self._rows is None:
-            self._rows = (np.take(self.x, self.index, axis=0), self.y[self.index])
+            k = len(self.index)
+            if self.parent is not None and self.parent._rows is not None:
+                px, py = self.parent._rows
+                self._rows = (px[:k], py[:k])
+            else:
+                self._rows = (np.take(self.x, self.index, axis=0), self.y[self.index])
         return self._rows
 
     def head(self, k: int) -> Picked:
         """The first ``k`` of these rows (not copied yet)."""
-        return Picked(self.x, self.y, self.index[:k])
+        return Picked(self.x, self.y, self.index[:k], parent=self)
 
 
 def cached_rows(entry: Any) -> tuple[np.ndarray, np.ndarray]:
