@@ -48,32 +48,61 @@ def undersample(train: np.ndarray, ids: np.ndarray, seed: int) -> np.ndarray:
     return keep
 
 
-def read_splits(store: Any, groups: list[tuple[int, Any, Any]], rows: dict[str, np.ndarray],
-                width: int, chunk_mb: float) -> dict[str, np.ndarray] | None:
-    """float32 ``[len(rows[split]), width]`` of every split, read in one pass over the
-    stored blocks of each layer (``groups``: ``(layer, destination columns, source
-    columns)``; ``rows``: sorted store rows per split): each block's kept rows are converted
-    and copied straight into place (:func:`neuroheat.kernels.probe_rows.gather_rows`), the
-    same values as ``store.rows(...)[keep]``. None when the store has no stored-dtype
-    blocks (the caller reads it the general way).
+def read_rows(store: Any, groups: list[tuple[int, Any, Any]], rows: dict[str, np.ndarray],
+              out: dict[str, tuple[np.ndarray, int]], chunk_mb: float, *,
+              columns: bool = False) -> bool:
+    """Copy the store rows ``rows[key]`` (sorted) into ``out[key] = (array, first)`` from
+    ``first`` on, in one pass over the stored blocks of each layer (``groups``: ``(layer,
+    destination columns, source columns)``): each block's kept rows are converted to
+    float32 and written straight into place, row-major (``array`` is ``[rows, columns]``)
+    or column-major (``columns=True``: ``[columns, rows]``), with the values of
+    ``store.rows(...)[keep]`` (:mod:`neuroheat.kernels.probe_rows`). False (nothing read)
+    when the store has no stored-dtype blocks: the caller reads it the general way.
 
     Example:
-        >>> x = read_splits(store, [(3, slice(0, 384), slice(0, 384))],     # doctest: +SKIP
-        ...                 {"train": np.arange(10)}, 384, 16.0)["train"]
+        >>> x = np.empty((10, 384), np.float32)                           # doctest: +SKIP
+        >>> read_rows(store, [(3, slice(0, 384), slice(0, 384))], {"a": np.arange(10)},
+        ...           {"a": (x, 0)}, 16.0)
+        True
     """
     if not hasattr(store, "iter_stored_rows"):
-        return None
-    from neuroheat.kernels.probe_rows import gather_rows
+        return False
+    from neuroheat.kernels.probe_rows import gather_columns, gather_rows
 
-    out = {s: np.empty((len(r), width), dtype=np.float32) for s, r in rows.items()}
+    gather = gather_columns if columns else gather_rows
     for layer, dst, src in groups:
         for start, block in store.iter_stored_rows(layer, chunk_mb=chunk_mb):
             stop = start + len(block)
-            for split, r in rows.items():
+            for key, r in rows.items():
                 a, b = np.searchsorted(r, [start, stop])
                 if b > a:
-                    gather_rows(block, r[a:b] - start, out[split], int(a), src=src, dst=dst)
-    return out
+                    array, first = out[key]
+                    gather(block, r[a:b] - start, array, first + int(a), src=src, dst=dst)
+    return True
+
+
+def columns_of(data: Any, parts: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """float32 ``[columns, rows]`` and the targets of the store rows ``parts`` (each a
+    sorted array of ``data``'s training rows), one part after the other: read from the
+    store straight into that layout in one pass (:func:`read_rows`), or gathered from the
+    cached training rows when those are in memory or standardised.
+
+    Example:
+        >>> xt, y = columns_of(data, [np.array([0, 5]), np.array([2])])  # doctest: +SKIP
+    """
+    from neuroheat.kernels.probe_rows import gather_columns
+
+    rows = np.concatenate(parts) if len(parts) else np.zeros(0, np.int64)
+    xt = np.empty((data.num_columns, len(rows)), dtype=np.float32)
+    firsts = np.cumsum([0] + [len(p) for p in parts])
+    want = {str(i): np.asarray(p) for i, p in enumerate(parts)}
+    out = {str(i): (xt, int(firsts[i])) for i in range(len(parts))}
+    if ("train" in data._cache or data.mean is not None
+            or not read_rows(data.store, data._groups, want, out, data.chunk_mb,
+                             columns=True)):
+        x, _ = data.arrays("train")
+        gather_columns(x, np.searchsorted(np.flatnonzero(data.masks["train"]), rows), xt, 0)
+    return xt, data.targets[rows]
 
 
 class Picked:

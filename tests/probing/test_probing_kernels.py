@@ -1,6 +1,7 @@
 """The probe's compiled row gathering (neuroheat.kernels.probe_rows) against its numpy code:
 the same bits for every float16 pattern, float32 / float64 blocks, any row and column
-order; and a whole default probe is bit for bit the same with NEUROHEAT_KERNELS=numpy."""
+order; a whole default probe is bit for bit the same with NEUROHEAT_KERNELS=numpy; and the
+default probe reads its training rows once, column-major."""
 
 from __future__ import annotations
 
@@ -116,3 +117,31 @@ def test_probe_data_and_the_default_probe_are_the_same(monkeypatch, planted):
     np.testing.assert_array_equal(a.weights, b.weights)
     np.testing.assert_array_equal(a.bias, b.bias)
     assert a.selected == b.selected and a.accuracy == b.accuracy and a.losses == b.losses
+
+
+def test_training_columns_read_once_and_scored_as_rows(planted):
+    """The default probe on in-memory data reads its training rows once, column-major
+    (path rows, then development rows), never as a row-major copy; the scores from that
+    copy are the row-major scores."""
+    from neuroheat.probing.rows import columns_of
+
+    store, labels = planted
+    data = ProbeData(store, labels, layers=[0, 2], test_fraction=0.2)
+    probe = Probe(seed=0).fit(data)
+    assert "train" not in data._cache and "test" in data._cache
+    again = Probe.from_dict(probe.to_dict()).score(data)  # row-major: reads the train rows
+    assert again.accuracy == probe.accuracy and again.per_class == probe.per_class
+    # the column copy equals the cached rows, from the store or from the cache
+    view = data.holdout()
+    parts = [np.flatnonzero(view.masks["train"]), np.flatnonzero(view.masks["test"])]
+    fresh = ProbeData(store, labels, layers=[0, 2], test_fraction=0.2)
+    xt, yt = columns_of(fresh, parts)
+    assert "train" not in fresh._cache
+    x, y = data.arrays("train")
+    pos = np.searchsorted(np.flatnonzero(data.masks["train"]), np.concatenate(parts))
+    np.testing.assert_array_equal(xt, x[pos].T)
+    np.testing.assert_array_equal(yt, y[pos])
+    xt2, _ = columns_of(data, parts)  # now from the cached rows
+    np.testing.assert_array_equal(xt2, xt)
+    std = ProbeData(store, labels, layers=[0, 2], test_fraction=0.2, standardize=True)
+    np.testing.assert_array_equal(columns_of(std, parts)[0], std.arrays("train")[0][pos].T)
