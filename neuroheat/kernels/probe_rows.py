@@ -11,6 +11,13 @@ that holds numpy's own conversion of every bit pattern, so the results are numpy
 bit (NaN payloads, -0.0 and subnormals included). With ``NEUROHEAT_KERNELS=numpy`` (or
 without numba) the same functions run the numpy code.
 
+Importing numba and loading the cached kernels costs 0.5-1 s in a fresh process (measured
+on 2 busy cores), and a kernel saves about 1 ns per value over numpy: a probe's in-memory
+rows (at most ``cache_mb``, 256 MiB, by default) never pay that back. So :func:`compiled`
+uses the kernels when numba is already imported (another kernel, or an earlier read, paid
+for it) or a read converts at least :data:`MIN_VALUES` values; otherwise the numpy code
+runs (same bits).
+
 Example:
     >>> import numpy as np
     >>> block = np.arange(6, dtype=np.float16).reshape(3, 2)
@@ -22,15 +29,31 @@ Example:
 
 from __future__ import annotations
 
+import sys
 from functools import lru_cache
 
 import numpy as np
 
 from neuroheat import kernels
 
-__all__ = ["gather_columns", "gather_rows", "half_table"]
+__all__ = ["MIN_VALUES", "compiled", "gather_columns", "gather_rows", "half_table"]
 
 _TILE = 16  # rows per tile of the column-major copy: 16 float32 fill one 64-byte line
+#: values one read must convert before importing numba for it pays (about 1 ns saved per
+#: value against 0.5-1 s of import): 2**29, a GiB of float16
+MIN_VALUES = 2**29
+
+
+def compiled(values: int) -> bool:
+    """Whether a read of ``values`` values runs the compiled kernels: they are
+    :func:`~neuroheat.kernels.enabled` and numba is imported already, or the read is at
+    least :data:`MIN_VALUES` values.
+
+    Example:
+        >>> compiled(0) == ("numba" in sys.modules and kernels.enabled())
+        True
+    """
+    return kernels.enabled() and ("numba" in sys.modules or values >= MIN_VALUES)
 
 
 @lru_cache(maxsize=1)
@@ -118,10 +141,11 @@ def _compiled_source(block: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
 
 
 def gather_rows(block: np.ndarray, keep: np.ndarray, out: np.ndarray, row0: int, *,
-                src: np.ndarray | slice | None = None, dst: np.ndarray | slice | None = None
-                ) -> None:
+                src: np.ndarray | slice | None = None, dst: np.ndarray | slice | None = None,
+                use_kernel: bool | None = None) -> None:
     """``out[row0 + i, dst] = float32(block[keep[i], src])`` for every ``i`` (``src`` /
-    ``dst``: column indices, every column by default).
+    ``dst``: column indices, every column by default; ``use_kernel``: compiled or numpy,
+    default :func:`compiled` of this call's values).
 
     Example:
         >>> out = np.zeros((1, 3), np.float32)
@@ -131,7 +155,8 @@ def gather_rows(block: np.ndarray, keep: np.ndarray, out: np.ndarray, row0: int,
     """
     block, keep = _check(block, keep, out)
     s, d = _index(src, block.shape[1]), _index(dst, out.shape[1])
-    if not kernels.enabled():
+    if not (compiled(len(keep) * len(s)) if use_kernel is None
+            else use_kernel and kernels.enabled()):
         rows = np.take(block, keep, axis=0)[:, _numpy_index(s, block.shape[1])]
         out[row0:row0 + len(keep), _numpy_index(d, out.shape[1])] = rows
         return
@@ -143,10 +168,11 @@ def gather_rows(block: np.ndarray, keep: np.ndarray, out: np.ndarray, row0: int,
 
 
 def gather_columns(block: np.ndarray, keep: np.ndarray, out: np.ndarray, col0: int, *,
-                   src: np.ndarray | slice | None = None, dst: np.ndarray | slice | None = None
-                   ) -> None:
+                   src: np.ndarray | slice | None = None, dst: np.ndarray | slice | None = None,
+                   use_kernel: bool | None = None) -> None:
     """The column-major copy: ``out[dst, col0 + i] = float32(block[keep[i], src])`` (``out``
-    is ``[columns, rows]``), in tiles of 16 rows so every write fills whole cache lines.
+    is ``[columns, rows]``), in tiles of 16 rows so every write fills whole cache lines
+    (``use_kernel`` as in :func:`gather_rows`).
 
     Example:
         >>> out = np.zeros((2, 2), np.float32)
@@ -156,7 +182,8 @@ def gather_columns(block: np.ndarray, keep: np.ndarray, out: np.ndarray, col0: i
     """
     block, keep = _check(block, keep, out)
     s, d = _index(src, block.shape[1]), _index(dst, out.shape[0])
-    if not kernels.enabled():
+    if not (compiled(len(keep) * len(s)) if use_kernel is None
+            else use_kernel and kernels.enabled()):
         s_np, d_np = _numpy_index(s, block.shape[1]), _numpy_index(d, out.shape[0])
         for a in range(0, len(keep), 64):  # 64 rows at a time: a whole .T strides badly
             part = np.take(block, keep[a:a + 64], axis=0)[:, s_np]

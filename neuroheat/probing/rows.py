@@ -67,9 +67,10 @@ def read_rows(store: Any, groups: list[tuple[int, Any, Any]], rows: dict[str, np
     """
     if not hasattr(store, "iter_stored_rows"):
         return False
-    from neuroheat.kernels.probe_rows import gather_columns, gather_rows
+    from neuroheat.kernels.probe_rows import compiled, gather_columns, gather_rows
 
     gather = gather_columns if columns else gather_rows
+    fast = compiled(sum(len(r) for r in rows.values()) * _width(groups, store))
     for layer, dst, src in groups:
         for start, block in store.iter_stored_rows(layer, chunk_mb=chunk_mb):
             stop = start + len(block)
@@ -77,8 +78,16 @@ def read_rows(store: Any, groups: list[tuple[int, Any, Any]], rows: dict[str, np
                 a, b = np.searchsorted(r, [start, stop])
                 if b > a:
                     array, first = out[key]
-                    gather(block, r[a:b] - start, array, first + int(a), src=src, dst=dst)
+                    gather(block, r[a:b] - start, array, first + int(a), src=src, dst=dst,
+                           use_kernel=fast)
     return True
+
+
+def _width(groups: list[tuple[int, Any, Any]], store: Any) -> int:
+    """Columns read from the store: every group's source columns."""
+    width = int(store.width)
+    return sum(len(range(width)[src]) if isinstance(src, slice) else len(src)
+               for _, _, src in groups)
 
 
 def columns_of(data: Any, parts: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

@@ -5,6 +5,8 @@ default probe reads its training rows once, column-major."""
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -58,12 +60,13 @@ def test_gathers_agree_bit_for_bit(monkeypatch, dtype):
 
         def rows(src=src, dst=dst, width=width):
             out = np.full((710, width), -1.0, np.float32)
-            probe_rows.gather_rows(block, keep, out, 10, src=src, dst=dst)
+            probe_rows.gather_rows(block, keep, out, 10, src=src, dst=dst, use_kernel=True)
             return out
 
         def cols(src=src, dst=dst, width=width):
             out = np.full((width, 703), -1.0, np.float32)
-            probe_rows.gather_columns(block, keep, out, 3, src=src, dst=dst)
+            probe_rows.gather_columns(block, keep, out, 3, src=src, dst=dst,
+                                      use_kernel=True)
             return out
 
         for fn in (rows, cols):
@@ -71,8 +74,18 @@ def test_gathers_agree_bit_for_bit(monkeypatch, dtype):
             np.testing.assert_array_equal(_bits(got), _bits(ref))
     want = block[keep].astype(np.float32)
     got = np.zeros((len(keep), 70), np.float32)
-    probe_rows.gather_rows(block, keep, got, 0)
+    probe_rows.gather_rows(block, keep, got, 0, use_kernel=True)
     np.testing.assert_array_equal(_bits(got), _bits(want))
+
+
+def test_kernels_run_where_they_pay(monkeypatch):
+    """A small read runs the numpy code unless numba is imported already; a large one, or
+    any read once numba is imported, runs the kernels; NEUROHEAT_KERNELS=numpy: never."""
+    assert probe_rows.compiled(probe_rows.MIN_VALUES) == kernels.enabled()
+    monkeypatch.delitem(sys.modules, "numba", raising=False)
+    assert not probe_rows.compiled(1000)
+    monkeypatch.setenv(kernels.ENV, "numpy")
+    assert not probe_rows.compiled(probe_rows.MIN_VALUES)
 
 
 def test_bad_rows_are_refused():
@@ -95,6 +108,7 @@ def planted(tmp_path_factory):
 @needs_numba
 def test_probe_data_and_the_default_probe_are_the_same(monkeypatch, planted):
     store, labels = planted
+    monkeypatch.setattr(probe_rows, "MIN_VALUES", 0)  # the kernels for every read
     fit = {"test_fraction": 0.2}
 
     def data():
