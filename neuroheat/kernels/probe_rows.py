@@ -53,7 +53,8 @@ def compiled(values: int) -> bool:
         >>> compiled(0) == ("numba" in sys.modules and kernels.enabled())
         True
     """
-    return kernels.enabled() and ("numba" in sys.modules or values >= MIN_VALUES)
+    # kernels.enabled() imports numba: asked only once it is imported or will pay
+    return ("numba" in sys.modules or values >= MIN_VALUES) and kernels.enabled()
 
 
 @lru_cache(maxsize=1)

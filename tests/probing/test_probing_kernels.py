@@ -5,7 +5,9 @@ default probe reads its training rows once, column-major."""
 
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -159,3 +161,25 @@ def test_training_columns_read_once_and_scored_as_rows(planted):
     np.testing.assert_array_equal(xt2, xt)
     std = ProbeData(store, labels, layers=[0, 2], test_fraction=0.2, standardize=True)
     np.testing.assert_array_equal(columns_of(std, parts)[0], std.arrays("train")[0][pos].T)
+
+
+def test_a_small_probe_does_not_import_numba(tmp_path):
+    """Importing numba costs a fresh process more than the kernels save on a small probe."""
+    import subprocess
+
+    code = (
+        "import sys\n"
+        "from neuroheat import open_store\n"
+        "from neuroheat.probing import Probe\n"
+        "from tests.helpers.stores import class_labels, write_planted_store\n"
+        f"path, labs, _ = write_planted_store({str(tmp_path / 'a.h5')!r}, 1, 60, width=4)\n"
+        "with open_store(path) as store:\n"
+        "    Probe(seed=0).fit(store, class_labels(labs), test_fraction=0.2)\n"
+        "assert 'numba' not in sys.modules, 'numba was imported'\n")
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(root), os.environ.get("PYTHONPATH", "")])}
+    env.pop(kernels.ENV, None)
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
