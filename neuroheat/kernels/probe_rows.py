@@ -5,11 +5,13 @@ The probe reads a layer's rows in the stored dtype (float16 by default), keeps i
 rows and columns, and holds them as float32 — row-major for the scores, column-major
 (``[columns, rows]``) for the training passes. numpy needs a pass per step (a float16 →
 float32 cast of the whole block, which numpy does without SIMD, at about 2 ns a value; a
-``take``; a copy per split; a transposition); :func:`gather_rows` and
-:func:`gather_columns` do it in one. float16 values are converted by a 65,536-entry table
-that holds numpy's own conversion of every bit pattern, so the results are numpy's bit for
-bit (NaN payloads, -0.0 and subnormals included). With ``NEUROHEAT_KERNELS=numpy`` (or
-without numba) the same functions run the numpy code.
+``take``; a copy per split; a transposition); :func:`gather_rows` does it in one pass.
+float16 values are converted by a 65,536-entry table that holds numpy's own conversion of
+every bit pattern, so the results are numpy's bit for bit (NaN payloads, -0.0 and
+subnormals included). With ``NEUROHEAT_KERNELS=numpy`` (or without numba) it runs the
+numpy code. :func:`gather_columns` (the column-major copy) is numpy only: ``take`` of
+1,024 rows, then one cast-and-transpose into place; compiled versions (per element, and
+tiled through a row buffer) measured no faster — the copy is bound by memory traffic.
 
 Importing numba and loading the cached kernels costs 0.5-1 s in a fresh process (measured
 on 2 busy cores), and a kernel saves about 1 ns per value over numpy: a probe's in-memory
@@ -38,7 +40,6 @@ from neuroheat import kernels
 
 __all__ = ["MIN_VALUES", "compiled", "gather_columns", "gather_rows", "half_table"]
 
-_TILE = 16  # rows per tile of the column-major copy: 16 float32 fill one 64-byte line
 # rows per piece of the numpy column-major copy: 1,024 measured faster than 64 or 256
 # (27 vs 42 / 30 ms for 34k float16 rows x 384), a whole .T strides badly
 _NUMPY_ROWS = 1024
@@ -86,28 +87,6 @@ def _rows_float(block, keep, src, out, row0, dst):  # pragma: no cover - compile
         r = keep[i]
         for c in range(src.shape[0]):
             out[row0 + i, dst[c]] = np.float32(block[r, src[c]])
-
-
-@kernels.jit
-def _cols_half(block, keep, src, table, out, col0, dst, tile):  # pragma: no cover
-    n = keep.shape[0]
-    for i0 in range(0, n, tile):
-        i1 = min(n, i0 + tile)
-        for c in range(src.shape[0]):
-            s, d = src[c], dst[c]
-            for i in range(i0, i1):
-                out[d, col0 + i] = table[block[keep[i], s]]
-
-
-@kernels.jit
-def _cols_float(block, keep, src, out, col0, dst, tile):  # pragma: no cover - compiled
-    n = keep.shape[0]
-    for i0 in range(0, n, tile):
-        i1 = min(n, i0 + tile)
-        for c in range(src.shape[0]):
-            s, d = src[c], dst[c]
-            for i in range(i0, i1):
-                out[d, col0 + i] = np.float32(block[keep[i], s])
 
 
 def _index(cols: np.ndarray | slice | None, width: int) -> np.ndarray:
@@ -173,11 +152,10 @@ def gather_rows(block: np.ndarray, keep: np.ndarray, out: np.ndarray, row0: int,
 
 
 def gather_columns(block: np.ndarray, keep: np.ndarray, out: np.ndarray, col0: int, *,
-                   src: np.ndarray | slice | None = None, dst: np.ndarray | slice | None = None,
-                   use_kernel: bool | None = None) -> None:
+                   src: np.ndarray | slice | None = None, dst: np.ndarray | slice | None = None
+                   ) -> None:
     """The column-major copy: ``out[dst, col0 + i] = float32(block[keep[i], src])`` (``out``
-    is ``[columns, rows]``), in tiles of 16 rows so every write fills whole cache lines
-    (``use_kernel`` as in :func:`gather_rows`).
+    is ``[columns, rows]``), 1,024 rows at a time (numpy; see the module docstring).
 
     Example:
         >>> out = np.zeros((2, 2), np.float32)
@@ -186,16 +164,8 @@ def gather_columns(block: np.ndarray, keep: np.ndarray, out: np.ndarray, col0: i
         [[2.0, 0.0], [3.0, 1.0]]
     """
     block, keep = _check(block, keep, out)
-    s, d = _index(src, block.shape[1]), _index(dst, out.shape[0])
-    if not (compiled(len(keep) * len(s)) if use_kernel is None
-            else use_kernel and kernels.enabled()):
-        s_np, d_np = _numpy_index(s, block.shape[1]), _numpy_index(d, out.shape[0])
-        for a in range(0, len(keep), _NUMPY_ROWS):
-            part = np.take(block, keep[a:a + _NUMPY_ROWS], axis=0)[:, s_np]
-            out[d_np, col0 + a:col0 + a + len(part)] = part.T
-        return
-    data, table = _compiled_source(block)
-    if table is None:
-        _cols_float(data, keep, s, out, int(col0), d, _TILE)
-    else:
-        _cols_half(data, keep, s, table, out, int(col0), d, _TILE)
+    s = _numpy_index(_index(src, block.shape[1]), block.shape[1])
+    d = _numpy_index(_index(dst, out.shape[0]), out.shape[0])
+    for a in range(0, len(keep), _NUMPY_ROWS):
+        part = np.take(block, keep[a:a + _NUMPY_ROWS], axis=0)[:, s]
+        out[d, col0 + a:col0 + a + len(part)] = part.T

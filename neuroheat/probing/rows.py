@@ -69,8 +69,7 @@ def read_rows(store: Any, groups: list[tuple[int, Any, Any]], rows: dict[str, np
         return False
     from neuroheat.kernels.probe_rows import compiled, gather_columns, gather_rows
 
-    gather = gather_columns if columns else gather_rows
-    fast = compiled(sum(len(r) for r in rows.values()) * _width(groups, store))
+    fast = not columns and compiled(sum(len(r) for r in rows.values()) * _width(groups, store))
     for layer, dst, src in groups:
         for start, block in store.iter_stored_rows(layer, chunk_mb=chunk_mb):
             stop = start + len(block)
@@ -78,8 +77,12 @@ def read_rows(store: Any, groups: list[tuple[int, Any, Any]], rows: dict[str, np
                 a, b = np.searchsorted(r, [start, stop])
                 if b > a:
                     array, first = out[key]
-                    gather(block, r[a:b] - start, array, first + int(a), src=src, dst=dst,
-                           use_kernel=fast)
+                    if columns:
+                        gather_columns(block, r[a:b] - start, array, first + int(a),
+                                       src=src, dst=dst)
+                    else:
+                        gather_rows(block, r[a:b] - start, array, first + int(a), src=src,
+                                    dst=dst, use_kernel=fast)
     return True
 
 
