@@ -280,7 +280,11 @@ class ProbeData:
 
     def read(self, *splits: str) -> None:
         """Read ``splits`` (default both) into memory now, in one pass, when they fit in
-        ``cache_mb`` and are not read yet (``chunks`` reads what it needs by itself)."""
+        ``cache_mb`` and are not read yet (``chunks`` reads what it needs by itself).
+
+        Example:
+            >>> data.read("test"); x, y = data.arrays("test")        # doctest: +SKIP
+        """
         if self._cache_ok:
             self._fill_cache(splits or SPLITS)
 

@@ -150,9 +150,9 @@ def _shared_columns(data: Any, view: Any, warm: Any) -> tuple[Any, ...]:
     """The training rows (in memory, on the CPU) held once, column-major ``[columns,
     rows]``: the path's rows first (corpus order, so the first penalty's are its head), then
     the development rows, read from the store straight into that layout (or gathered from
-    cached rows; :func:`~neuroheat.probing.rows.columns_of`). The first penalty, the path and the refit
-    read slices of it (``by_column`` of their fitters), the development scores its tail,
-    and the first penalty's preconditioner is the moments of its head:
+    cached rows; :func:`~neuroheat.probing.rows.columns_of`). The first penalty, the path
+    and the refit read slices of it (``by_column`` of their fitters), the development
+    scores its tail, and the first penalty's preconditioner is the moments of its head:
     ``(warm, path, all, dev, warm moments)``."""
     from neuroheat.probing.numpy_loss import column_moments
     from neuroheat.probing.rows import columns_of
