@@ -42,7 +42,8 @@ import numpy as np
 from neuroheat.errors import InputError
 from neuroheat.probing.config import DEFAULT_MAX_ITER, ProbeConfig
 from neuroheat.probing.lbfgs import LBFGS
-from neuroheat.probing.numpy_loss import numpy_data_grad, transposed
+from neuroheat.probing.numpy_loss import numpy_data_grad
+from neuroheat.probing.rows import columns_of
 
 __all__ = ["DEFAULT_MAX_ITER", "Fitter", "LBFGSFit", "fit_lbfgs", "objective", "resolve_device",
            "train_lbfgs", "train_neurox"]
@@ -356,8 +357,8 @@ def _data_grad(data: Any, device: str | None, by_column: Any = None) -> Any:
     here when they are in memory), torch on a GPU (the products there, the small L-BFGS
     state here)."""
     if device in (None, "cpu"):
-        if by_column is None and data.in_memory:
-            by_column = [(transposed(x), y) for x, y in data.chunks("train")]
+        if by_column is None and data.in_memory:  # one column-major copy of the rows
+            by_column = [columns_of(data, [np.flatnonzero(data.masks["train"])])]
         return functools.partial(numpy_data_grad, data, by_column=by_column)
     dev = resolve_device(device)
     resident = ([_tensors_by_column(xb, yb, data.task, dev) for xb, yb
