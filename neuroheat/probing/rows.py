@@ -1,4 +1,5 @@
-"""Row selections of probe data: runs of indices as slices, joined blocks, class balancing.
+"""Row selections of probe data: runs of indices as slices, joined blocks, class balancing,
+and reading selected rows from the store in one pass (row- or column-major).
 
 Example:
     >>> as_slice([3, 4, 5])
@@ -61,8 +62,8 @@ def read_rows(store: Any, groups: list[tuple[int, Any, Any]], rows: dict[str, np
 
     Example:
         >>> x = np.empty((10, 384), np.float32)                           # doctest: +SKIP
-        >>> read_rows(store, [(3, slice(0, 384), slice(0, 384))], {"a": np.arange(10)},
-        ...           {"a": (x, 0)}, 16.0)
+        >>> read_rows(store, [(3, slice(0, 384), slice(0, 384))],        # doctest: +SKIP
+        ...           {"a": np.arange(10)}, {"a": (x, 0)}, 16.0)
         True
     """
     if not hasattr(store, "iter_stored_rows"):
