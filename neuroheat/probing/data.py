@@ -42,7 +42,14 @@ import numpy as np
 from neuroheat.errors import InputError
 from neuroheat.probing.config import DEFAULT_CACHE_MB, TASKS, ProbeConfig, Split, resolve
 from neuroheat.probing.labels import Labels
-from neuroheat.probing.rows import as_slice, concat_parts, undersample
+from neuroheat.probing.rows import (
+    Picked,
+    as_slice,
+    cached_rows,
+    concat_parts,
+    read_rows,
+    undersample,
+)
 
 _MOMENT_BYTES = 4 * 2**20  # float64 temporaries of the moments pass, per block
 SPLITS = ("train", "test")
@@ -179,7 +186,7 @@ class ProbeData:
         self._step = max(1, int(self.chunk_mb * 2**20) // (4 * max(width, 1)))
         size = int(train.sum() + self.masks["test"].sum()) * len(self.columns) * 4
         self._cache_ok = size <= float(config.cache_mb) * 2**20
-        self._cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._cache: dict[str, Any] = {}  # split -> (x, y), or rows.Picked
         self._moments: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.mean: np.ndarray | None = None
         self.std: np.ndarray | None = None
@@ -261,30 +268,50 @@ class ProbeData:
 
     def _raw_split(self, split: str) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Raw blocks of ``split``: from the cache when it holds raw rows, else the store."""
-        if not self._standardize and self._cache_ok and not self._cache:
+        if not self._standardize and self._cache_ok and split not in self._cache:
             self._fill_cache()  # the pass that fills the cache serves the moments too
         if self.mean is None and split in self._cache:
-            yield self._cache[split]
+            yield cached_rows(self._cache[split])
             return
         yield from self._raw_blocks(self._mask(split))
 
     def _train_moments(self) -> tuple[np.ndarray, np.ndarray]:
         return self.moments("train")
 
-    def _fill_cache(self) -> None:
-        """Read every split in one pass over the store into the cache (when it fits)."""
-        both = self.masks["train"] | self.masks["test"]
-        parts: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {s: [] for s in SPLITS}
+    def read(self, *splits: str) -> None:
+        """Read ``splits`` (default both) into memory now, in one pass, when they fit in
+        ``cache_mb`` and are not read yet (``chunks`` reads what it needs by itself).
+
+        Example:
+            >>> data.read("test"); x, y = data.arrays("test")        # doctest: +SKIP
+        """
+        if self._cache_ok:
+            self._fill_cache(splits or SPLITS)
+
+    def _fill_cache(self, splits: Sequence[str] = SPLITS) -> None:
+        """Read every split of ``splits`` not cached yet in one pass over the store."""
+        todo = [s for s in splits if s not in self._cache]
+        if not todo:
+            return
+        if self.mean is None:  # raw rows: converted and copied into place, one pass
+            rows = {s: np.flatnonzero(self.masks[s]) for s in todo}
+            out = {s: (np.empty((len(r), len(self.columns)), np.float32), 0)
+                   for s, r in rows.items()}
+            if read_rows(self.store, self._groups, rows, out, self.chunk_mb):
+                self._cache.update({s: (out[s][0], self.targets[rows[s]]) for s in todo})
+                return
+        both = np.logical_or.reduce([self.masks[s] for s in todo])
+        parts: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {s: [] for s in todo}
         for a, b, keep in self._block_rows(both):
             x = self.transform(self._gather(a, b, keep))
             rows = a + keep
-            for split in SPLITS:
+            for split in todo:
                 sel = np.flatnonzero(self.masks[split][rows])
                 if len(sel):
                     part = x if len(sel) == len(rows) else np.take(x, sel, axis=0)
                     parts[split].append((part, self.targets[rows[sel]]))
             del x
-        for split in SPLITS:
+        for split in todo:
             self._cache[split] = concat_parts(parts[split], len(self.columns), self.targets.dtype)
 
     def transform(self, x: np.ndarray) -> np.ndarray:
@@ -297,10 +324,10 @@ class ProbeData:
         """Yield ``(x, y)``: float32 ``[rows, columns]`` (standardised if asked) and the
         targets of ``split``'s rows, in corpus order, a block at a time."""
         mask = self._mask(split)
-        if self._cache_ok and not self._cache:
+        if self._cache_ok and split not in self._cache:
             self._fill_cache()
         if split in self._cache:
-            yield self._cache[split]
+            yield cached_rows(self._cache[split])
             return
         for x, y in self._raw_blocks(mask):
             yield self.transform(x), y
@@ -309,11 +336,13 @@ class ProbeData:
         """``(x, y)`` of ``split`` in memory (for small data and tests)."""
         return concat_parts(list(self.chunks(split)), len(self.columns), self.targets.dtype)
 
-    def holdout(self, fraction: float | None = None, seed: int | None = None) -> ProbeData:
+    def holdout(self, fraction: float | None = None, seed: int | None = None, *,
+                read: bool = True) -> ProbeData:
         """A copy whose ``"train"`` rows are the training rows of a seeded ``fraction`` of
         the training sentences left out (default ``split.dev_fraction``) and whose
         ``"test"`` rows are those left out: the development split. The test rows are in
-        neither. Cached rows are shared by slicing, so no second pass over the store."""
+        neither. Cached rows are shared (copied when first read), so no second pass over
+        the store; ``read=False`` reads nothing now (the view reads what it is asked)."""
         f = float(self.split.dev_fraction if fraction is None else fraction)
         if not 0.0 < f < 1.0:
             raise InputError(f"the development fraction must be in (0, 1), got {f}")
@@ -333,18 +362,20 @@ class ProbeData:
         view.masks = {"train": train & ~dev, "test": dev}
         view._moments = {}
         view._cache = {}
-        if self._cache_ok:
-            if not self._cache:
-                self._fill_cache()
-            x, y = self._cache["train"]
-            in_dev = dev[np.flatnonzero(train)]
-            view._cache = {"train": (x[~in_dev], y[~in_dev]), "test": (x[in_dev], y[in_dev])}
+        if self._cache_ok and read and "train" not in self._cache:
+            self._fill_cache()
+        if "train" in self._cache:
+            x, y = cached_rows(self._cache["train"])
+            in_dev = dev[np.flatnonzero(train)]  # the rows are copied when first read
+            view._cache = {"train": Picked(x, y, np.flatnonzero(~in_dev)),
+                           "test": Picked(x, y, np.flatnonzero(in_dev))}
         return view
 
     def head(self, fraction: float) -> ProbeData:
         """A copy whose ``"train"`` rows are the first ``fraction`` of this one's (corpus
-        order; the test rows unchanged): cached rows are shared as a slice, no copy. The
-        penalty path fits its first penalty on such a part (:mod:`~.selection`)."""
+        order; the test rows unchanged): cached rows are shared as a slice, no copy (rows
+        not cached are read when asked). The penalty path fits its first penalty on such a
+        part (:mod:`~.selection`)."""
         idx = np.flatnonzero(self.masks["train"])
         k = min(len(idx), max(1, round(float(fraction) * len(idx))))
         view = copy.copy(self)
@@ -352,12 +383,11 @@ class ProbeData:
         train[idx[:k]] = True
         view.masks = {**self.masks, "train": train}
         view._moments = {}
-        if self._cache_ok and not self._cache:
-            self._fill_cache()
         view._cache = dict(self._cache)
         if "train" in view._cache:
-            x, y = view._cache["train"]
-            view._cache["train"] = (x[:k], y[:k])
+            entry = view._cache["train"]
+            view._cache["train"] = (entry.head(k) if isinstance(entry, Picked)
+                                    else (entry[0][:k], entry[1][:k]))
         return view
 
     def batches(self, split: str, batch_size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:

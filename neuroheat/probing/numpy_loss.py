@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["numpy_data_grad", "transposed"]
+__all__ = ["column_moments", "numpy_data_grad", "transposed"]
 
 
 def numpy_data_grad(data: Any, weight: np.ndarray, bias: np.ndarray,
@@ -68,3 +68,26 @@ def transposed(x: np.ndarray, order: np.ndarray | None = None, rows: int = 64
     for a in range(0, n, rows):
         out[:, a:a + rows] = (x[a:a + rows] if order is None else x[order[a:a + rows]]).T
     return out
+
+
+def column_moments(x_cols: np.ndarray, block_bytes: int = 4 * 2**20
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """float64 mean and standard deviation of every column of ``x_cols`` (``[columns,
+    rows]``, the column-major copy), as :meth:`ProbeData.moments` defines them (a constant
+    column gets std 1); float64 temporaries of about ``block_bytes``.
+
+    Example:
+        >>> [v.tolist() for v in column_moments(np.array([[1.0, 3.0], [2.0, 2.0]]))]
+        [[2.0, 2.0], [1.0, 1.0]]
+    """
+    cols, n = x_cols.shape
+    total, square = np.zeros(cols), np.zeros(cols)
+    step = max(1, block_bytes // (8 * max(1, n)))
+    for a in range(0, cols, step):
+        x64 = x_cols[a:a + step].astype(np.float64)
+        total[a:a + step] = x64.sum(axis=1)
+        square[a:a + step] = np.einsum("ij,ij->i", x64, x64)
+    mean = total / max(n, 1)
+    std = np.sqrt(np.maximum(square / max(n, 1) - mean * mean, 0.0))
+    std[std <= 1e-12 * np.maximum(1.0, np.abs(mean))] = 1.0
+    return mean, std

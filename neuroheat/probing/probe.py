@@ -124,7 +124,7 @@ class Probe:
         from neuroheat.probing import training
 
         l1, l2 = self.config.penalties()
-        self.selected = None
+        self.selected, train_columns = None, None
         if self.recipe == "neurox":
             w, b, losses = training.train_neurox(data, outputs, self.config)
         elif self.config.selects_penalty:
@@ -134,6 +134,7 @@ class Probe:
             l2 = choice.l2
             fit = choice.fitter.fit(l2, min(self.max_iter, REFIT_ITERS))
             w, b, losses = fit.weight, fit.bias, fit.losses
+            train_columns = choice.columns
             self.selected = {"l2": l2, "iterations": fit.iterations, "l1": l1,
                              "dev_fraction": data.split.dev_fraction,
                              "dev_rows": choice.dev_rows, "path": choice.path}
@@ -146,7 +147,7 @@ class Probe:
         self.classes = list(data.classes) if self.task == "classification" else ["value"]
         self.neurons = [(int(a), int(c)) for a, c in data.columns]
         self.mean, self.std = data.mean, data.std
-        self.score(data)
+        self._score(data, train_columns)
         return self
 
     # -- prediction and scores --------------------------------------------------------------
@@ -173,15 +174,27 @@ class Probe:
 
     def score(self, data: ProbeData) -> Probe:
         """Fill in the metrics of both splits of ``data`` (its columns must be the probe's)."""
+        return self._score(data, None)
+
+    def _score(self, data: ProbeData, train_columns: Any) -> Probe:
+        """:meth:`score`; ``train_columns``: the training rows as ``(float32 [columns,
+        rows], targets)`` in any order (the selection's copy), scored instead of reading
+        them (the metrics do not depend on the order)."""
         if [tuple(c) for c in data.columns] != self.neurons:
             raise InputError("the data's neurons differ from the probe's")
         self.accuracy, self.f1, self.per_class, self.correlation = {}, {}, {}, {}
         per: dict[str, list[float | None]] = {}
         w, b = self._check_fitted()
         w32, b32 = w.astype(np.float32), b.astype(np.float32)  # block-sized, no float64 copy
+        if train_columns is not None:
+            data.read("test")  # the training rows are not read again
         for split in SPLITS:
             preds, trues = [], []
-            for x, y in data.chunks(split):
+            if split == "train" and train_columns is not None:
+                out_t = w32 @ train_columns[0] + b32[:, None]  # [outputs, rows]
+                preds.append(out_t[0] if self.task == "regression" else out_t.argmax(axis=0))
+                trues.append(train_columns[1])
+            for x, y in [] if preds else data.chunks(split):
                 out = np.asarray(x, dtype=np.float32) @ w32.T + b32
                 preds.append(out[:, 0] if self.task == "regression" else out.argmax(axis=1))
                 trues.append(y)

@@ -71,15 +71,25 @@ class Selection:
     #: a :class:`~neuroheat.probing.training.Fitter` on every training row, at the chosen
     #: fit, with the path's curvature history: the refit
     fitter: Any = None
+    #: every training row as ``(float32 [columns, rows], targets)`` (path rows, then the
+    #: development rows) when held so (CPU, in memory): what the probe scores its training
+    #: split on; None otherwise
+    columns: tuple[np.ndarray, np.ndarray] | None = None
 
 
-def dev_scores(data: Any, weight: np.ndarray, bias: np.ndarray) -> tuple[float, float]:
+def dev_scores(data: Any, weight: np.ndarray, bias: np.ndarray,
+               by_column: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[float, float]:
     """``(score, loss)`` of a probe on the ``"test"`` rows of ``data`` (the development rows
-    of a holdout view): accuracy and mean cross-entropy, or ``-mse`` and mse (regression)."""
+    of a holdout view): accuracy and mean cross-entropy, or ``-mse`` and mse (regression).
+    ``by_column``: those rows as ``(float32 [columns, rows], targets)``, read instead."""
     w32, b32 = weight.astype(np.float32), bias.astype(np.float32)
     hits, loss, n = 0.0, 0.0, 0
-    for x, y in data.chunks("test"):
-        out = np.asarray(x, dtype=np.float32) @ w32.T + b32
+    blocks = data.chunks("test") if by_column is None else [by_column]
+    for x, y in blocks:
+        if by_column is None:
+            out = np.asarray(x, dtype=np.float32) @ w32.T + b32
+        else:  # [outputs, rows] -> [rows, outputs]: a view
+            out = (w32 @ x + b32[:, None]).T
         if data.task == "regression":
             err = float(np.sum((out[:, 0].astype(np.float64) - y) ** 2))
             hits -= err
@@ -103,11 +113,13 @@ def select_penalty(data: Any, outputs: int, *, l1: float, device: str | None = N
 
     if path is not None and len(path) == 0:
         raise InputError("the penalty path is empty: give at least one l2 value")
-    view = data.holdout()
+    columns = device in (None, "cpu") and data.in_memory
+    view = data.holdout(read=not columns)
     # the first (strongest) penalty, from zero weights, on the head of the path's rows
     warm = view.head(FIRST_FRACTION)
-    shared = _shared_columns(data, view, warm, device)
-    fitter = Fitter(warm, outputs, l1=l1, device=device, init=None, by_column=shared[0])
+    shared = _shared_columns(data, view, warm) if columns else (None,) * 5
+    fitter = Fitter(warm, outputs, l1=l1, device=device, init=None, by_column=shared[0],
+                    moments=shared[4])
     best: Selection | None = None
     best_score = -np.inf
     steps: list[dict[str, float]] = []
@@ -116,7 +128,7 @@ def select_penalty(data: Any, outputs: int, *, l1: float, device: str | None = N
         if len(steps) == 1:  # from the first penalty's rows to all the path's
             fitter = fitter.moved(view, fitter.probe(fitter.x), by_column=shared[1])
         fit = fitter.fit(float(l2), PATH_ITERS if steps else FIRST_ITERS)
-        score, loss = dev_scores(view, fit.weight, fit.bias)
+        score, loss = dev_scores(view, fit.weight, fit.bias, by_column=shared[3])
         steps.append({"l2": float(l2), "dev": score, "dev_loss": loss,
                       "iterations": fit.iterations, "rows": fitter.n_train})
         if best is None or score > best_score + MIN_GAIN * abs(best_score):
@@ -130,22 +142,25 @@ def select_penalty(data: Any, outputs: int, *, l1: float, device: str | None = N
         raise InputError("the penalty path is empty: give at least one l2 value")
     best.path, best.dev_rows = steps, view.num_rows("test")
     best.fitter = fitter.moved(data, (best.weight, best.bias), by_column=shared[2])
+    best.columns = None if shared[2] is None else shared[2][0]
     return best
 
 
-def _shared_columns(data: Any, view: Any, warm: Any, device: str | None
-                    ) -> tuple[Any, Any, Any]:
-    """The training rows (in memory, on the CPU) as one contiguous ``[columns, rows]`` copy,
-    the path's rows first (corpus order, so the first penalty's are its head) and the
-    development rows last: the first penalty, the path and the refit read slices of it
-    (``by_column`` of their fitters) instead of three copies. ``(None,) * 3`` otherwise."""
-    if device not in (None, "cpu") or not data.in_memory:
-        return None, None, None
-    from neuroheat.probing.numpy_loss import transposed
+def _shared_columns(data: Any, view: Any, warm: Any) -> tuple[Any, ...]:
+    """The training rows (in memory, on the CPU) held once, column-major ``[columns,
+    rows]``: the path's rows first (corpus order, so the first penalty's are its head), then
+    the development rows, read from the store straight into that layout (or gathered from
+    cached rows; :func:`~neuroheat.probing.rows.columns_of`). The first penalty, the path
+    and the refit read slices of it (``by_column`` of their fitters), the development
+    scores its tail, and the first penalty's preconditioner is the moments of its head:
+    ``(warm, path, all, dev, warm moments)``."""
+    from neuroheat.probing.numpy_loss import column_moments
+    from neuroheat.probing.rows import columns_of
 
-    x, y = data.arrays("train")
-    in_dev = view.masks["test"][np.flatnonzero(data.masks["train"])]
-    order = np.concatenate([np.flatnonzero(~in_dev), np.flatnonzero(in_dev)])
-    xt, yt = transposed(x, order), y[order]
-    n_path, n_warm = view.num_rows("train"), warm.num_rows("train")
-    return ([(xt[:, :n_warm], yt[:n_warm])], [(xt[:, :n_path], yt[:n_path])], [(xt, yt)])
+    path_rows = np.flatnonzero(view.masks["train"])
+    dev_rows = np.flatnonzero(view.masks["test"])
+    xt, yt = columns_of(data, [path_rows, dev_rows])
+    n_path, n_warm = len(path_rows), warm.num_rows("train")
+    moments = None if data.mean is not None else column_moments(xt[:, :n_warm])
+    return ([(xt[:, :n_warm], yt[:n_warm])], [(xt[:, :n_path], yt[:n_path])], [(xt, yt)],
+            (xt[:, n_path:], yt[n_path:]), moments)

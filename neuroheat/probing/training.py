@@ -42,7 +42,8 @@ import numpy as np
 from neuroheat.errors import InputError
 from neuroheat.probing.config import DEFAULT_MAX_ITER, ProbeConfig
 from neuroheat.probing.lbfgs import LBFGS
-from neuroheat.probing.numpy_loss import numpy_data_grad, transposed
+from neuroheat.probing.numpy_loss import numpy_data_grad
+from neuroheat.probing.rows import columns_of
 
 __all__ = ["DEFAULT_MAX_ITER", "Fitter", "LBFGSFit", "fit_lbfgs", "objective", "resolve_device",
            "train_lbfgs", "train_neurox"]
@@ -163,12 +164,13 @@ TOLERANCE_CHANGE = 1e-9
 SCALE_FLOOR = 0.1  # of the median column std: the smallest preconditioning scale
 
 
-def _preconditioner(data: Any) -> tuple[np.ndarray, np.ndarray]:
+def _preconditioner(data: Any, moments: tuple[np.ndarray, np.ndarray] | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
     """float64 column shift and scale of the training rows (zero and one for standardised
-    data)."""
+    data); ``moments``: their mean and std when known (else read from ``data``)."""
     if data.mean is not None:  # already standardised: the columns have mean 0, std 1
         return np.zeros(data.num_columns), np.ones(data.num_columns)
-    mean, std = data.moments("train")
+    mean, std = data.moments("train") if moments is None else moments
     # a near-constant column (std 1e-8 happens in real layers) would make W = w / σ huge
     # and stall the line search: its scale is floored at a tenth of the median column's
     scale = np.maximum(std, SCALE_FLOOR * float(np.median(std)))
@@ -235,9 +237,10 @@ class Fitter:
     """
 
     def __init__(self, data: Any, outputs: int, *, l1: float, device: str | None = None,
-                 init: tuple[np.ndarray, np.ndarray] | None = None, by_column: Any = None):
+                 init: tuple[np.ndarray, np.ndarray] | None = None, by_column: Any = None,
+                 moments: tuple[np.ndarray, np.ndarray] | None = None):
         self.n_train = data.num_rows("train")
-        self.shift, self.scale = _preconditioner(data)
+        self.shift, self.scale = _preconditioner(data, moments)
         self.outputs, self.cols = outputs, data.num_columns
         self.size = outputs * self.cols
         self.l1, self.l2 = float(l1), 0.0
@@ -354,8 +357,8 @@ def _data_grad(data: Any, device: str | None, by_column: Any = None) -> Any:
     here when they are in memory), torch on a GPU (the products there, the small L-BFGS
     state here)."""
     if device in (None, "cpu"):
-        if by_column is None and data.in_memory:
-            by_column = [(transposed(x), y) for x, y in data.chunks("train")]
+        if by_column is None and data.in_memory:  # one column-major copy of the rows
+            by_column = [columns_of(data, [np.flatnonzero(data.masks["train"])])]
         return functools.partial(numpy_data_grad, data, by_column=by_column)
     dev = resolve_device(device)
     resident = ([_tensors_by_column(xb, yb, data.task, dev) for xb, yb
