@@ -31,7 +31,6 @@ Example:
 
 from __future__ import annotations
 
-import sys
 from functools import lru_cache
 
 import numpy as np
@@ -54,11 +53,10 @@ def compiled(values: int) -> bool:
     least :data:`MIN_VALUES` values.
 
     Example:
-        >>> compiled(0) == ("numba" in sys.modules and kernels.enabled())
+        >>> compiled(0) == kernels.enabled(0, min_values=MIN_VALUES)
         True
     """
-    # kernels.enabled() imports numba: asked only once it is imported or will pay
-    return ("numba" in sys.modules or values >= MIN_VALUES) and kernels.enabled()
+    return kernels.enabled(values, min_values=MIN_VALUES)
 
 
 @lru_cache(maxsize=1)
