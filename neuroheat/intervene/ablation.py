@@ -9,7 +9,9 @@ with its error term kept (:mod:`~neuroheat.intervene.splice`).
 Cost: each batch runs clean once, recording the residual stream before every edited site;
 edited runs then resume there (:func:`neuroheat.model.edits.resume_at`: the earlier blocks
 never run again), and the single-unit ablations of one site run as replicated copies of the
-batch, as many as ``batch_tokens`` holds, each copy with a different unit ablated.
+batch, as many as ``batch_tokens`` holds, each copy with a different unit ablated. The output
+head runs on the scored tokens only (:func:`~neuroheat.intervene.forward.head_on_rows`), and the
+metrics read each run's logits in one compiled pass (:mod:`~neuroheat.intervene.metrics`).
 
 Example:
     >>> res = ablate("path/to/gpt2", "corpus.txt", ["mlp.10:0-63"], method="mean")  # doctest: +SKIP
@@ -21,11 +23,13 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable, Sequence
+from contextlib import ExitStack
 from typing import Any
 
 from neuroheat.errors import InputError
 from neuroheat.intervene.config import AblateConfig
-from neuroheat.intervene.metrics import Clean, CleanBatch, Effect, log_probs
+from neuroheat.intervene.forward import head_on_rows
+from neuroheat.intervene.metrics import Clean, CleanBatch, Effect
 from neuroheat.intervene.result import Effects
 from neuroheat.intervene.units import Unit, parse_units
 
@@ -108,20 +112,39 @@ def _editor(site: str, jobs: Sequence[Sequence[Unit]], rows: int, cfg: AblateCon
 
 
 def _run_edited(lm: Any, ids: Any, mask: Any, resid: dict[int, Any], edits: dict[str, Any],
-                copies: int) -> Any:
-    """Logits ``[copies * B, T, V]`` of the edited, replicated batch, resuming before the
-    shallowest edited site."""
-    from contextlib import ExitStack
-
+                copies: int, rows: Any) -> Any:
+    """Logits ``[copies, N, V]`` at the scored positions ``rows`` (``[N]``, flat) of the
+    edited, replicated batch, resuming before the shallowest edited site."""
     from neuroheat.model.edits import edit, resume_at
 
     start = min(_resume_layer(s) for s in edits)
+    wanted = _replicated(rows, copies, ids.numel())
     with ExitStack() as stack:
         stack.enter_context(edit(lm, edits))
         if start > 0:
             stack.enter_context(resume_at(lm, start, resid[start].repeat(copies, 1, 1)))
-        return lm(input_ids=ids.repeat(copies, 1), attention_mask=mask.repeat(copies, 1),
-                  **_no_cache(lm)).logits
+        used = stack.enter_context(head_on_rows(lm, wanted))
+        logits = lm(input_ids=ids.repeat(copies, 1), attention_mask=mask.repeat(copies, 1),
+                    **_no_cache(lm)).logits
+    return _at_rows(logits, used, wanted).view(copies, len(rows), -1)
+
+
+def _replicated(rows: Any, copies: int, size: int) -> Any:
+    """The flat positions ``rows`` of a batch of ``size`` positions in each of ``copies``."""
+    import torch
+
+    if copies == 1:
+        return rows
+    shift = torch.arange(copies, device=rows.device)[:, None] * size
+    return (rows[None, :] + shift).reshape(-1)
+
+
+def _at_rows(logits: Any, used: list[bool], rows: Any) -> Any:
+    """Logits ``[N, V]`` at ``rows``: as the head returned them where it ran on ``rows``
+    only, else picked from the full ``[B, T, V]``."""
+    if used and logits.shape[:2] == (1, len(rows)):
+        return logits[0]
+    return logits.reshape(-1, logits.shape[-1])[rows]
 
 
 def _draws(ref: Any, batch: Any, device: Any) -> Any:
@@ -199,20 +222,20 @@ def ablate(model: Any, corpus: str | os.PathLike | Iterable[str],
             targets = torch.from_numpy(batch.targets).to(dev)[scored] if causal else None
             layers = sorted({_resume_layer(u.model_site) for u in unit_list} |
                             ({_resume_layer(s) for s in saes} if splicing else set()))
-            logits, resid = _clean_pass(lm, ids, mask, layers)
-            clean_lp = CleanBatch(log_probs(logits[scored]), targets)
-            clean.add(clean_lp.lp, targets)
+            rows = scored.reshape(-1).nonzero()[:, 0]   # the order of [scored]
+            logits, resid = _clean_pass(lm, ids, mask, layers, rows)
+            clean_lp = CleanBatch(logits, targets)
+            clean.add(clean_lp)
             draws = _draws(ref, batch, dev)
             copies = max(1, budget // batch.padded)
             for first, chunk in _chunks(jobs, copies):
                 sites = {u.model_site for job in chunk for u in job}
                 fns = {s: _editor(s, chunk, batch.rows, cfg, ref, draws, saes) for s in sites}
-                out = _run_edited(lm, ids, mask, resid, fns, len(chunk))
-                out = out.view(len(chunk), batch.rows, *out.shape[1:])
+                out = _run_edited(lm, ids, mask, resid, fns, len(chunk), rows)
                 for j in range(len(chunk)):
-                    effects[first + j].add(clean_lp, log_probs(out[j][scored]), targets)
+                    effects[first + j].add(clean_lp, out[j], targets)
             if splicing is not None:
-                splicing.add(ids, mask, scored, resid, clean_lp, targets)
+                splicing.add(ids, mask, rows, resid, clean_lp, targets)
             if not cfg.quiet:
                 log.info("ablate: batch %d, %d sequences", number + 1, batch.rows)
     decode = _decoder(tok)
@@ -245,17 +268,19 @@ def _chunks(jobs: list[list[Unit]], copies: int) -> Any:
         i = j
 
 
-def _clean_pass(lm: Any, ids: Any, mask: Any, layers: Sequence[int]) -> tuple[Any, dict]:
-    """Clean logits and the residual stream at ``layers`` (for :func:`resume_at`)."""
+def _clean_pass(lm: Any, ids: Any, mask: Any, layers: Sequence[int], rows: Any
+                ) -> tuple[Any, dict]:
+    """Clean logits ``[N, V]`` at the flat positions ``rows`` and the residual stream at
+    ``layers`` (for :func:`resume_at`)."""
     from neuroheat.model.sites import get_site_kind
 
     wanted = [lay for lay in layers if lay > 0]
-    if not wanted:
-        return lm(input_ids=ids, attention_mask=mask, **_no_cache(lm)).logits, {}
-    with get_site_kind("resid").tap(lm, wanted) as tap:
+    with ExitStack() as stack:
+        used = stack.enter_context(head_on_rows(lm, rows))
+        tap = stack.enter_context(get_site_kind("resid").tap(lm, wanted)) if wanted else None
         out = lm(input_ids=ids, attention_mask=mask, **_no_cache(lm))
-        values = tap.values(out)
-    return out.logits, dict(zip(wanted, values, strict=True))
+        values = tap.values(out) if tap is not None else []
+    return _at_rows(out.logits, used, rows), dict(zip(wanted, values, strict=True))
 
 
 def _no_cache(lm: Any) -> dict[str, Any]:
@@ -282,7 +307,7 @@ class _Splicing:
         self.zero_runs = {s: Effect() for s in saes}
         self.stats = {s: SpliceStats(b.sae.d_in, b.sae.d_sae) for s, b in saes.items()}
 
-    def add(self, ids: Any, mask: Any, scored: Any, resid: dict, clean_lp: Any,
+    def add(self, ids: Any, mask: Any, rows: Any, resid: dict, clean_lp: Any,
             targets: Any) -> None:
         for site, bound in self.saes.items():
             stats = self.stats[site]
@@ -293,10 +318,10 @@ class _Splicing:
                 stats.add(act[ctx.mask], x_hat[ctx.mask], f[ctx.mask])
                 return x_hat
 
-            out = _run_edited(self.lm, ids, mask, resid, {site: spliced}, 1)
-            self.sae_runs[site].add(clean_lp, log_probs(out[scored]), targets)
-            out = _run_edited(self.lm, ids, mask, resid, {site: lambda a, c: a * 0}, 1)
-            self.zero_runs[site].add(clean_lp, log_probs(out[scored]), targets)
+            out = _run_edited(self.lm, ids, mask, resid, {site: spliced}, 1, rows)
+            self.sae_runs[site].add(clean_lp, out[0], targets)
+            out = _run_edited(self.lm, ids, mask, resid, {site: lambda a, c: a * 0}, 1, rows)
+            self.zero_runs[site].add(clean_lp, out[0], targets)
 
     def result(self, decode: Any, causal: bool) -> list[dict[str, Any]]:
         from neuroheat.intervene.splice import scores
