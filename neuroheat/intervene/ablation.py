@@ -111,22 +111,60 @@ def _editor(site: str, jobs: Sequence[Sequence[Unit]], rows: int, cfg: AblateCon
     return fn
 
 
+class _Runs:
+    """The edited runs of one batch. The edit, resume and head hooks stay in place across
+    consecutive runs of the same sites and number of copies, only the edit functions change
+    (entering them anew costs a ``model.eval()`` and block swaps per run)."""
+
+    def __init__(self, lm: Any, ids: Any, mask: Any, resid: dict[int, Any], rows: Any) -> None:
+        self.lm, self.ids, self.mask, self.resid, self.rows = lm, ids, mask, resid, rows
+        self.key: Any = None
+        self.stack = ExitStack()
+        self.fns: dict[str, Any] = {}
+
+    def __enter__(self) -> _Runs:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stack.close()
+
+    def run(self, edits: dict[str, Any], copies: int) -> Any:
+        """Logits ``[copies, N, V]`` at the scored positions ``rows`` (``[N]``, flat) of the
+        batch replicated ``copies`` times with ``edits``, resuming before the shallowest
+        edited site."""
+        key = (frozenset(edits), copies)
+        if key != self.key:
+            self._enter(sorted(edits), copies)
+            self.key = key
+        self.fns.update(edits)
+        logits = self.lm(input_ids=self.inputs[0], attention_mask=self.inputs[1],
+                         **_no_cache(self.lm)).logits
+        return _at_rows(logits, self.used, self.wanted).view(copies, len(self.rows), -1)
+
+    def _enter(self, sites: list[str], copies: int) -> None:
+        from neuroheat.model.edits import edit, resume_at
+
+        self.stack.close()
+        lm, fns = self.lm, self.fns
+
+        def dispatch(site: str) -> Any:
+            return lambda act, ctx: fns[site](act, ctx)
+
+        self.stack.enter_context(edit(lm, {s: dispatch(s) for s in sites}))
+        start = min(_resume_layer(s) for s in sites)
+        if start > 0:
+            self.stack.enter_context(
+                resume_at(lm, start, self.resid[start].repeat(copies, 1, 1)))
+        self.wanted = _replicated(self.rows, copies, self.ids.numel())
+        self.used = self.stack.enter_context(head_on_rows(lm, self.wanted))
+        self.inputs = (self.ids.repeat(copies, 1), self.mask.repeat(copies, 1))
+
+
 def _run_edited(lm: Any, ids: Any, mask: Any, resid: dict[int, Any], edits: dict[str, Any],
                 copies: int, rows: Any) -> Any:
-    """Logits ``[copies, N, V]`` at the scored positions ``rows`` (``[N]``, flat) of the
-    edited, replicated batch, resuming before the shallowest edited site."""
-    from neuroheat.model.edits import edit, resume_at
-
-    start = min(_resume_layer(s) for s in edits)
-    wanted = _replicated(rows, copies, ids.numel())
-    with ExitStack() as stack:
-        stack.enter_context(edit(lm, edits))
-        if start > 0:
-            stack.enter_context(resume_at(lm, start, resid[start].repeat(copies, 1, 1)))
-        used = stack.enter_context(head_on_rows(lm, wanted))
-        logits = lm(input_ids=ids.repeat(copies, 1), attention_mask=mask.repeat(copies, 1),
-                    **_no_cache(lm)).logits
-    return _at_rows(logits, used, wanted).view(copies, len(rows), -1)
+    """One run of :meth:`_Runs.run`."""
+    with _Runs(lm, ids, mask, resid, rows) as runs:
+        return runs.run(edits, copies)
 
 
 def _replicated(rows: Any, copies: int, size: int) -> Any:
@@ -228,12 +266,13 @@ def ablate(model: Any, corpus: str | os.PathLike | Iterable[str],
             clean.add(clean_lp)
             draws = _draws(ref, batch, dev)
             copies = max(1, budget // batch.padded)
-            for first, chunk in _chunks(jobs, copies):
-                sites = {u.model_site for job in chunk for u in job}
-                fns = {s: _editor(s, chunk, batch.rows, cfg, ref, draws, saes) for s in sites}
-                out = _run_edited(lm, ids, mask, resid, fns, len(chunk), rows)
-                for j in range(len(chunk)):
-                    effects[first + j].add(clean_lp, out[j], targets)
+            with _Runs(lm, ids, mask, resid, rows) as runs:
+                for first, chunk in _chunks(jobs, copies):
+                    sites = {u.model_site for job in chunk for u in job}
+                    out = runs.run({s: _editor(s, chunk, batch.rows, cfg, ref, draws, saes)
+                                    for s in sites}, len(chunk))
+                    for j in range(len(chunk)):
+                        effects[first + j].add(clean_lp, out[j], targets)
             if splicing is not None:
                 splicing.add(ids, mask, rows, resid, clean_lp, targets)
             if not cfg.quiet:
