@@ -50,6 +50,13 @@ def row_sums(z: Any, p: Any | None = None, col: Any | None = None) -> tuple[Any,
         m, sums = softmax_sums(z.numpy(), None if p is None else p.numpy(),
                                None if col is None else col.numpy())
         return torch.from_numpy(m), torch.from_numpy(sums)
+    return _row_sums_torch(z, p, col)
+
+
+def _row_sums_torch(z: Any, p: Any | None, col: Any | None) -> tuple[Any, Any]:
+    """:func:`row_sums` in torch, on the logits' device (float64)."""
+    import torch
+
     zd = z.double()
     m = zd.amax(-1)
     a = zd - m[:, None]
