@@ -24,12 +24,13 @@ import logging
 import os
 from collections.abc import Iterable, Sequence
 from contextlib import ExitStack
+from functools import partial
 from typing import Any
 
 from neuroheat.errors import InputError
 from neuroheat.intervene.config import AblateConfig
 from neuroheat.intervene.forward import head_on_rows
-from neuroheat.intervene.metrics import Clean, CleanBatch, Effect
+from neuroheat.intervene.metrics import Beside, Clean, CleanBatch, Effect
 from neuroheat.intervene.result import Effects
 from neuroheat.intervene.units import Unit, parse_units
 
@@ -252,7 +253,9 @@ def ablate(model: Any, corpus: str | os.PathLike | Iterable[str],
     splicing = _Splicing(saes, lm) if cfg.splice else None
     dev = loaded.device
     pad = tok.pad_token_id if tok.pad_token_id is not None else 0
-    with torch.inference_mode():
+    # on the CPU a worker thread adds each run's effects while the next run goes forward
+    beside = Beside(threaded=torch.device(dev).type == "cpu")
+    with beside, torch.inference_mode():
         for number, batch in enumerate(batches(seqs, budget, pad)):
             ids = torch.from_numpy(batch.ids).to(dev)
             mask = torch.from_numpy(batch.mask).to(dev)
@@ -271,8 +274,8 @@ def ablate(model: Any, corpus: str | os.PathLike | Iterable[str],
                     sites = {u.model_site for job in chunk for u in job}
                     out = runs.run({s: _editor(s, chunk, batch.rows, cfg, ref, draws, saes)
                                     for s in sites}, len(chunk))
-                    for j in range(len(chunk)):
-                        effects[first + j].add(clean_lp, out[j], targets)
+                    beside.submit(partial(_add_runs, effects[first:first + len(chunk)],
+                                          clean_lp, out, targets))
             if splicing is not None:
                 splicing.add(ids, mask, rows, resid, clean_lp, targets)
             if not cfg.quiet:
@@ -286,6 +289,12 @@ def ablate(model: Any, corpus: str | os.PathLike | Iterable[str],
                    splice=splicing.result(decode, causal) if splicing else None,
                    settings={"value": cfg.value, "jointly": cfg.jointly, "seed": cfg.seed,
                              "reference": cfg.reference, "shard": cfg.shard})
+
+
+def _add_runs(effects: list[Effect], clean: CleanBatch, out: Any, targets: Any) -> None:
+    """Add run ``j`` of ``out`` (``[copies, N, V]``) to ``effects[j]``."""
+    for j, effect in enumerate(effects):
+        effect.add(clean, out[j], targets)
 
 
 def _is_store(path: str) -> bool:

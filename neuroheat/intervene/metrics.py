@@ -24,6 +24,8 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 TOP = 10
@@ -155,3 +157,53 @@ class Effect:
                 "top_promoted": [[decode(int(i)), float(v)] for v, i in zip(*up, strict=True)],
                 "top_suppressed": [[decode(int(i)), -float(v)]
                                    for v, i in zip(*down, strict=True)]}
+
+
+class Beside:
+    """Runs effect additions beside the forward passes: one worker thread takes them in the
+    order given, at most one behind (the compiled kernel releases the GIL, so one run's sums
+    overlap the next run's forward pass); ``threaded=False`` runs each at once.
+
+    Example:
+        >>> done = []
+        >>> with Beside(threaded=True) as beside:
+        ...     beside.submit(lambda: done.append(1))
+        >>> done
+        [1]
+    """
+
+    def __init__(self, threaded: bool) -> None:
+        self.pool = ThreadPoolExecutor(1, "neuroheat-effects") if threaded else None
+        self.pending: Future | None = None
+
+    def submit(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` once the previous one is done (its errors are raised here)."""
+        if self.pool is None:
+            fn()
+            return
+        self.wait()
+        self.pending = self.pool.submit(_inference, fn)
+
+    def wait(self) -> None:
+        """Wait for the last ``fn``; raise its error."""
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            pending.result()
+
+    def __enter__(self) -> Beside:
+        return self
+
+    def __exit__(self, kind: object, *exc: object) -> None:
+        try:
+            if kind is None:
+                self.wait()
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown(wait=True)
+
+
+def _inference(fn: Callable[[], None]) -> None:
+    import torch
+
+    with torch.inference_mode():   # thread-local: the worker's own
+        fn()
