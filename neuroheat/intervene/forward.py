@@ -77,7 +77,8 @@ def head_on_rows(lm: Any, rows: Any) -> Iterator[list[bool]]:
         if hidden.ndim != 3:
             return args
         used[:] = [True]
-        return (hidden.reshape(1, -1, hidden.shape[-1])[:, rows], *args[1:])
+        at = rows if rows.device == hidden.device else rows.to(hidden.device)  # split models
+        return (hidden.reshape(1, -1, hidden.shape[-1])[:, at], *args[1:])
 
     handle = head.register_forward_pre_hook(pick)
     try:
