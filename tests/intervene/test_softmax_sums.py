@@ -4,6 +4,8 @@ against the float64 reference, and the output head run on the scored rows only."
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pytest
 import torch
@@ -16,7 +18,8 @@ from neuroheat.kernels.softmax import softmax_sums
 from tests.intervene import reference as R
 from tests.intervene.models import down_proj, loaded
 
-pytestmark = pytest.mark.skipif(not kernels.enabled(), reason="numba is not installed")
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("numba") is None,
+                                reason="numba is not installed")
 
 
 def _logits(dtype, width: int, seed: int = 0) -> np.ndarray:
@@ -70,7 +73,8 @@ def test_kernel_equals_the_numpy_code(dtype, width):
     assert np.all(s1[:, 0][finite[:, 0]] >= 1.0)   # the row's maximum contributes exp(0) = 1
 
 
-def test_kernel_exp_is_float64_accurate():
+def test_kernel_exp_is_float64_accurate(monkeypatch):
+    monkeypatch.setenv(kernels.ENV, "")
     a = -np.linspace(0.0, 707.0, 400_001)
     _, sums = softmax_sums(a[None, :])
     assert sums[0, 0] == pytest.approx(np.exp(a).sum(), rel=1e-14)
@@ -85,7 +89,9 @@ def test_without_p_or_rows():
     assert sums[:, 0].tolist() == [4.0, 4.0] and sums[:, 2].tolist() == [0.0, 0.0]
 
 
-def test_cpu_sums_equal_the_torch_device_code():
+@pytest.mark.parametrize("env", ["numpy", ""])
+def test_cpu_sums_equal_the_torch_device_code(env, monkeypatch):
+    monkeypatch.setenv(kernels.ENV, env)
     z = torch.from_numpy(_logits(np.float32, 301))[:6]   # finite rows and -inf
     p = torch.from_numpy(_weights(301))[:6]
     col_cpu = torch.zeros(301, dtype=torch.float64)
@@ -154,3 +160,20 @@ def test_head_on_rows_equals_the_full_logits_at_those_rows(lms, family):
     assert used == [True]
     assert part.shape == (1, len(rows), full.shape[-1])   # gemma2's soft cap applies too
     assert torch.allclose(part[0], full.reshape(-1, full.shape[-1])[rows], atol=1e-5)
+
+
+def test_beside_keeps_order_and_raises_the_workers_error():
+    done: list[int] = []
+    with metrics.Beside(threaded=True) as beside:
+        for i in range(5):
+            beside.submit(lambda i=i: done.append(i))
+    assert done == [0, 1, 2, 3, 4]
+
+    def fail() -> None:
+        raise ValueError("in the worker")
+
+    with pytest.raises(ValueError, match="in the worker"):
+        with metrics.Beside(threaded=True) as beside:
+            beside.submit(fail)
+            beside.submit(lambda: done.append(5))   # waits for fail: raises here
+    assert done == [0, 1, 2, 3, 4]
