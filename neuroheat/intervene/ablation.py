@@ -140,7 +140,8 @@ class _Runs:
         self.fns.update(edits)
         logits = self.lm(input_ids=self.inputs[0], attention_mask=self.inputs[1],
                          **_no_cache(self.lm)).logits
-        return _at_rows(logits, self.used, self.wanted).view(copies, len(self.rows), -1)
+        at = _at_rows(logits, self.used, self.wanted)
+        return at.view(copies, len(self.rows), at.shape[-1])
 
     def _enter(self, sites: list[str], copies: int) -> None:
         from neuroheat.model.edits import edit, resume_at
