@@ -9,7 +9,9 @@ with its error term kept (:mod:`~neuroheat.intervene.splice`).
 Cost: each batch runs clean once, recording the residual stream before every edited site;
 edited runs then resume there (:func:`neuroheat.model.edits.resume_at`: the earlier blocks
 never run again), and the single-unit ablations of one site run as replicated copies of the
-batch, as many as ``batch_tokens`` holds, each copy with a different unit ablated.
+batch, as many as ``batch_tokens`` holds, each copy with a different unit ablated. The output
+head runs on the scored tokens only (:func:`~neuroheat.intervene.forward.head_on_rows`), and the
+metrics read each run's logits in one compiled pass (:mod:`~neuroheat.intervene.metrics`).
 
 Example:
     >>> res = ablate("path/to/gpt2", "corpus.txt", ["mlp.10:0-63"], method="mean")  # doctest: +SKIP
@@ -21,11 +23,14 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable, Sequence
+from contextlib import ExitStack
+from functools import partial
 from typing import Any
 
 from neuroheat.errors import InputError
 from neuroheat.intervene.config import AblateConfig
-from neuroheat.intervene.metrics import Clean, CleanBatch, Effect, log_probs
+from neuroheat.intervene.forward import head_on_rows
+from neuroheat.intervene.metrics import Beside, Clean, CleanBatch, Effect
 from neuroheat.intervene.result import Effects
 from neuroheat.intervene.units import Unit, parse_units
 
@@ -107,21 +112,79 @@ def _editor(site: str, jobs: Sequence[Sequence[Unit]], rows: int, cfg: AblateCon
     return fn
 
 
-def _run_edited(lm: Any, ids: Any, mask: Any, resid: dict[int, Any], edits: dict[str, Any],
-                copies: int) -> Any:
-    """Logits ``[copies * B, T, V]`` of the edited, replicated batch, resuming before the
-    shallowest edited site."""
-    from contextlib import ExitStack
+class _Runs:
+    """The edited runs of one batch. The edit, resume and head hooks stay in place across
+    consecutive runs of the same sites and number of copies, only the edit functions change
+    (entering them anew costs a ``model.eval()`` and block swaps per run)."""
 
-    from neuroheat.model.edits import edit, resume_at
+    def __init__(self, lm: Any, ids: Any, mask: Any, resid: dict[int, Any], rows: Any) -> None:
+        self.lm, self.ids, self.mask, self.resid, self.rows = lm, ids, mask, resid, rows
+        self.key: Any = None
+        self.stack = ExitStack()
+        self.fns: dict[str, Any] = {}
 
-    start = min(_resume_layer(s) for s in edits)
-    with ExitStack() as stack:
-        stack.enter_context(edit(lm, edits))
+    def __enter__(self) -> _Runs:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stack.close()
+
+    def run(self, edits: dict[str, Any], copies: int) -> Any:
+        """Logits ``[copies, N, V]`` at the scored positions ``rows`` (``[N]``, flat) of the
+        batch replicated ``copies`` times with ``edits``, resuming before the shallowest
+        edited site."""
+        key = (frozenset(edits), copies)
+        if key != self.key:
+            self._enter(sorted(edits), copies)
+            self.key = key
+        self.fns.update(edits)
+        logits = self.lm(input_ids=self.inputs[0], attention_mask=self.inputs[1],
+                         **_no_cache(self.lm)).logits
+        at = _at_rows(logits, self.used, self.wanted)
+        return at.view(copies, len(self.rows), at.shape[-1])
+
+    def _enter(self, sites: list[str], copies: int) -> None:
+        from neuroheat.model.edits import edit, resume_at
+
+        self.stack.close()
+        lm, fns = self.lm, self.fns
+
+        def dispatch(site: str) -> Any:
+            return lambda act, ctx: fns[site](act, ctx)
+
+        self.stack.enter_context(edit(lm, {s: dispatch(s) for s in sites}))
+        start = min(_resume_layer(s) for s in sites)
         if start > 0:
-            stack.enter_context(resume_at(lm, start, resid[start].repeat(copies, 1, 1)))
-        return lm(input_ids=ids.repeat(copies, 1), attention_mask=mask.repeat(copies, 1),
-                  **_no_cache(lm)).logits
+            self.stack.enter_context(
+                resume_at(lm, start, self.resid[start].repeat(copies, 1, 1)))
+        self.wanted = _replicated(self.rows, copies, self.ids.numel())
+        self.used = self.stack.enter_context(head_on_rows(lm, self.wanted))
+        self.inputs = (self.ids.repeat(copies, 1), self.mask.repeat(copies, 1))
+
+
+def _run_edited(lm: Any, ids: Any, mask: Any, resid: dict[int, Any], edits: dict[str, Any],
+                copies: int, rows: Any) -> Any:
+    """One run of :meth:`_Runs.run`."""
+    with _Runs(lm, ids, mask, resid, rows) as runs:
+        return runs.run(edits, copies)
+
+
+def _replicated(rows: Any, copies: int, size: int) -> Any:
+    """The flat positions ``rows`` of a batch of ``size`` positions in each of ``copies``."""
+    import torch
+
+    if copies == 1:
+        return rows
+    shift = torch.arange(copies, device=rows.device)[:, None] * size
+    return (rows[None, :] + shift).reshape(-1)
+
+
+def _at_rows(logits: Any, used: list[bool], rows: Any) -> Any:
+    """Logits ``[N, V]`` at ``rows``: as the head returned them where it ran on ``rows``
+    only, else picked from the full ``[B, T, V]``."""
+    if used and logits.shape[:2] == (1, len(rows)):
+        return logits[0]
+    return logits.reshape(-1, logits.shape[-1])[rows]
 
 
 def _draws(ref: Any, batch: Any, device: Any) -> Any:
@@ -191,7 +254,9 @@ def ablate(model: Any, corpus: str | os.PathLike | Iterable[str],
     splicing = _Splicing(saes, lm) if cfg.splice else None
     dev = loaded.device
     pad = tok.pad_token_id if tok.pad_token_id is not None else 0
-    with torch.inference_mode():
+    # on the CPU a worker thread adds each run's effects while the next run goes forward
+    beside = Beside(threaded=torch.device(dev).type == "cpu")
+    with beside, torch.inference_mode():
         for number, batch in enumerate(batches(seqs, budget, pad)):
             ids = torch.from_numpy(batch.ids).to(dev)
             mask = torch.from_numpy(batch.mask).to(dev)
@@ -199,20 +264,21 @@ def ablate(model: Any, corpus: str | os.PathLike | Iterable[str],
             targets = torch.from_numpy(batch.targets).to(dev)[scored] if causal else None
             layers = sorted({_resume_layer(u.model_site) for u in unit_list} |
                             ({_resume_layer(s) for s in saes} if splicing else set()))
-            logits, resid = _clean_pass(lm, ids, mask, layers)
-            clean_lp = CleanBatch(log_probs(logits[scored]), targets)
-            clean.add(clean_lp.lp, targets)
+            rows = scored.reshape(-1).nonzero()[:, 0]   # the order of [scored]
+            logits, resid = _clean_pass(lm, ids, mask, layers, rows)
+            clean_lp = CleanBatch(logits, targets)
+            clean.add(clean_lp)
             draws = _draws(ref, batch, dev)
             copies = max(1, budget // batch.padded)
-            for first, chunk in _chunks(jobs, copies):
-                sites = {u.model_site for job in chunk for u in job}
-                fns = {s: _editor(s, chunk, batch.rows, cfg, ref, draws, saes) for s in sites}
-                out = _run_edited(lm, ids, mask, resid, fns, len(chunk))
-                out = out.view(len(chunk), batch.rows, *out.shape[1:])
-                for j in range(len(chunk)):
-                    effects[first + j].add(clean_lp, log_probs(out[j][scored]), targets)
+            with _Runs(lm, ids, mask, resid, rows) as runs:
+                for first, chunk in _chunks(jobs, copies):
+                    sites = {u.model_site for job in chunk for u in job}
+                    out = runs.run({s: _editor(s, chunk, batch.rows, cfg, ref, draws, saes)
+                                    for s in sites}, len(chunk))
+                    beside.submit(partial(_add_runs, effects[first:first + len(chunk)],
+                                          clean_lp, out, targets))
             if splicing is not None:
-                splicing.add(ids, mask, scored, resid, clean_lp, targets)
+                splicing.add(ids, mask, rows, resid, clean_lp, targets)
             if not cfg.quiet:
                 log.info("ablate: batch %d, %d sequences", number + 1, batch.rows)
     decode = _decoder(tok)
@@ -224,6 +290,12 @@ def ablate(model: Any, corpus: str | os.PathLike | Iterable[str],
                    splice=splicing.result(decode, causal) if splicing else None,
                    settings={"value": cfg.value, "jointly": cfg.jointly, "seed": cfg.seed,
                              "reference": cfg.reference, "shard": cfg.shard})
+
+
+def _add_runs(effects: list[Effect], clean: CleanBatch, out: Any, targets: Any) -> None:
+    """Add run ``j`` of ``out`` (``[copies, N, V]``) to ``effects[j]``."""
+    for j, effect in enumerate(effects):
+        effect.add(clean, out[j], targets)
 
 
 def _is_store(path: str) -> bool:
@@ -245,17 +317,19 @@ def _chunks(jobs: list[list[Unit]], copies: int) -> Any:
         i = j
 
 
-def _clean_pass(lm: Any, ids: Any, mask: Any, layers: Sequence[int]) -> tuple[Any, dict]:
-    """Clean logits and the residual stream at ``layers`` (for :func:`resume_at`)."""
+def _clean_pass(lm: Any, ids: Any, mask: Any, layers: Sequence[int], rows: Any
+                ) -> tuple[Any, dict]:
+    """Clean logits ``[N, V]`` at the flat positions ``rows`` and the residual stream at
+    ``layers`` (for :func:`resume_at`)."""
     from neuroheat.model.sites import get_site_kind
 
     wanted = [lay for lay in layers if lay > 0]
-    if not wanted:
-        return lm(input_ids=ids, attention_mask=mask, **_no_cache(lm)).logits, {}
-    with get_site_kind("resid").tap(lm, wanted) as tap:
+    with ExitStack() as stack:
+        used = stack.enter_context(head_on_rows(lm, rows))
+        tap = stack.enter_context(get_site_kind("resid").tap(lm, wanted)) if wanted else None
         out = lm(input_ids=ids, attention_mask=mask, **_no_cache(lm))
-        values = tap.values(out)
-    return out.logits, dict(zip(wanted, values, strict=True))
+        values = tap.values(out) if tap is not None else []
+    return _at_rows(out.logits, used, rows), dict(zip(wanted, values, strict=True))
 
 
 def _no_cache(lm: Any) -> dict[str, Any]:
@@ -282,7 +356,7 @@ class _Splicing:
         self.zero_runs = {s: Effect() for s in saes}
         self.stats = {s: SpliceStats(b.sae.d_in, b.sae.d_sae) for s, b in saes.items()}
 
-    def add(self, ids: Any, mask: Any, scored: Any, resid: dict, clean_lp: Any,
+    def add(self, ids: Any, mask: Any, rows: Any, resid: dict, clean_lp: Any,
             targets: Any) -> None:
         for site, bound in self.saes.items():
             stats = self.stats[site]
@@ -293,10 +367,10 @@ class _Splicing:
                 stats.add(act[ctx.mask], x_hat[ctx.mask], f[ctx.mask])
                 return x_hat
 
-            out = _run_edited(self.lm, ids, mask, resid, {site: spliced}, 1)
-            self.sae_runs[site].add(clean_lp, log_probs(out[scored]), targets)
-            out = _run_edited(self.lm, ids, mask, resid, {site: lambda a, c: a * 0}, 1)
-            self.zero_runs[site].add(clean_lp, log_probs(out[scored]), targets)
+            out = _run_edited(self.lm, ids, mask, resid, {site: spliced}, 1, rows)
+            self.sae_runs[site].add(clean_lp, out[0], targets)
+            out = _run_edited(self.lm, ids, mask, resid, {site: lambda a, c: a * 0}, 1, rows)
+            self.zero_runs[site].add(clean_lp, out[0], targets)
 
     def result(self, decode: Any, causal: bool) -> list[dict[str, Any]]:
         from neuroheat.intervene.splice import scores

@@ -212,3 +212,15 @@ def test_bfloat16_model_gives_finite_metrics_near_float32(lms, corpus):
     got, want = b16.results[0], f32.results[0]
     assert all(np.isfinite(got[k]) for k in ("delta_ce", "kl", "delta_entropy"))
     assert got["kl"] == pytest.approx(want["kl"], rel=0.3)
+
+
+def test_a_batch_without_predicted_tokens(lms):
+    """A one-token line predicts nothing: its batch adds no token, and the rest still counts."""
+    kw = dict(device="cpu", quiet=True)
+    alone = nh.intervene.ablate(str(lms["llama"]), ["a"], ["mlp.2:0-2"], **kw)
+    assert alone.tokens == 0 and alone.results[0]["kl"] == 0.0
+    mixed = nh.intervene.ablate(str(lms["llama"]), ["a", R.LINES[0]], ["mlp.2:0-2"],
+                                batch_tokens=4, **kw)
+    whole = nh.intervene.ablate(str(lms["llama"]), [R.LINES[0]], ["mlp.2:0-2"], **kw)
+    assert mixed.tokens == whole.tokens > 0
+    assert mixed.results[1]["kl"] == pytest.approx(whole.results[1]["kl"], abs=TOL)
