@@ -16,13 +16,13 @@ Example:
 from __future__ import annotations
 
 import logging
-import os
 import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from neuroheat.cores import free_core
 from neuroheat.errors import ActivationRangeError, DiskSpaceError
 
 log = logging.getLogger(__name__)
@@ -38,13 +38,7 @@ def writer_beside(device: Any) -> bool:
     600 sentences, best of 6: 1.81 -> 1.76 s; 10.9 -> 6.5 s in a run at load 5)."""
     if getattr(device, "type", str(device)) != "cpu":
         return True
-    import torch
-
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        cores = os.cpu_count() or 1
-    return torch.get_num_threads() < cores
+    return free_core()
 
 
 def run_overlapped(units: Sequence[Any], done: int, *, produce: Callable[[Any], Any],

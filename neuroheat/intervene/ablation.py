@@ -27,6 +27,7 @@ from contextlib import ExitStack
 from functools import partial
 from typing import Any
 
+from neuroheat.cores import free_core
 from neuroheat.errors import InputError
 from neuroheat.intervene.config import AblateConfig
 from neuroheat.intervene.forward import head_on_rows
@@ -255,7 +256,8 @@ def ablate(model: Any, corpus: str | os.PathLike | Iterable[str],
     dev = loaded.device
     pad = tok.pad_token_id if tok.pad_token_id is not None else 0
     # on the CPU a worker thread adds each run's effects while the next run goes forward
-    beside = Beside(threaded=torch.device(dev).type == "cpu")
+    # the metrics beside the forward passes on the CPU, where torch leaves a core free
+    beside = Beside(threaded=torch.device(dev).type == "cpu" and free_core())
     with beside, torch.inference_mode():
         for number, batch in enumerate(batches(seqs, budget, pad)):
             ids = torch.from_numpy(batch.ids).to(dev)
