@@ -1,8 +1,9 @@
 """Run the model on one unit and gather word rows on the device.
 
 For each micro-batch: pad, forward under ``torch.inference_mode()``, pick the subwords each
-window owns, and add them into a float32 row buffer on the device (``index_add_``; for
-``first``/``last``/``none`` every row receives exactly one value, so the sum is exact). The
+window owns, and add them, layer by layer, into a float32 row buffer on the device
+(``index_add_``; for ``first``/``last``/``none`` every row receives exactly one value, so the
+sum is exact). The
 buffer is averaged if asked, cast to the storage dtype *on the device*, reduced to per-neuron
 statistics (float64, on the device; on the CPU by the compiled kernel
 :func:`neuroheat.kernels.rowstats.row_stats` unless ``NEUROHEAT_KERNELS=numpy``) and copied
@@ -33,8 +34,9 @@ from neuroheat import kernels
 from neuroheat.errors import ActivationRangeError
 from neuroheat.extract.align import Encoded, Specials
 from neuroheat.extract.plan import Unit
+from neuroheat.model.hooks import run_until_stopped
 from neuroheat.model.loading import LoadedModel
-from neuroheat.model.sites import SiteKind, read_sites
+from neuroheat.model.sites import SiteKind
 from neuroheat.store.stats import RunningStats
 
 
@@ -75,6 +77,7 @@ class UnitRunner:
         self.n_pre, self.n_suf = len(specials.prefix), len(specials.suffix)
         self.first_line = first_line   # corpus line of encoded[0], for error messages
         self._wide: Any = None         # float32 copy of the stored rows, reused (_float32)
+        self._buf: Any = None          # the row buffer, reused (_row_buffer)
 
     def _inputs(self, unit: Unit, micro: list[int]) -> tuple[Any, Any]:
         torch = self.torch
@@ -144,17 +147,12 @@ class UnitRunner:
         torch = self.torch
         starts = self.row_starts(unit)
         width = self.component.width(self.loaded.model)
-        buf = torch.zeros((unit.n_rows, len(self.layers), width), dtype=torch.float32,
-                          device=self.device)
+        buf = self._row_buffer(unit.n_rows, width)
         counts = np.zeros(unit.n_rows, dtype=np.float32)
         with torch.inference_mode():
             for ids, mask, b, t, rows in self.micro_batches(unit, starts, counts):
-                # gathered per layer on each layer's device (accelerate may spread the model)
-                vals = read_sites(self.component, self.loaded.model, ids, mask, self.layers,
-                                  select=(torch.from_numpy(b), torch.from_numpy(t)))
-                buf.index_add_(0, torch.from_numpy(rows).to(self.device),
-                               vals.float().to(self.device))
-                del vals
+                self._gather(ids, mask, torch.from_numpy(b), torch.from_numpy(t),
+                             torch.from_numpy(rows).to(self.device), buf)
             if self.aggregation == "average":
                 buf /= torch.from_numpy(np.maximum(counts, 1.0)).to(self.device)[:, None, None]
             out = buf.to(self.dtype)
@@ -172,6 +170,34 @@ class UnitRunner:
             else:
                 host, event = out, None
         return UnitResult(unit, host, event, stats, starts)
+
+    def _row_buffer(self, n_rows: int, width: int) -> Any:
+        """A zeroed float32 ``[n_rows, n_layers, width]`` row buffer on the device. Unless
+        the rows are stored as float32 (then the buffer itself is handed to the writer), one
+        buffer is kept and zeroed between units: no fresh pages to fault in for each batch."""
+        torch = self.torch
+        shape = (n_rows, len(self.layers), width)
+        if self.dtype == torch.float32:
+            return torch.zeros(shape, dtype=torch.float32, device=self.device)
+        if self._buf is None or self._buf.shape[0] < n_rows:
+            self._buf = torch.zeros(shape, dtype=torch.float32, device=self.device)
+            return self._buf
+        buf = self._buf[:n_rows]
+        buf.zero_()
+        return buf
+
+    def _gather(self, ids: Any, mask: Any, b: Any, t: Any, rows: Any, buf: Any) -> None:
+        """Run one micro-batch and add each layer's values at positions ``(b, t)`` into
+        ``buf``'s ``rows``: per layer, on each layer's device (accelerate may spread the
+        model), straight into the buffer's layer slot (no stacked copy of all layers)."""
+        with self.component.tap(self.loaded.model, self.layers, stop=True) as tap:
+            out = run_until_stopped(tap.module, input_ids=ids, attention_mask=mask,
+                                    **tap.kwargs)
+            values = tap.values(out)
+        del out
+        for slot, v in enumerate(values):
+            picked = v[b.to(v.device), t.to(v.device)]
+            buf[:, slot].index_add_(0, rows, picked.float().to(buf.device))
 
     def _range_error(self, unit: Unit, starts: np.ndarray, buf: Any, out: Any
                      ) -> ActivationRangeError:
