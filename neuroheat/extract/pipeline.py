@@ -151,8 +151,7 @@ class UnitRunner:
         counts = np.zeros(unit.n_rows, dtype=np.float32)
         with torch.inference_mode():
             for ids, mask, b, t, rows in self.micro_batches(unit, starts, counts):
-                self._gather(ids, mask, torch.from_numpy(b), torch.from_numpy(t),
-                             torch.from_numpy(rows).to(self.device), buf)
+                self._gather(ids, mask, b, t, rows, buf)
             if self.aggregation == "average":
                 buf /= torch.from_numpy(np.maximum(counts, 1.0)).to(self.device)[:, None, None]
             out = buf.to(self.dtype)
@@ -186,18 +185,33 @@ class UnitRunner:
         buf.zero_()
         return buf
 
-    def _gather(self, ids: Any, mask: Any, b: Any, t: Any, rows: Any, buf: Any) -> None:
+    def _gather(self, ids: Any, mask: Any, b: np.ndarray, t: np.ndarray, rows: np.ndarray,
+                buf: Any) -> None:
         """Run one micro-batch and add each layer's values at positions ``(b, t)`` into
         ``buf``'s ``rows``: per layer, on each layer's device (accelerate may spread the
-        model), straight into the buffer's layer slot (no stacked copy of all layers)."""
+        model), straight into the buffer's layer slot (no stacked copy of all layers); on the
+        CPU by the compiled :func:`neuroheat.kernels.gather.add_rows` (same additions, same
+        bits, no gathered copy)."""
+        torch = self.torch
         with self.component.tap(self.loaded.model, self.layers, stop=True) as tap:
             out = run_until_stopped(tap.module, input_ids=ids, attention_mask=mask,
                                     **tap.kwargs)
             values = tap.values(out)
         del out
+        compiled = buf.device.type == "cpu" and kernels.enabled()
+        if compiled:
+            from neuroheat.kernels.gather import add_rows
+        bt = tr = rt = None
         for slot, v in enumerate(values):
-            picked = v[b.to(v.device), t.to(v.device)]
-            buf[:, slot].index_add_(0, rows, picked.float().to(buf.device))
+            if (compiled and v.device.type == "cpu" and v.dtype == torch.float32
+                    and v.is_contiguous()):
+                add_rows(v.numpy(), b, t, rows, buf.numpy(), slot)
+                continue
+            if bt is None:
+                bt, tr = torch.from_numpy(b), torch.from_numpy(t)
+                rt = torch.from_numpy(rows).to(buf.device)
+            picked = v[bt.to(v.device), tr.to(v.device)]
+            buf[:, slot].index_add_(0, rt, picked.float().to(buf.device))
 
     def _range_error(self, unit: Unit, starts: np.ndarray, buf: Any, out: Any
                      ) -> ActivationRangeError:
