@@ -24,9 +24,8 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, cast
 
 import numpy as np
 
@@ -40,18 +39,40 @@ from neuroheat.model.sites import SiteKind
 from neuroheat.store.stats import RunningStats
 
 
-@dataclass
 class UnitResult:
-    unit: Unit
-    rows: Any                 # CPU tensor [n_rows, n_layers, width] in the storage dtype
-    event: Any                # CUDA event to wait on before reading ``rows`` (or None)
-    stats: RunningStats
-    row_starts: np.ndarray    # start of each of unit.sentences' rows inside ``rows``
+    """One unit's stored rows and statistics; with ``finish`` given, computed on first use
+    (in the writer thread when extraction defers them, :attr:`UnitRunner.defer`)."""
+
+    def __init__(self, unit: Unit, row_starts: np.ndarray, rows: Any = None, event: Any = None,
+                 stats: RunningStats | None = None,
+                 finish: Callable[[], tuple[Any, Any, RunningStats]] | None = None) -> None:
+        self.unit = unit
+        self.row_starts = row_starts  # start of each of unit.sentences' rows inside ``rows``
+        self._rows = rows             # CPU tensor [n_rows, n_layers, width], storage dtype
+        self._event = event           # CUDA event to wait on before reading rows (or None)
+        self._stats = stats
+        self._finish = finish
+
+    def _done(self) -> None:
+        if self._finish is not None:
+            finish, self._finish = self._finish, None
+            self._rows, self._event, self._stats = finish()
+
+    @property
+    def rows(self) -> Any:
+        self._done()
+        return self._rows
+
+    @property
+    def stats(self) -> RunningStats:
+        self._done()
+        return cast(RunningStats, self._stats)
 
     def numpy(self) -> np.ndarray:
-        if self.event is not None:
-            self.event.synchronize()
-        return self.rows.numpy()
+        self._done()
+        if self._event is not None:
+            self._event.synchronize()
+        return self._rows.numpy()
 
 
 class UnitRunner:
@@ -77,7 +98,10 @@ class UnitRunner:
         self.n_pre, self.n_suf = len(specials.prefix), len(specials.suffix)
         self.first_line = first_line   # corpus line of encoded[0], for error messages
         self._wide: Any = None         # float32 copy of the stored rows, reused (_float32)
-        self._buf: Any = None          # the row buffer, reused (_row_buffer)
+        self._free: list[Any] = []     # zeroed row buffers to reuse (_row_buffer, _finish)
+        #: cast, statistics and finite check when the result is first used (by extraction's
+        #: writer thread on a CPU with a free core) instead of in :meth:`run`
+        self.defer = False
 
     def _inputs(self, unit: Unit, micro: list[int]) -> tuple[Any, Any]:
         torch = self.torch
@@ -144,14 +168,35 @@ class UnitRunner:
                 self.encoded[sentence].rows[row - int(starts[k])])
 
     def run(self, unit: Unit) -> UnitResult:
+        """Run ``unit``'s micro-batches and gather its rows; the cast to the storage dtype,
+        the statistics and the finite check follow at once, or, with :attr:`defer`, when
+        the result is first used."""
         torch = self.torch
         starts = self.row_starts(unit)
         width = self.component.width(self.loaded.model)
-        buf = self._row_buffer(unit.n_rows, width)
+        full = self._row_buffer(unit.n_rows, width)
+        buf = full[:unit.n_rows]
         counts = np.zeros(unit.n_rows, dtype=np.float32)
         with torch.inference_mode():
             for ids, mask, b, t, rows in self.micro_batches(unit, starts, counts):
                 self._gather(ids, mask, b, t, rows, buf)
+
+        def finish() -> tuple[Any, Any, RunningStats]:
+            return self._finish(unit, starts, full, counts)
+
+        if self.defer:
+            return UnitResult(unit, starts, finish=finish)
+        rows, event, stats = finish()
+        return UnitResult(unit, starts, rows, event, stats)
+
+    def _finish(self, unit: Unit, starts: np.ndarray, full: Any, counts: np.ndarray
+                ) -> tuple[Any, Any, RunningStats]:
+        """``(rows, event, stats)`` of the gathered ``full[:n_rows]``: averaged if asked, cast
+        to the storage dtype, statistics, finite check, copied out of a GPU; the buffer then
+        goes back to the pool, zeroed (unless it is the stored float32 rows)."""
+        torch = self.torch
+        buf = full[:unit.n_rows]
+        with torch.inference_mode():
             if self.aggregation == "average":
                 buf /= torch.from_numpy(np.maximum(counts, 1.0)).to(self.device)[:, None, None]
             out = buf.to(self.dtype)
@@ -160,6 +205,9 @@ class UnitRunner:
             # them; details are looked up only on failure
             if not finite:
                 raise self._range_error(unit, starts, buf, out)
+            if out.data_ptr() != buf.data_ptr():
+                full.zero_()
+                self._free.append(full)
             del buf
             if self.device.type == "cuda":
                 host = torch.empty(out.shape, dtype=out.dtype, pin_memory=True)
@@ -168,22 +216,20 @@ class UnitRunner:
                 event.record()
             else:
                 host, event = out, None
-        return UnitResult(unit, host, event, stats, starts)
+        return host, event, stats
 
     def _row_buffer(self, n_rows: int, width: int) -> Any:
-        """A zeroed float32 ``[n_rows, n_layers, width]`` row buffer on the device. Unless
-        the rows are stored as float32 (then the buffer itself is handed to the writer), one
-        buffer is kept and zeroed between units: no fresh pages to fault in for each batch."""
+        """A zeroed float32 row buffer ``[>= n_rows, n_layers, width]`` on the device: one
+        returned to the pool by :meth:`_finish` (already zeroed there, in the writer thread
+        when deferred) if one is big enough, else a new one: no fresh pages to fault in for
+        each batch. Rows stored as float32 are the buffer itself: never reused."""
         torch = self.torch
+        while self._free:
+            full = self._free.pop()
+            if full.shape[0] >= n_rows:
+                return full
         shape = (n_rows, len(self.layers), width)
-        if self.dtype == torch.float32:
-            return torch.zeros(shape, dtype=torch.float32, device=self.device)
-        if self._buf is None or self._buf.shape[0] < n_rows:
-            self._buf = torch.zeros(shape, dtype=torch.float32, device=self.device)
-            return self._buf
-        buf = self._buf[:n_rows]
-        buf.zero_()
-        return buf
+        return torch.zeros(shape, dtype=torch.float32, device=self.device)
 
     def _gather(self, ids: Any, mask: Any, b: np.ndarray, t: np.ndarray, rows: np.ndarray,
                 buf: Any) -> None:
