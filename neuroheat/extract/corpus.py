@@ -90,6 +90,9 @@ def read_corpus(corpus: Corpus) -> list[list[str]]:
         else:
             raise CorpusError(f"sentence {i} is a {type(item).__name__}; each sentence must be a "
                               "string or a list of word strings")
+        if _clean("".join(words)):  # one check per sentence; the culprit word only on failure
+            sentences.append(words)
+            continue
         for w in words:
             if "\x00" in w:
                 raise CorpusError(f"sentence {i}: word {w!r} contains a NUL character, which "
@@ -101,6 +104,17 @@ def read_corpus(corpus: Corpus) -> list[list[str]]:
                                   "surrogate); it cannot be stored as UTF-8") from None
         sentences.append(words)
     return sentences
+
+
+def _clean(text: str) -> bool:
+    """Whether ``text`` has no NUL and encodes as UTF-8 (no lone surrogate)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def corpus_checksum(sentences: Sequence[Sequence[str]]) -> str:

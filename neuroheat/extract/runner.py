@@ -340,7 +340,10 @@ def _run(runner: Any, units: Sequence[Any], encoded: Sequence[Any], writer: Any,
         strategy.write(writer, res, offsets)
         strategy.add(res)
 
+    overlap = writer_beside(loaded.device)
+    if hasattr(runner, "defer"):  # a CPU core beside the model: it also casts and sums up
+        runner.defer = overlap and getattr(loaded.device, "type", str(loaded.device)) == "cpu"
     run_overlapped(units, done, produce=runner.run, consume=consume, save=save,
                    checkpoint_seconds=cfg.checkpoint_seconds, bar=bar, path=writer.path,
-                   name=strategy.thread, overlap=writer_beside(loaded.device))
+                   name=strategy.thread, overlap=overlap)
     strategy.finalize(writer)
