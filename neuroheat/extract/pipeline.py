@@ -102,6 +102,9 @@ class UnitRunner:
         #: cast, statistics and finite check when the result is first used (by extraction's
         #: writer thread on a CPU with a free core) instead of in :meth:`run`
         self.defer = False
+        #: compiled statistics and gathers on the CPU: decided once per run from the whole
+        #: plan's size (the runner sets it), so that a resumed run computes like the first
+        self.compiled = kernels.enabled()
 
     def _inputs(self, unit: Unit, micro: list[int]) -> tuple[Any, Any]:
         torch = self.torch
@@ -244,7 +247,7 @@ class UnitRunner:
                                     **tap.kwargs)
             values = tap.values(out)
         del out
-        compiled = buf.device.type == "cpu" and kernels.enabled()
+        compiled = buf.device.type == "cpu" and self.compiled
         if compiled:
             from neuroheat.kernels.gather import add_rows
         bt = tr = rt = None
@@ -287,7 +290,7 @@ class UnitRunner:
         n = out.shape[0]
         if n == 0:
             return RunningStats.empty(tuple(out.shape[1:])), True
-        if self.device.type == "cpu" and kernels.enabled():
+        if self.device.type == "cpu" and self.compiled:
             # two compiled passes over float32 rows (exact copies of the stored values)
             # instead of a float64 copy, var_mean and aminmax: MiniLM 33 -> 2 ms a batch,
             # a 17 x 512 Llama 125 -> 5 ms (docs/bounds-extract.md)

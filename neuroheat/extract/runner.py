@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from neuroheat import kernels
 from neuroheat.errors import InputError, StoreError
 from neuroheat.extract import align
 from neuroheat.extract.config import ExtractConfig
@@ -340,6 +341,12 @@ def _run(runner: Any, units: Sequence[Any], encoded: Sequence[Any], writer: Any,
         strategy.write(writer, res, offsets)
         strategy.add(res)
 
+    # the compiled statistics and gathers when the whole plan (not what a resume has left:
+    # the same choice, the same statistics) is large enough to pay for numba's import
+    compiled = kernels.prepare(sum(u.n_rows for u in units) * getattr(writer, "width", 1)
+                               * len(getattr(writer, "layers", [0])), anyway=False)
+    if hasattr(runner, "compiled"):
+        runner.compiled = compiled
     overlap = writer_beside(loaded.device)
     if hasattr(runner, "defer"):  # a CPU core beside the model: it also casts and sums up
         runner.defer = overlap and getattr(loaded.device, "type", str(loaded.device)) == "cpu"

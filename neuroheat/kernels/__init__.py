@@ -62,10 +62,14 @@ def _numba() -> Any:
     return numba
 
 
-def enabled(values: int | None = None, min_values: int = MIN_VALUES) -> bool:
+def enabled(values: int | None = None, min_values: int = MIN_VALUES, *,
+            anyway: bool = True) -> bool:
     """True when a compiled kernel runs for work of ``values`` values (None: unknown, large):
     numba is installed, ``NEUROHEAT_KERNELS`` is not ``numpy``, and the work is at least
-    ``min_values`` values or numba is imported already (``NEUROHEAT_KERNELS=numba``: always).
+    ``min_values`` values or (``anyway``) numba is imported already
+    (``NEUROHEAT_KERNELS=numba``: always). ``anyway=False`` makes the answer depend on the
+    size alone, not on what the process imported before (for results that differ in the
+    last bits between the two paths, like extraction statistics).
 
     Example:
         >>> import os
@@ -78,19 +82,19 @@ def enabled(values: int | None = None, min_values: int = MIN_VALUES) -> bool:
         return False
     if mode == "numba" or values is None or values >= min_values:
         return True
-    return "numba" in sys.modules
+    return anyway and "numba" in sys.modules
 
 
-def prepare(values: int) -> bool:
+def prepare(values: int, *, anyway: bool = True) -> bool:
     """Before a job of ``values`` values split into smaller tasks: import numba now if the
     whole job makes the kernels pay, so that every task runs them (each asks
-    :func:`enabled` with its own, smaller size). Returns ``enabled(values)``.
+    :func:`enabled` with its own, smaller size). Returns ``enabled(values, anyway=anyway)``.
 
     Example:
         >>> prepare(0) == enabled(0)
         True
     """
-    on = enabled(values)
+    on = enabled(values, anyway=anyway)
     if on:
         _numba()
     return on
