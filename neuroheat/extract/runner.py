@@ -45,6 +45,9 @@ from neuroheat.extract.strategy import Strategy
 from neuroheat.store.lock import StoreLock
 
 log = logging.getLogger(__name__)
+#: values of a plan from which extraction runs the compiled statistics and gathers (they save
+#: ~8 ns a value against numba's 0.5-1 s import in a fresh process: docs/bounds-extract.md)
+EXTRACT_MIN_VALUES = 2**22
 
 __all__ = ["DEFAULT_BATCH_TOKENS", "default_batch_tokens", "extract", "plan_corpus",
            "run_extraction"]
@@ -342,9 +345,11 @@ def _run(runner: Any, units: Sequence[Any], encoded: Sequence[Any], writer: Any,
         strategy.add(res)
 
     # the compiled statistics and gathers when the whole plan (not what a resume has left:
-    # the same choice, the same statistics) is large enough to pay for numba's import
+    # the same choice, the same statistics) is large enough to pay for numba's import: they
+    # save ~8 ns a value (float64 copy, var_mean, aminmax, index_add_), so from 2**22 values
     compiled = kernels.prepare(sum(u.n_rows for u in units) * getattr(writer, "width", 1)
-                               * len(getattr(writer, "layers", [0])), anyway=False)
+                               * len(getattr(writer, "layers", [0])), EXTRACT_MIN_VALUES,
+                               anyway=False)
     if hasattr(runner, "compiled"):
         runner.compiled = compiled
     overlap = writer_beside(loaded.device)

@@ -85,16 +85,17 @@ def enabled(values: int | None = None, min_values: int = MIN_VALUES, *,
     return anyway and "numba" in sys.modules
 
 
-def prepare(values: int, *, anyway: bool = True) -> bool:
+def prepare(values: int, min_values: int = MIN_VALUES, *, anyway: bool = True) -> bool:
     """Before a job of ``values`` values split into smaller tasks: import numba now if the
     whole job makes the kernels pay, so that every task runs them (each asks
-    :func:`enabled` with its own, smaller size). Returns ``enabled(values, anyway=anyway)``.
+    :func:`enabled` with its own, smaller size). Returns ``enabled(values, min_values,
+    anyway=anyway)``.
 
     Example:
         >>> prepare(0) == enabled(0)
         True
     """
-    on = enabled(values, anyway=anyway)
+    on = enabled(values, min_values, anyway=anyway)
     if on:
         _numba()
     return on
