@@ -81,3 +81,30 @@ def test_write_store_validates(tmp_path):
     path, _, _ = _random_store(tmp_path)
     with pytest.raises(OutputExistsError, match="exists"):
         write_store(path, [["a"]], [np.zeros((1, 1, 2))])
+
+
+def test_write_at_scatters_a_batch_like_per_sentence_writes(tmp_path):
+    from neuroheat.extract.dense import store_rows
+
+    sentences = [["a"] * n for n in (3, 0, 2, 4, 1)]
+    offsets = np.concatenate([[0], np.cumsum([len(s) for s in sentences])])
+    unit = [3, 0, 1, 4, 2]  # a batch in length order, as the planner sorts it
+    starts = np.concatenate([[0], np.cumsum([len(sentences[s]) for s in unit])])
+    rows = np.random.default_rng(2).normal(size=(int(starts[-1]), 2, 3)).astype(np.float32)
+    dest = store_rows(unit, starts, offsets)
+    assert dest.tolist() == [5, 6, 7, 8, 0, 1, 2, 9, 3, 4]
+    scattered = StoreWriter.create(tmp_path / "a.h5", sentences, layers=[0, 1], width=3)
+    one_by_one = StoreWriter.create(tmp_path / "b.h5", sentences, layers=[0, 1], width=3)
+    for pos in range(2):
+        scattered.write_at(pos, dest, rows[:, pos])
+        for k, s in enumerate(unit):
+            one_by_one.write(pos, int(offsets[s]), rows[starts[k]:starts[k + 1], pos])
+    scattered.write_at(0, np.arange(2, 4), rows[:2, 1])  # a run of rows: one slice
+    one_by_one.write(0, 2, rows[:2, 1])
+    with pytest.raises(StoreError, match="3 rows to 2 row numbers"):
+        scattered.write_at(0, np.arange(2), rows[:3, 0])
+    for w in (scattered, one_by_one):
+        w.finalize(RunningStats.empty((2, 3)))
+    with h5py.File(tmp_path / "a.h5") as a, h5py.File(tmp_path / "b.h5") as b:
+        for name in a["activations"]:
+            np.testing.assert_array_equal(a["activations"][name][...], b["activations"][name][...])
