@@ -255,9 +255,12 @@ def ablate(model: Any, corpus: str | os.PathLike | Iterable[str],
     splicing = _Splicing(saes, lm) if cfg.splice else None
     dev = loaded.device
     pad = tok.pad_token_id if tok.pad_token_id is not None else 0
-    # on the CPU a worker thread adds each run's effects while the next run goes forward
-    # the metrics beside the forward passes on the CPU, where torch leaves a core free
-    beside = Beside(threaded=torch.device(dev).type == "cpu" and free_core())
+    # on the CPU, where torch leaves a core free, a worker thread adds each run's effects
+    # while the next run goes forward; with every core in torch's pool they are added in
+    # turn, each run's sums in pieces over torch's threads
+    on_cpu = torch.device(dev).type == "cpu"
+    beside = Beside(threaded=on_cpu and free_core(),
+                    helpers=torch.get_num_threads() if on_cpu else 1)
     with beside, torch.inference_mode():
         for number, batch in enumerate(batches(seqs, budget, pad)):
             ids = torch.from_numpy(batch.ids).to(dev)
@@ -277,7 +280,7 @@ def ablate(model: Any, corpus: str | os.PathLike | Iterable[str],
                     sites = {u.model_site for job in chunk for u in job}
                     out = runs.run({s: _editor(s, chunk, batch.rows, cfg, ref, draws, saes)
                                     for s in sites}, len(chunk))
-                    beside.submit(partial(_add_runs, effects[first:first + len(chunk)],
+                    beside.submit(partial(_add_runs, beside, effects[first:first + len(chunk)],
                                           clean_lp, out, targets))
             if splicing is not None:
                 splicing.add(ids, mask, rows, resid, clean_lp, targets)
@@ -294,10 +297,12 @@ def ablate(model: Any, corpus: str | os.PathLike | Iterable[str],
                              "reference": cfg.reference, "shard": cfg.shard})
 
 
-def _add_runs(effects: list[Effect], clean: CleanBatch, out: Any, targets: Any) -> None:
-    """Add run ``j`` of ``out`` (``[copies, N, V]``) to ``effects[j]``."""
+def _add_runs(beside: Beside, effects: list[Effect], clean: CleanBatch, out: Any,
+              targets: Any) -> None:
+    """Add run ``j`` of ``out`` (``[copies, N, V]``) to ``effects[j]`` (in turn, each
+    run's sums in pieces on the helper threads)."""
     for j, effect in enumerate(effects):
-        effect.add(clean, out[j], targets)
+        effect.add(clean, out[j], targets, beside.helpers)
 
 
 def _is_store(path: str) -> bool:

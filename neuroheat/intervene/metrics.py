@@ -25,16 +25,18 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any
 
 TOP = 10
 
 
-def row_sums(z: Any, p: Any | None = None, col: Any | None = None) -> tuple[Any, Any]:
+def row_sums(z: Any, p: Any | None = None, col: Any | None = None,
+             pool: Executor | None = None) -> tuple[Any, Any]:
     """Row shifts ``m`` ``[n]`` and sums ``[n, 3]`` (``Σ exp(a)``, ``Σ exp(a) a``,
     ``Σ p a``; float64) of logits ``z`` ``[n, V]``, ``a = z - m``; adds ``Σ_r a_r`` to
-    ``col`` (float64 ``[V]``) when given. See :func:`neuroheat.kernels.softmax.softmax_sums`.
+    ``col`` (float64 ``[V]``) when given. See :func:`neuroheat.kernels.softmax.softmax_sums`
+    (``pool``: threads for its pieces, on the CPU).
 
     Example:
         >>> import torch
@@ -50,7 +52,7 @@ def row_sums(z: Any, p: Any | None = None, col: Any | None = None) -> tuple[Any,
         if z.dtype not in (torch.float32, torch.float64):
             z = z.float()
         m, sums = softmax_sums(z.numpy(), None if p is None else p.numpy(),
-                               None if col is None else col.numpy())
+                               None if col is None else col.numpy(), pool=pool)
         return torch.from_numpy(m), torch.from_numpy(sums)
     return _row_sums_torch(z, p, col)
 
@@ -125,15 +127,16 @@ class Effect:
         self.dlogp: Any = None
         self.tokens = 0
 
-    def add(self, clean: CleanBatch, logits: Any, targets: Any | None) -> None:
+    def add(self, clean: CleanBatch, logits: Any, targets: Any | None,
+            pool: Executor | None = None) -> None:
         """Add scored tokens: the clean batch, the edited run's logits ``[n, vocab]`` (any
-        float dtype), targets ``[n]``."""
+        float dtype), targets ``[n]`` (``pool``: threads for the sums' pieces)."""
         import torch
 
         if self.dlogp is None:
             self.dlogp = torch.zeros(logits.shape[-1], dtype=torch.float64,
                                      device=logits.device)
-        m, sums = row_sums(logits, clean.p, self.dlogp)   # adds Σ a to dlogp
+        m, sums = row_sums(logits, clean.p, self.dlogp, pool)   # adds Σ a to dlogp
         s, t, u = sums.unbind(-1)
         log_s = s.log()
         if targets is not None:
@@ -162,7 +165,9 @@ class Effect:
 class Beside:
     """Runs effect additions beside the forward passes: one worker thread takes them in the
     order given, at most one behind (the compiled kernel releases the GIL, so one run's sums
-    overlap the next run's forward pass); ``threaded=False`` runs each at once.
+    overlap the next run's forward pass); ``threaded=False`` runs each at once, in turn,
+    and then, with ``helpers`` > 1, :attr:`helpers` is a pool for the pieces of each run's
+    sums (every core is free between forward passes; the sums are the same either way).
 
     Example:
         >>> done = []
@@ -172,8 +177,10 @@ class Beside:
         [1]
     """
 
-    def __init__(self, threaded: bool) -> None:
+    def __init__(self, threaded: bool, helpers: int = 1) -> None:
         self.pool = ThreadPoolExecutor(1, "neuroheat-effects") if threaded else None
+        self.helpers = (ThreadPoolExecutor(helpers, "neuroheat-effects")
+                        if not threaded and helpers > 1 else None)
         self.pending: Future | None = None
 
     def submit(self, fn: Callable[[], None]) -> None:
@@ -198,8 +205,9 @@ class Beside:
             if kind is None:
                 self.wait()
         finally:
-            if self.pool is not None:
-                self.pool.shutdown(wait=True)
+            for pool in (self.pool, self.helpers):
+                if pool is not None:
+                    pool.shutdown(wait=True)
 
 
 def _inference(fn: Callable[[], None]) -> None:

@@ -28,6 +28,7 @@ Example:
 from __future__ import annotations
 
 import math
+from concurrent.futures import Executor
 from typing import Any
 
 import numpy as np
@@ -38,6 +39,8 @@ __all__ = ["softmax_sums"]
 
 #: rows per numpy step (float64 copies of this many rows stay in cache)
 CHUNK = 16
+#: the kernel's pieces of a call's rows: at most PIECES, of at least MIN_PIECE_ROWS rows
+PIECES, MIN_PIECE_ROWS = 8, 16
 # exp(a) = 2**(k / 16) * exp(y), k = round(16 a / ln 2), |y| <= ln 2 / 32: 2**(j / 16) from a
 # table, exp(y) from its Taylor polynomial of degree 7 (the next term is below 2e-18)
 _STEPS = 16
@@ -51,10 +54,15 @@ _LOW = -708.0
 
 
 def softmax_sums(z: np.ndarray, p: np.ndarray | None = None,
-                 col: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                 col: np.ndarray | None = None,
+                 pool: Executor | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Row maxima ``m`` ``[n]`` and ``[n, 3]`` float64 sums ``s, t, u`` of logits ``z``
     ``[n, V]`` (float32 or float64) as in the module docstring; ``u`` is 0 without ``p``
     ``[n, V]``; ``Σ_r (z_r - m_r)`` is added to ``col`` ``[V]`` (float64) when given.
+
+    The compiled kernel takes the rows in at most :data:`PIECES` pieces, each with its own
+    column sums, added in order: the same sums whether the pieces run one after another or
+    on ``pool``'s threads.
 
     Example:
         >>> import numpy as np
@@ -67,18 +75,37 @@ def softmax_sums(z: np.ndarray, p: np.ndarray | None = None,
         z = z.astype(np.float32)
     z = np.ascontiguousarray(z)
     n, width = z.shape
-    m = z.max(axis=1).astype(np.float64) if n and width else np.zeros(n)
     out = np.zeros((n, 3))
     if not n or not width:
-        return m, out
+        return np.zeros(n), out
     with_p = p is not None
     weights = np.ascontiguousarray(p, dtype=np.float64) if with_p else np.zeros((1, 1))
-    acc = col if col is not None else np.zeros(width)
-    if kernels.enabled():
-        _sums_kernel(z, m, weights, with_p, acc, out, np.empty(width), np.empty(width),
+    if not kernels.enabled():
+        m = z.max(axis=1).astype(np.float64)
+        _sums_numpy(z, m, weights if with_p else None,
+                    col if col is not None else np.zeros(width), out)
+        return m, out
+    m = np.empty(n)
+    step = max(MIN_PIECE_ROWS, -(-n // PIECES))
+    starts = range(0, n, step)
+    cols = np.zeros((len(starts), width))
+
+    def piece(k: int) -> None:
+        rows = slice(starts[k], starts[k] + step)
+        m[rows] = z[rows].max(axis=1)
+        _sums_kernel(z[rows], m[rows], weights[rows] if with_p else weights, with_p, cols[k],
+                     out[rows], np.empty(width), np.empty(width),
                      np.empty(width, dtype=np.int64))
+
+    if pool is not None and len(starts) > 1:
+        for done in [pool.submit(piece, k) for k in range(len(starts))]:
+            done.result()
     else:
-        _sums_numpy(z, m, weights if with_p else None, acc, out)
+        for k in range(len(starts)):
+            piece(k)
+    if col is not None:
+        for k in range(len(starts)):
+            col += cols[k]
     return m, out
 
 

@@ -177,3 +177,60 @@ def test_beside_keeps_order_and_raises_the_workers_error():
             beside.submit(fail)
             beside.submit(lambda: done.append(5))   # waits for fail: raises here
     assert done == [0, 1, 2, 3, 4]
+
+
+def test_pieces_on_threads_give_the_same_sums(monkeypatch):
+    """The kernel's row pieces have their own column sums, added in order: running them on a
+    pool (the ablation in turn, every core free) changes no bit."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setenv(kernels.ENV, "")
+    rng = np.random.default_rng(3)
+    z = (rng.standard_normal((301, 257)) * 5).astype(np.float32)
+    p = _weights(257)[rng.integers(0, 23, 301)]
+    col0, col1 = np.full(257, 0.5), np.full(257, 0.5)
+    m0, s0 = softmax_sums(z, p, col0)
+    with ThreadPoolExecutor(3) as pool:
+        m1, s1 = softmax_sums(z, p, col1, pool=pool)
+    np.testing.assert_array_equal(m0, m1)
+    np.testing.assert_array_equal(s0, s1)
+    np.testing.assert_array_equal(col0, col1)
+    a = z.astype(np.float64) - z.max(1, keepdims=True)
+    np.testing.assert_allclose(col0 - 0.5, a.sum(0), rtol=1e-12)
+
+
+def test_ablation_in_turn_equals_beside_the_forward(lms, tmp_path, monkeypatch):
+    """With a free core the metrics run in a worker beside the forward passes; with every core
+    in torch's pool, in turn with their pieces on helper threads: the same effects, bit for
+    bit."""
+    from neuroheat.intervene import ablation
+
+    monkeypatch.setenv(kernels.ENV, "")
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(R.LINES * 3) + "\n", encoding="utf-8")
+    made: list[metrics.Beside] = []
+
+    def run(free: bool) -> list[dict]:
+        monkeypatch.setattr(ablation, "free_core", lambda: free)
+        monkeypatch.setattr(torch, "get_num_threads", lambda: 3)
+        monkeypatch.setattr(ablation, "Beside", lambda **kw: made.append(
+            metrics.Beside(**kw)) or made[-1])
+        return nh.intervene.ablate(str(lms["llama"]), corpus, ["mlp.3:0-5"], device="cpu",
+                                   quiet=True).results
+
+    from neuroheat.kernels import softmax
+
+    pooled: list[int] = []
+    real = softmax.softmax_sums
+
+    def spy(z, p=None, col=None, pool=None):
+        if pool is not None and len(z) >= 2 * softmax.MIN_PIECE_ROWS:
+            pooled.append(len(z))
+        return real(z, p, col, pool)
+
+    monkeypatch.setattr(softmax, "softmax_sums", spy)
+    beside, in_turn = run(True), run(False)
+    assert pooled   # the pieces did run on the helpers
+    assert made[0].pool is not None and made[0].helpers is None
+    assert made[1].pool is None and made[1].helpers is not None
+    assert beside == in_turn and beside[0]["kl"] > 0
