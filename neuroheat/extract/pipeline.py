@@ -293,7 +293,7 @@ class UnitRunner:
         if self.device.type == "cpu" and self.compiled:
             # two compiled passes over float32 rows (exact copies of the stored values)
             # instead of a float64 copy, var_mean and aminmax: MiniLM 33 -> 2 ms a batch,
-            # a 17 x 512 Llama 125 -> 5 ms (docs/bounds-extract.md)
+            # a 17 x 512 Llama 125 -> 5 ms (docs/bounds/extraction.md)
             from neuroheat.kernels.rowstats import row_stats
 
             mean, m2, lo, hi, finite = row_stats(self._float32(out).numpy())

@@ -46,7 +46,7 @@ from neuroheat.store.lock import StoreLock
 
 log = logging.getLogger(__name__)
 #: values of a plan from which extraction runs the compiled statistics and gathers (they save
-#: ~8 ns a value against numba's 0.5-1 s import in a fresh process: docs/bounds-extract.md)
+#: ~8 ns a value against numba's 0.5-1 s import in a fresh process: docs/bounds/extraction.md)
 EXTRACT_MIN_VALUES = 2**22
 
 __all__ = ["DEFAULT_BATCH_TOKENS", "default_batch_tokens", "extract", "plan_corpus",

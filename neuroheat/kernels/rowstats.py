@@ -7,7 +7,7 @@ reads float32 rows (the stored values, exact in float32) twice: the column sums,
 maxima in float64, then the squared deviations from the mean (the corrected two-pass
 algorithm, ``M2 = sum(d**2) - sum(d)**2 / n``). It agrees with ``var_mean`` to rounding
 (~1e-14 relative; the stored statistics are tested to 1e-9). One batch of MiniLM's 7 x 384
-columns: 33 -> 2 ms; a 17 x 512 Llama: 125 -> 5 ms (``docs/bounds-extract.md``).
+columns: 33 -> 2 ms; a 17 x 512 Llama: 125 -> 5 ms (``docs/bounds/extraction.md``).
 
 Example:
     >>> import numpy as np
