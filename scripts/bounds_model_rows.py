@@ -142,13 +142,13 @@ def ablation_row(args, tmp: Path) -> dict | None:
                       num_attention_heads=8, num_key_value_heads=4, max_position_embeddings=256,
                       vocab_size=len(tok), bos_token_id=tok.bos_token_id,
                       eos_token_id=tok.eos_token_id, pad_token_id=tok.eos_token_id)
-    model = LlamaForCausalLM(cfg).eval()
+    model = LlamaForCausalLM(cfg).eval().to(args.device)
     n_lines, n_neurons, layer = (8, 8, 13) if args.quick else (32, 64, 13)
     lines = [s for s in (" ".join(w) for w in pydoc_sentences()) if 5 < len(s.split()) < 40]
     lines = lines[:n_lines]
     corpus = tmp / "ablate_corpus.txt"
     corpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    enc = tok(lines, return_tensors="pt", padding=True)
+    enc = tok(lines, return_tensors="pt", padding=True).to(args.device)
     with torch.inference_mode():
         hidden = model.model(**enc, output_hidden_states=True,
                              use_cache=False).hidden_states[layer - 1]
@@ -156,7 +156,7 @@ def ablation_row(args, tmp: Path) -> dict | None:
     per_run = max(1, 16384 // int(enc["input_ids"].numel()))
 
     def ours() -> None:
-        nh.intervene.ablate((model, tok), str(corpus), units, device="cpu", quiet=True)
+        nh.intervene.ablate((model, tok), str(corpus), units, device=args.device, quiet=True)
 
     ours()
     _from_layer(model, layer - 1, hidden, enc["attention_mask"], 2, per_run)
