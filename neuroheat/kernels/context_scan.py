@@ -240,7 +240,7 @@ def _scan(x, row0, hashes, k, tv, tr, tn, tthr, bottom, bv, br, bn, bthr,
                 # vectorised over the row: each value's bin estimate, how many estimates lie
                 # within rounding distance of an edge (checked below against the edges) and
                 # how many values may enter their band's samples
-                for j in range(width):  # in float32, 16 values at a time (see _margins)
+                for j in range(width):  # in float32, vectorised (see _margins)
                     f = (brow[j] - lo32[j]) * norm32[j]
                     e = np.int32(min(max(f, np.float32(0.0)), top32))
                     fr = f - np.float32(e)

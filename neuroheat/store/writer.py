@@ -256,15 +256,16 @@ class StoreWriter:
         slice when ``dest`` is a run of consecutive rows)."""
         if len(rows) != len(dest):
             raise StoreError(f"cannot write {len(rows)} rows to {len(dest)} row numbers")
-        if len(dest) and dest[-1] - dest[0] == len(dest) - 1 and (np.diff(dest) == 1).all():
+        if not len(dest):
+            return
+        if dest[-1] - dest[0] == len(dest) - 1 and (np.diff(dest) == 1).all():
             self.write(layer_pos, int(dest[0]), rows)
             return
-        mm = self._maps[layer_pos] if len(dest) else None
-        if len(dest) and mm is None:
+        mm = self._maps[layer_pos]
+        if mm is None:
             raise StoreError(f"cannot write rows to {self.path}: the store has no rows or is "
                              "already finalized")
-        if mm is not None:
-            mm[dest] = rows
+        mm[dest] = rows
 
     def write_rows(self, start: int, rows: np.ndarray) -> None:
         """Write ``rows`` shaped ``[n, num_layers, width]`` starting at row ``start``."""
