@@ -40,7 +40,7 @@ _LAZY = {
     "Ranking": "neuroheat.probing.result",
     "ProbeData": "neuroheat.probing.data",
     "select_columns": "neuroheat.probing.data",
-    "split_sentences": "neuroheat.probing.data",
+    "split_sentences": "neuroheat.probing.splits",
     "Probe": "neuroheat.probing.probe",
     "ProbeConfig": "neuroheat.probing.config",
     "Split": "neuroheat.probing.config",

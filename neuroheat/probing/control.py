@@ -30,9 +30,10 @@ import numpy as np
 
 from neuroheat.errors import InputError
 from neuroheat.probing.config import ProbeConfig, Split, resolve
-from neuroheat.probing.data import check_aligned, split_sentences
+from neuroheat.probing.data import check_aligned
 from neuroheat.probing.labels import Labels
 from neuroheat.probing.results import ControlResult
+from neuroheat.probing.splits import split_sentences
 
 __all__ = ["control_labels", "control_task", "selectivity", "train_rows"]
 

@@ -50,6 +50,7 @@ from neuroheat.probing.rows import (
     read_rows,
     undersample,
 )
+from neuroheat.probing.splits import split_sentences
 
 _MOMENT_BYTES = 4 * 2**20  # float64 temporaries of the moments pass, per block
 SPLITS = ("train", "test")
@@ -81,34 +82,6 @@ def select_columns(store: Any, layers: LayersArg = None,
         return cols
     width = int(store.width)
     return [(lay, j) for lay in store.check_layers(layers) for j in range(width)]
-
-
-def split_sentences(num_sentences: int, *, test_sentences: Sequence[int] | None = None,
-                    test_fraction: float | None = None, seed: int = 0) -> np.ndarray:
-    """bool ``[num_sentences]``: True for held-out (test) sentences (none when neither is
-    given)."""
-    test = np.zeros(num_sentences, dtype=bool)
-    if test_sentences is not None and test_fraction is not None:
-        raise InputError("give either test_sentences=(start, stop) or test_fraction=, not both")
-    if test_sentences is not None:
-        if len(test_sentences) != 2:
-            raise InputError(f"test_sentences must be (start, stop), got {test_sentences!r}")
-        a, b = (int(v) for v in test_sentences)
-        if not 0 <= a < b <= num_sentences:
-            raise InputError(f"test_sentences=({a}, {b}) is not a non-empty range of the "
-                             f"{num_sentences} sentences (0 <= start < stop <= "
-                             f"{num_sentences})")
-        test[a:b] = True
-    elif test_fraction is not None:
-        f = float(test_fraction)
-        if not 0.0 < f < 1.0:
-            raise InputError(f"test_fraction must be between 0 and 1 (exclusive), got {f}")
-        k = round(f * num_sentences)
-        if not 0 < k < num_sentences:
-            raise InputError(f"test_fraction={f} of {num_sentences} sentences leaves no "
-                             "train or no test sentence")
-        test[np.random.default_rng(seed).permutation(num_sentences)[:k]] = True
-    return test
 
 
 def check_aligned(store: Any, labels: Labels, use: str = "probes on store rows") -> None:
