@@ -27,7 +27,7 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-from bounds_harness import SYNC, best_of, fmt, load, row, sibling
+from bounds_harness import best_of, fmt, load, row, set_sync, sibling
 from bounds_model_rows import ablation_row, probe_row
 
 import neuroheat as nh
@@ -260,7 +260,7 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     gpu = ""
     if torch.device(args.device).type == "cuda":
-        SYNC[0] = torch.cuda.synchronize
+        set_sync(torch.cuda.synchronize)
         gpu = f"model rows on {torch.cuda.get_device_name(torch.device(args.device))}; "
     print(f"{gpu}CPU, {os.cpu_count()} cores, torch {torch.__version__} with "
           f"{torch.get_num_threads()} threads; best of {args.rounds} interleaved rounds; "

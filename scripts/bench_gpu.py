@@ -26,7 +26,6 @@ model rows of the bounds table on the same device (extraction, saliency, ablatio
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import itertools
 import json
 import os
@@ -38,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from bounds_harness import sibling
 
 import neuroheat as nh
 from neuroheat.corpora import pydoc_sentences
@@ -134,13 +134,6 @@ def _build_model(kind: str, device: torch.device, dtype: torch.dtype, quick: boo
     model = dec.llama_model(tokenizer, device, dtype, **shape)
     return tokenizer, model, (f"Llama-3.2-1B shape ({shape['num_hidden_layers']} x "
                               f"{shape['hidden_size']})")
-
-
-def sibling(name: str):
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def model_figures(kind: str, args, device: torch.device, mdtype: torch.dtype) -> dict:

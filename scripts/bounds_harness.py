@@ -13,16 +13,19 @@ import os
 import time
 from pathlib import Path
 
-__all__ = ["SYNC", "best_of", "fmt", "load", "row", "sibling"]
+__all__ = ["best_of", "fmt", "load", "row", "set_sync", "sibling"]
 
 
 def load() -> str:
     return open("/proc/loadavg").read().split()[0] if os.path.exists("/proc/loadavg") else "?"
 
 
-#: called after each timed function before the clock stops (the device's synchronize on a
-#: GPU, set by ``bench_bounds.py --device``)
-SYNC = [lambda: None]
+_sync = [lambda: None]  # called before the clock starts and stops (set_sync)
+
+
+def set_sync(fn) -> None:
+    """Time every function of :func:`best_of` up to ``fn()`` (a device's synchronize)."""
+    _sync[0] = fn
 
 
 def best_of(fns: dict, rounds: int) -> dict[str, float]:
@@ -31,10 +34,10 @@ def best_of(fns: dict, rounds: int) -> dict[str, float]:
     for _ in range(rounds):
         for name, fn in fns.items():
             gc.collect()
-            SYNC[0]()
+            _sync[0]()
             t0 = time.perf_counter()
             fn()
-            SYNC[0]()
+            _sync[0]()
             times[name].append(time.perf_counter() - t0)
     return {name: min(ts) for name, ts in times.items()}
 
