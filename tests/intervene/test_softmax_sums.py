@@ -204,6 +204,7 @@ def test_ablation_in_turn_equals_beside_the_forward(lms, tmp_path, monkeypatch):
     in torch's pool, in turn with their pieces on helper threads: the same effects, bit for
     bit."""
     from neuroheat.intervene import ablation
+    from neuroheat.kernels import softmax
 
     monkeypatch.setenv(kernels.ENV, "")
     corpus = tmp_path / "corpus.txt"
@@ -217,8 +218,6 @@ def test_ablation_in_turn_equals_beside_the_forward(lms, tmp_path, monkeypatch):
             metrics.Beside(**kw)) or made[-1])
         return nh.intervene.ablate(str(lms["llama"]), corpus, ["mlp.3:0-5"], device="cpu",
                                    quiet=True).results
-
-    from neuroheat.kernels import softmax
 
     pooled: list[int] = []
     real = softmax.softmax_sums
